@@ -1,0 +1,47 @@
+import { handlerFor } from "../resources/index.ts";
+import type { Change, HostContext, Resource } from "../resources/types.ts";
+
+export interface HostPlan {
+  host: string;
+  transport: string;
+  platform: string;
+  /** Changes to make, in order. */
+  changes: Change[];
+  /** Steps that do not apply here (packages and services in a sandbox), listed so nothing is silently faked. */
+  skipped: Change[];
+}
+
+/** Pure: desired resources + probed facts -> the changes, in resource order. */
+export function diffHost(resources: readonly Resource[], facts: Map<string, string[]>, ctx: HostContext): Change[] {
+  const changed = new Set<string>();
+  const out: Change[] = [];
+  for (const r of resources) {
+    const change = handlerFor(r).diff(r, facts.get(r.id) ?? [], ctx, changed);
+    if (!change) continue;
+    if (change.action !== "skip") changed.add(r.id);
+    out.push(change);
+  }
+  return out;
+}
+
+export function makePlan(host: string, transport: string, ctx: HostContext, changes: Change[]): HostPlan {
+  return {
+    host,
+    transport,
+    platform: ctx.platform.name,
+    changes: changes.filter((c) => c.action !== "skip"),
+    skipped: changes.filter((c) => c.action === "skip"),
+  };
+}
+
+export function countActions(plan: HostPlan): { add: number; change: number; remove: number } {
+  let add = 0;
+  let change = 0;
+  let remove = 0;
+  for (const c of plan.changes) {
+    if (c.action === "create" || c.action === "install") add++;
+    else if (c.action === "delete" || c.action === "remove") remove++;
+    else change++;
+  }
+  return { add, change, remove };
+}

@@ -1,0 +1,84 @@
+// Human and JSON views of plans and apply results. Every string passes through
+// `scrub` so no revealed secret can reach the terminal or a CI log.
+import pc from "picocolors";
+import { scrub } from "../inventory/secrets.ts";
+import type { Change } from "../resources/types.ts";
+import type { HostOutcome } from "./fleet.ts";
+import type { ApplyResult } from "./host.ts";
+import { countActions, type HostPlan } from "./plan.ts";
+
+const SIGN: Record<Change["action"], string> = {
+  create: "+",
+  install: "+",
+  update: "~",
+  move: "~",
+  wrap: "~",
+  unwrap: "~",
+  start: "~",
+  restart: "~",
+  reload: "~",
+  delete: "-",
+  remove: "-",
+  skip: "·",
+};
+
+function colorSign(c: Change): string {
+  const s = SIGN[c.action];
+  if (s === "+") return pc.green(s);
+  if (s === "-") return pc.red(s);
+  if (s === "·") return pc.dim(s);
+  return pc.yellow(s);
+}
+
+export function colorDiff(diff: string): string {
+  return diff
+    .split("\n")
+    .map((l) => {
+      if (l.startsWith("+++") || l.startsWith("---")) return pc.bold(l);
+      if (l.startsWith("+")) return pc.green(l);
+      if (l.startsWith("-")) return pc.red(l);
+      if (l.startsWith("@@")) return pc.cyan(l);
+      return l;
+    })
+    .join("\n");
+}
+
+export function summaryLine(plan: HostPlan): string {
+  const n = countActions(plan);
+  if (plan.changes.length === 0) return "no changes";
+  return `${n.add} to add, ${n.change} to change, ${n.remove} to remove`;
+}
+
+export function formatPlan(plan: HostPlan, secrets: readonly string[]): string {
+  const out: string[] = [pc.bold(`${plan.host}`) + pc.dim(` (${plan.platform}, ${plan.transport})`)];
+  for (const c of plan.changes) {
+    out.push(`  ${colorSign(c)} ${c.summary}`);
+    if (c.diff) out.push(colorDiff(c.diff).replace(/^/gm, "      "));
+  }
+  for (const c of plan.skipped) out.push(pc.dim(`  ${SIGN.skip} ${c.summary}`));
+  out.push(`  ${plan.changes.length === 0 ? pc.green("no changes") : pc.bold(summaryLine(plan))}`);
+  return scrub(out.join("\n"), secrets);
+}
+
+export function formatFailure(o: HostOutcome<unknown>, secrets: readonly string[]): string {
+  const detail = o.detail ? `\n${o.detail.replace(/^/gm, "    ")}` : "";
+  return scrub(`${pc.bold(o.host)}: ${pc.red("error")}: ${o.error}${detail}`, secrets);
+}
+
+export function formatApply(r: ApplyResult, secrets: readonly string[]): string {
+  const n = r.applied.length;
+  const head = pc.bold(r.plan.host);
+  if (n === 0) return `${head}: ${pc.green("no changes")}`;
+  const verify = r.remaining.length === 0 ? pc.green("verified") : pc.red(`NOT converged: ${r.remaining.map((c) => c.summary).join("; ")}`);
+  return scrub(`${head}: applied ${n} change${n === 1 ? "" : "s"}, ${verify}`, secrets);
+}
+
+export function planJson(outcomes: HostOutcome<HostPlan>[], secrets: readonly string[]): string {
+  const hosts = outcomes.map((o) =>
+    o.ok && o.value
+      ? { host: o.host, transport: o.value.transport, platform: o.value.platform, changes: o.value.changes, skipped: o.value.skipped }
+      : { host: o.host, error: o.error, detail: o.detail },
+  );
+  const changes = outcomes.reduce((n, o) => n + (o.value?.changes.length ?? 0), 0);
+  return scrub(JSON.stringify({ format_version: 1, changes, errors: outcomes.filter((o) => !o.ok).length, hosts }, null, 2), secrets);
+}

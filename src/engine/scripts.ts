@@ -1,0 +1,77 @@
+// The two scripts a host ever sees: one probe, and one apply that ends with
+// the same probe (the verification), so an apply costs one round trip.
+import { handlerFor } from "../resources/index.ts";
+import type { Change, HostContext, Resource } from "../resources/types.ts";
+import { applyPrelude, prelude, shq } from "./shell.ts";
+
+export const PROBE_BEGIN = "@@mailfleet-probe";
+export const PROBE_END = "@@mailfleet-end";
+export const VERIFY = "@@mailfleet-verify";
+export const APPLIED = "@@mailfleet-applied";
+
+function probeBody(resources: readonly Resource[], ctx: HostContext): string {
+  const parts = [`echo ${PROBE_BEGIN}`];
+  for (const r of resources) {
+    parts.push(`echo ${shq(`@@ ${r.id}`)}`, `{\n${handlerFor(r).probe(r, ctx)}\n} 2>/dev/null`, "echo @@.");
+  }
+  parts.push(`echo ${PROBE_END}`);
+  return parts.join("\n");
+}
+
+export function probeScript(resources: readonly Resource[], ctx: HostContext): string {
+  return `${prelude(ctx.root)}\n${probeBody(resources, ctx)}\n`;
+}
+
+/** Facts per resource id, from the lines between PROBE_BEGIN and PROBE_END. */
+export function parseProbeOutput(stdout: string): Map<string, string[]> | null {
+  const lines = stdout.split("\n");
+  const begin = lines.indexOf(PROBE_BEGIN);
+  const end = lines.indexOf(PROBE_END, begin + 1);
+  if (begin < 0 || end < 0) return null;
+  const facts = new Map<string, string[]>();
+  let current: string[] | null = null;
+  for (const line of lines.slice(begin + 1, end)) {
+    if (line.startsWith("@@ ")) {
+      current = [];
+      facts.set(line.slice(3), current);
+    } else if (line === "@@.") current = null;
+    else current?.push(line);
+  }
+  return facts;
+}
+
+export function applyScript(resources: readonly Resource[], changes: readonly Change[], ctx: HostContext): string {
+  const byId = new Map(resources.map((r) => [r.id, r]));
+  const steps: string[] = [];
+  for (const change of changes) {
+    if (change.action === "skip") continue;
+    const r = byId.get(change.id);
+    if (!r) throw new Error(`plan names unknown resource ${change.id}`);
+    steps.push(`echo ${shq(`@@step ${change.id}`)}`, handlerFor(r).apply(r, change, ctx));
+  }
+  const makeRoot = ctx.root ? `[ -d "$R" ] || mkdir -p "$R" || mf_fail "cannot create the root prefix $R"\n` : "";
+  return [
+    prelude(ctx.root),
+    applyPrelude(),
+    makeRoot + "mf_lock",
+    ...steps,
+    `echo ${APPLIED}`,
+    `echo ${VERIFY}`,
+    probeBody(resources, ctx),
+    "",
+  ].join("\n");
+}
+
+export interface ApplyOutput {
+  steps: string[];
+  completed: boolean;
+  verifyFacts: Map<string, string[]> | null;
+}
+
+export function parseApplyOutput(stdout: string): ApplyOutput {
+  const lines = stdout.split("\n");
+  const steps = lines.filter((l) => l.startsWith("@@step ")).map((l) => l.slice(7));
+  const completed = lines.includes(APPLIED);
+  const v = lines.indexOf(VERIFY);
+  return { steps, completed, verifyFacts: v >= 0 ? parseProbeOutput(lines.slice(v + 1).join("\n")) : null };
+}

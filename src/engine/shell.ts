@@ -1,0 +1,93 @@
+// Building blocks for the portable sh scripts mailfleet sends to hosts.
+// Scripts must run under dash, ksh93 (illumos) and busybox sh, with POSIX
+// utilities only. Content travels inside the script, never in argv.
+
+/** Quotes a word for sh: single quotes, with ' written as '\''. */
+export function shq(s: string): string {
+  if (s !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A literal for `printf '%b'` that reproduces `content` byte for byte:
+ * backslashes doubled, NUL as \0000, everything else raw inside single quotes
+ * (the script runs with LC_ALL=C, so 8-bit bytes pass untouched).
+ */
+export function printfLiteral(content: string | Buffer): string {
+  const buf = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+  let out = "";
+  for (const byte of buf) {
+    if (byte === 0x5c) out += "\\\\";
+    else if (byte === 0) out += "\\0000";
+    else if (byte === 0x27) out += "'\\''";
+    else out += String.fromCharCode(byte);
+  }
+  return `'${out}'`;
+}
+
+export function octal(mode: number): string {
+  return mode.toString(8).padStart(4, "0");
+}
+
+/** Helpers shared by probe and apply scripts. `R` is the root prefix. */
+export function prelude(root: string): string {
+  return `LC_ALL=C; export LC_ALL
+PATH=/usr/sbin:/usr/bin:/sbin:/bin:/opt/local/sbin:/opt/local/bin:$PATH; export PATH
+set -f
+R=${shq(root)}
+# type mode owner group size of a path, or "missing"
+mf_stat() {
+  if [ -L "$1" ]; then mf_t=l; elif [ -d "$1" ]; then mf_t=d; elif [ -p "$1" ]; then mf_t=p;
+  elif [ -f "$1" ]; then mf_t=f; elif [ -e "$1" ]; then mf_t=o; else echo missing; return 0; fi
+  set -- $(ls -ld "$1")
+  echo "$mf_t $1 $3 $4 $5"
+}
+# stat, the link text of a symlink, and for regular files up to $2 bytes as hex
+mf_probe_path() {
+  mf_stat "$1"
+  if [ -L "$1" ]; then printf 'T '; ls -ld "$1"
+  elif [ -f "$1" ]; then dd if="$1" bs="$2" count=1 2>/dev/null | od -An -v -tx1; fi
+}
+`;
+}
+
+/** Helpers only the apply script needs. */
+export function applyPrelude(): string {
+  return `MF_STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+mf_fail() { echo "mailfleet: $*" >&2; exit 1; }
+# mf_write PATH MODE OWNER GROUP CONTENT: temp file beside the target, mode and
+# owner set, the old file kept as PATH.mailfleet-bak.<stamp>, then rename.
+mf_write() {
+  mf_p="$R$1"; mf_d=$(dirname "$mf_p"); mf_t="$mf_d/.mailfleet.$$.$(basename "$mf_p")"
+  [ -d "$mf_d" ] || mkdir -p "$mf_d" || return 1
+  (umask 077; printf '%b' "$5" > "$mf_t") || { rm -f "$mf_t"; return 1; }
+  chmod "$2" "$mf_t" || { rm -f "$mf_t"; return 1; }
+  if [ -n "$3" ]; then chown "$3:$4" "$mf_t" || { rm -f "$mf_t"; return 1; }; fi
+  if [ -f "$mf_p" ] && [ ! -L "$mf_p" ]; then
+    ln -f "$mf_p" "$mf_p.mailfleet-bak.$MF_STAMP" 2>/dev/null || cp -p "$mf_p" "$mf_p.mailfleet-bak.$MF_STAMP" || { rm -f "$mf_t"; return 1; }
+  fi
+  mv -f "$mf_t" "$mf_p"
+}
+mf_own() { # PATH MODE OWNER GROUP
+  chmod "$2" "$R$1" || return 1
+  if [ -n "$3" ]; then chown "$3:$4" "$R$1" || return 1; fi
+}
+MF_LOCK="$R/var/run/mailfleet.lock"
+mf_lock() {
+  [ -d "$R/var/run" ] || mkdir -p "$R/var/run" || mf_fail "cannot create $R/var/run for the lock"
+  if mkdir "$MF_LOCK" 2>/dev/null; then
+    echo $$ > "$MF_LOCK/pid"
+    trap 'rm -rf "$MF_LOCK"' EXIT
+    trap 'exit 130' INT TERM HUP
+    return 0
+  fi
+  mf_holder=$(cat "$MF_LOCK/pid" 2>/dev/null)
+  if [ -n "$mf_holder" ] && ! kill -0 "$mf_holder" 2>/dev/null && [ ! -d "/proc/$mf_holder" ]; then
+    rm -rf "$MF_LOCK"
+    mkdir "$MF_LOCK" 2>/dev/null && { echo $$ > "$MF_LOCK/pid"; trap 'rm -rf "$MF_LOCK"' EXIT; trap 'exit 130' INT TERM HUP; return 0; }
+  fi
+  echo "mailfleet: another apply is running on this host (lock $MF_LOCK held by pid \${mf_holder:-unknown}); try again when it has finished" >&2
+  exit 75
+}
+`;
+}

@@ -1,0 +1,56 @@
+import type { z } from "zod";
+
+export interface InventoryProblem {
+  file: string;
+  line: number;
+  column: number;
+  /** Field path, e.g. groups.zones.hosts.web1.relay.port */
+  field: string;
+  message: string;
+}
+
+/** Bad input: printed as file:line:column: field: message, never as a stack trace. */
+export class InventoryError extends Error {
+  constructor(readonly problems: InventoryProblem[]) {
+    super(problems.map(formatProblem).join("\n"));
+    this.name = "InventoryError";
+  }
+}
+
+export function formatProblem(p: InventoryProblem): string {
+  const where = `${p.file}:${p.line}:${p.column}`;
+  return p.field ? `${where}: ${p.field}: ${p.message}` : `${where}: ${p.message}`;
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  const s = typeof v === "string" ? JSON.stringify(v) : String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}..."` : s;
+}
+
+/** Turns one zod issue into a sentence that says what was found and what is allowed. */
+export function describeIssue(issue: z.core.$ZodIssue, value: unknown, allowedKeys?: string[]): string {
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}${
+        allowedKeys?.length ? `; allowed: ${allowedKeys.join(", ")}` : ""
+      }`;
+    case "invalid_type":
+      if (value === undefined) return `is required (${issue.expected})`;
+      return `${describeValue(value)} is not allowed; expected ${issue.expected === "object" ? "a mapping" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}`;
+    case "invalid_value":
+      return `${describeValue(value)} is not allowed; allowed: ${issue.values.map((v) => String(v)).join(", ")}`;
+    case "invalid_union":
+      if (issue.errors.length > 0 && typeof value === "object" && value !== null)
+        return `not one of the allowed forms: { env: NAME }, { file: path } or { command: "..." }`;
+      return `${describeValue(value)} is not allowed; ${issue.message}`;
+    case "too_big":
+    case "too_small":
+      return `${describeValue(value)} is not allowed; ${issue.message}`;
+    default:
+      return `${describeValue(value)} is not allowed; ${issue.message}`;
+  }
+}

@@ -1,0 +1,71 @@
+// Validators for values that end up in config files or shell scripts.
+// Each one says what is allowed, so an error can repeat it to the user.
+import { z } from "zod";
+
+const LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+const HOSTNAME_RE = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
+const IPV4_RE = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
+const IPV6_RE = /^[0-9A-Fa-f:.]+$/;
+// RFC 5322 atext without the characters a shell or a config parser treats specially.
+const LOCAL_PART_RE = /^[A-Za-z0-9!#%&*+/=?^_{|}~.-]+$/;
+
+export const hostname = z
+  .string()
+  .max(253)
+  .regex(HOSTNAME_RE, "a DNS name: letters, digits and '-', dot-separated labels");
+
+export const relayHost = z
+  .string()
+  .max(253)
+  .refine(
+    (v) => HOSTNAME_RE.test(v) || IPV4_RE.test(v) || (v.includes(":") && IPV6_RE.test(v)),
+    "a DNS name, an IPv4 address or an IPv6 address (no spaces, quotes or shell characters)",
+  );
+
+export const emailAddress = z
+  .string()
+  .max(254)
+  .refine((v) => {
+    const at = v.lastIndexOf("@");
+    if (at <= 0) return false;
+    return LOCAL_PART_RE.test(v.slice(0, at)) && HOSTNAME_RE.test(v.slice(at + 1));
+  }, "an address local@domain: letters, digits and . _ % + - = ! # & * / ? ^ { | } ~ before the @, a DNS name after it");
+
+export const port = z
+  .number()
+  .int("a whole number")
+  .min(1, "a port from 1 to 65535")
+  .max(65535, "a port from 1 to 65535");
+
+export const absolutePath = z
+  .string()
+  .max(1024)
+  .regex(/^\/[A-Za-z0-9._+@\/-]*$/, "an absolute path of letters, digits and . _ + @ - /")
+  .refine((v) => !v.split("/").includes(".."), "a path without '..'");
+
+/** A path on the machine running mailfleet; relative ones are relative to the inventory file. */
+export const localPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((v) => !/[\n\r\0]/.test(v), "a path without newlines or NUL");
+
+export const duration = z
+  .number()
+  .int("a whole number of seconds")
+  .min(1, "a number of seconds >= 1")
+  .max(31_536_000, "a number of seconds up to one year");
+
+export const secretRef = z.union([
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name") }),
+  z.strictObject({ file: localPath }),
+  z.strictObject({ command: z.string().min(1).max(4096) }),
+]);
+export type SecretRef = z.infer<typeof secretRef>;
+
+/** Free text that lands on one line of a config file (user names, etc.). */
+export const singleLine = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine((v) => !/[\n\r\0]/.test(v), "one line of text without newlines or NUL");

@@ -1,0 +1,30 @@
+import { octal, shq } from "../engine/shell.ts";
+import { parsePathFacts } from "./facts.ts";
+import { metaDrift, ownerWanted } from "./file.ts";
+import type { Change, FifoResource, ResourceHandler } from "./types.ts";
+
+export const fifoHandler: ResourceHandler<FifoResource> = {
+  probe: (r) => `mf_stat "$R"${shq(r.path)}`,
+  diff(r, lines, ctx): Change | null {
+    const f = parsePathFacts(lines);
+    if (f.type === "fifo") {
+      const drift = metaDrift(r, f, ctx);
+      return drift.length
+        ? { id: r.id, kind: "fifo", action: "update", target: r.path, summary: `fifo ${r.path} (${drift.join(", ")})`, data: { recreate: false } }
+        : null;
+    }
+    if (f.type === "dir") {
+      return { id: r.id, kind: "fifo", action: "update", target: r.path, summary: `${r.path} is a directory, not a FIFO`, data: { conflict: true } };
+    }
+    const summary = f.type === "missing" ? `create FIFO ${r.path}` : `replace the ${f.type} at ${r.path} with a FIFO`;
+    return { id: r.id, kind: "fifo", action: f.type === "missing" ? "create" : "update", target: r.path, summary, data: { recreate: true } };
+  },
+  apply(r, change, ctx) {
+    if (change.data?.conflict) return `mf_fail ${shq(`${r.path} is a directory, not a FIFO`)}`;
+    const { owner, group } = ownerWanted(r, ctx);
+    const p = `"$R"${shq(r.path)}`;
+    const own = `mf_own ${shq(r.path)} ${octal(r.mode)} ${shq(owner)} ${shq(group)}`;
+    const make = change.data?.recreate ? `rm -f ${p} && mkfifo ${p} && ` : "";
+    return `${make}${own} || mf_fail ${shq(`cannot create FIFO ${r.path}`)}`;
+  },
+};

@@ -1,0 +1,108 @@
+import { createTwoFilesPatch } from "diff";
+import { octal, printfLiteral, shq } from "../engine/shell.ts";
+import { modeString, parsePathFacts } from "./facts.ts";
+import type { Change, FileResource, HostContext, ResourceHandler } from "./types.ts";
+
+/** Larger managed files are compared by size and a prefix only; config files are far smaller. */
+export const FILE_PROBE_LIMIT = 1 << 20;
+
+export function unifiedDiff(path: string, before: string, after: string): string {
+  const patch = createTwoFilesPatch(path, path, before, after, "", "", { context: 3 });
+  return patch
+    .split("\n")
+    .filter((l) => !/^={5,}$/.test(l) && !l.startsWith("Index: "))
+    .map((l) => (l.startsWith("--- ") || l.startsWith("+++ ") ? l.trimEnd() : l))
+    .join("\n")
+    .trimEnd();
+}
+
+function isText(buf: Buffer): boolean {
+  return !buf.includes(0) && Buffer.from(buf.toString("utf8"), "utf8").equals(buf);
+}
+
+export function ownerWanted(r: { owner?: string; group?: string }, ctx: HostContext): { owner: string; group: string } {
+  return ctx.sandbox ? { owner: "", group: "" } : { owner: r.owner ?? "", group: r.group ?? "" };
+}
+
+/** Differences in mode and ownership, as words for the summary. */
+export function metaDrift(
+  r: { owner?: string; group?: string; mode: number },
+  f: { mode: number; owner: string; group: string },
+  ctx: HostContext,
+): string[] {
+  const out: string[] = [];
+  if (f.mode !== r.mode) out.push(`mode ${modeString(f.mode)} -> ${modeString(r.mode)}`);
+  const want = ownerWanted(r, ctx);
+  if (want.owner && f.owner !== want.owner) out.push(`owner ${f.owner} -> ${want.owner}`);
+  if (want.group && f.group !== want.group) out.push(`group ${f.group} -> ${want.group}`);
+  return out;
+}
+
+export const fileHandler: ResourceHandler<FileResource> = {
+  probe: (r) => `mf_probe_path "$R"${shq(r.path)} ${FILE_PROBE_LIMIT}`,
+
+  diff(r, lines, ctx): Change | null {
+    const f = parsePathFacts(lines);
+    if (r.state === "absent") {
+      if (f.type === "missing") return null;
+      return { id: r.id, kind: "file", action: "delete", target: r.path, summary: `remove ${r.path} (kept as a backup)` };
+    }
+    const desired = Buffer.from(r.content, "utf8");
+    const mask = r.mask ?? ((s: string) => s);
+    const meta = `(${modeString(r.mode)}${ctx.sandbox || !r.owner ? "" : ` ${r.owner}:${r.group ?? r.owner}`})`;
+    if (f.type === "missing") {
+      return {
+        id: r.id,
+        kind: "file",
+        action: "create",
+        target: r.path,
+        summary: `create ${r.path} ${meta}`,
+        diff: unifiedDiff(r.path, "", mask(r.content)),
+        data: { content: true },
+      };
+    }
+    if (f.type !== "file") {
+      return {
+        id: r.id,
+        kind: "file",
+        action: "update",
+        target: r.path,
+        summary: `replace the ${f.type} at ${r.path} with a file ${meta}`,
+        diff: unifiedDiff(r.path, "", mask(r.content)),
+        data: { content: true },
+      };
+    }
+    const current = f.content ?? Buffer.alloc(0);
+    const contentChanged = f.size !== desired.length || !current.equals(desired);
+    const drift = metaDrift(r, f, ctx);
+    if (!contentChanged && drift.length === 0) return null;
+    let diff: string | undefined;
+    if (contentChanged) {
+      if (!isText(current)) diff = `binary content of ${r.path} (${f.size} bytes) is replaced`;
+      else {
+        diff = unifiedDiff(r.path, mask(current.toString("utf8")), mask(r.content));
+        if (!diff.includes("\n@@")) diff = `${r.path}: sensitive content changed (not shown)`;
+      }
+    }
+    return {
+      id: r.id,
+      kind: "file",
+      action: "update",
+      target: r.path,
+      summary: `update ${r.path}${drift.length ? ` (${drift.join(", ")})` : ""}`,
+      diff,
+      data: { content: contentChanged },
+    };
+  },
+
+  apply(r, change, ctx) {
+    if (change.action === "delete") {
+      return `mv -f "$R"${shq(r.path)} "$R"${shq(r.path)}.mailfleet-bak.$MF_STAMP || mf_fail ${shq(`cannot remove ${r.path}`)}`;
+    }
+    const { owner, group } = ownerWanted(r, ctx);
+    if (change.data?.content === false) {
+      return `mf_own ${shq(r.path)} ${octal(r.mode)} ${shq(owner)} ${shq(group)} || mf_fail ${shq(`cannot set mode/owner of ${r.path}`)}`;
+    }
+    return `mf_write ${shq(r.path)} ${octal(r.mode)} ${shq(owner)} ${shq(group)} ${printfLiteral(r.content)} || mf_fail ${shq(`cannot write ${r.path}`)}`;
+  },
+};

@@ -1,0 +1,30 @@
+import { shq } from "../engine/shell.ts";
+import type { Change, HostContext, PackageResource, ResourceHandler } from "./types.ts";
+
+export function sandboxSkip(id: string, kind: Change["kind"], target: string, what: string): Change {
+  return { id, kind, action: "skip", target, summary: `${what}: skipped under a root prefix (no package or service manager in a sandbox)` };
+}
+
+export function packageVersion(lines: string[]): string | null {
+  const m = /^installed (\S+)/.exec(lines[0] ?? "");
+  return m ? m[1]! : null;
+}
+
+export const packageHandler: ResourceHandler<PackageResource> = {
+  probe: (r, ctx: HostContext) => (ctx.sandbox ? "echo sandbox" : ctx.platform.packageProbe(r.name)),
+  diff(r, lines, ctx) {
+    if (ctx.sandbox) return sandboxSkip(r.id, "package", r.name, `${r.state === "present" ? "install" : "remove"} package ${r.name}`);
+    const version = packageVersion(lines);
+    if (r.state === "present" && version === null) {
+      return { id: r.id, kind: "package", action: "install", target: r.name, summary: `install package ${r.name}` };
+    }
+    if (r.state === "absent" && version !== null) {
+      return { id: r.id, kind: "package", action: "remove", target: r.name, summary: `remove package ${r.name} ${version}` };
+    }
+    return null;
+  },
+  apply(r, change, ctx) {
+    const cmd = change.action === "install" ? ctx.platform.packageInstall(r.name) : ctx.platform.packageRemove(r.name);
+    return `${cmd} || mf_fail ${shq(`cannot ${change.action} package ${r.name}`)}`;
+  },
+};

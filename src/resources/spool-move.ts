@@ -1,0 +1,132 @@
+// Moves a spool's queue, tmp and failed into a persistent directory and links
+// them back. Messages move by link (same filesystem) or copy + rename (another
+// filesystem), and a source is removed only once its copy is complete and
+// synced; a run interrupted at any point can simply be run again.
+import { octal, shq } from "../engine/shell.ts";
+import { ownerWanted } from "./file.ts";
+import type { ResourceHandler, SpoolMoveResource } from "./types.ts";
+
+const PROBE_FN = `mf_spool_probe() { # SPOOL DIR SUB
+  mf_s="$R$1/$3"
+  printf 'sub %s ' "$3"; mf_stat "$mf_s"
+  if [ -L "$mf_s" ]; then printf 'T '; ls -ld "$mf_s"; fi
+  if [ -d "$mf_s" ] && [ ! -L "$mf_s" ]; then echo "count $(ls -A "$mf_s" | wc -l)"; fi
+  if [ -d "$mf_s.mailfleet-old" ]; then echo "old $(ls -A "$mf_s.mailfleet-old" | wc -l)"; fi
+  printf 'target '; mf_stat "$R$2/$3"
+}`;
+
+export const SPOOL_APPLY_FN = `mf_move_files() { # FROM TO: link or copy every entry, sync, then remove the sources
+  rm -f "$2"/.mailfleet-part.* 2>/dev/null
+  set +f
+  for mf_f in "$1"/* "$1"/.[!.]*; do
+    [ -f "$mf_f" ] || continue
+    mf_n=\${mf_f##*/}
+    case $mf_n in .mailfleet-part.*) continue ;; esac
+    mf_to="$2/$mf_n"
+    if [ -e "$mf_to" ] && ! cmp -s "$mf_f" "$mf_to"; then mf_to="$2/$mf_n.moved.$$"; fi
+    [ -e "$mf_to" ] && continue
+    ln "$mf_f" "$mf_to" 2>/dev/null && continue
+    cp -p "$mf_f" "$2/.mailfleet-part.$mf_n" && mv -f "$2/.mailfleet-part.$mf_n" "$mf_to" || { set -f; return 1; }
+  done
+  sync 2>/dev/null
+  for mf_f in "$1"/* "$1"/.[!.]*; do
+    [ -f "$mf_f" ] || continue
+    mf_n=\${mf_f##*/}
+    case $mf_n in .mailfleet-part.*) rm -f "$mf_f"; continue ;; esac
+    if cmp -s "$mf_f" "$2/$mf_n" || cmp -s "$mf_f" "$2/$mf_n.moved.$$"; then rm -f "$mf_f" || { set -f; return 1; }; fi
+  done
+  for mf_f in "$1"/* "$1"/.[!.]*; do [ -f "$mf_f" ] && { set -f; return 1; }; done
+  set -f
+  return 0
+}
+mf_spool_move() { # SPOOL DIR SUB MODE OWNER GROUP
+  mf_s="$R$1/$3"; mf_d="$R$2/$3"; mf_o="$mf_s.mailfleet-old"
+  [ -d "$mf_d" ] || mkdir -p "$mf_d" || return 1
+  chmod "$4" "$mf_d" || return 1
+  if [ -n "$5" ]; then chown "$5:$6" "$mf_d" || return 1; fi
+  if [ -L "$mf_s" ]; then
+    set -- "$@" "$(ls -ld "$mf_s" | sed 's/.* -> //')"
+    if [ "$7" != "$2/$3" ]; then
+      [ -d "$R$7" ] && { mf_move_files "$R$7" "$mf_d" || return 1; }
+      rm -f "$mf_s" || return 1
+    fi
+  elif [ -d "$mf_s" ]; then
+    mf_move_files "$mf_s" "$mf_d" || return 1
+    if [ -d "$mf_o" ]; then mf_move_files "$mf_o" "$mf_d" && rmdir "$mf_o" || return 1; fi
+    mv "$mf_s" "$mf_o" || return 1
+  fi
+  [ -L "$mf_s" ] || ln -s "$2/$3" "$mf_s" || return 1
+  if [ -d "$mf_o" ]; then
+    mf_move_files "$mf_o" "$mf_d" || return 1
+    rmdir "$mf_o" || return 1
+  fi
+  return 0
+}`;
+
+interface SubState {
+  sub: string;
+  kind: string;
+  link?: string;
+  count: number;
+  old: number;
+  target: string;
+}
+
+function parse(lines: string[]): SubState[] {
+  const out: SubState[] = [];
+  let cur: SubState | undefined;
+  for (const line of lines) {
+    const [tag, ...rest] = line.trim().split(/\s+/);
+    if (tag === "sub") {
+      cur = { sub: rest[0]!, kind: rest[1] ?? "missing", count: 0, old: 0, target: "missing" };
+      out.push(cur);
+    } else if (!cur) continue;
+    else if (tag === "T") cur.link = line.slice(line.indexOf(" -> ") + 4);
+    else if (tag === "count") cur.count = Number(rest[0]);
+    else if (tag === "old") cur.old = Number(rest[0]);
+    else if (tag === "target") cur.target = rest[0] ?? "missing";
+  }
+  return out;
+}
+
+export const spoolMoveHandler: ResourceHandler<SpoolMoveResource> = {
+  probe: (r) => [PROBE_FN, ...r.subdirs.map((s) => `mf_spool_probe ${shq(r.spool)} ${shq(r.dir)} ${shq(s)}`)].join("\n"),
+  diff(r, lines) {
+    const states = parse(lines);
+    const todo: string[] = [];
+    let messages = 0;
+    for (const sub of r.subdirs) {
+      const st = states.find((s) => s.sub === sub);
+      const want = `${r.dir}/${sub}`;
+      if (!st) {
+        todo.push(sub);
+        continue;
+      }
+      const linked = st.kind === "l" && st.link === want;
+      if (!linked || st.old > 0 || st.target !== "d") todo.push(sub);
+      messages += st.count + st.old;
+    }
+    if (todo.length === 0) return null;
+    return {
+      id: r.id,
+      kind: "spoolMove",
+      action: "move",
+      target: r.spool,
+      summary: `move ${todo.map((s) => `${r.spool}/${s}`).join(", ")} to ${r.dir} (${messages} queued file${messages === 1 ? "" : "s"}) and link them back`,
+      data: { subs: todo.join(" "), messages },
+    };
+  },
+  apply(r, change, ctx) {
+    const { owner, group } = ownerWanted(r, ctx);
+    const subs = String(change.data?.subs ?? r.subdirs.join(" ")).split(" ");
+    const stop =
+      r.service && !ctx.sandbox
+        ? `if [ "$(${ctx.platform.serviceProbe(r.service)})" = running ]; then ${ctx.platform.serviceStop(r.service)} || mf_fail ${shq(`cannot stop ${r.service} before moving its spool`)}; fi\n`
+        : "";
+    const moves = subs.map(
+      (s) =>
+        `mf_spool_move ${shq(r.spool)} ${shq(r.dir)} ${shq(s)} ${octal(r.mode)} ${shq(owner)} ${shq(group)} || mf_fail ${shq(`moving ${r.spool}/${s} to ${r.dir} stopped; run apply again to finish (no message is lost)`)}`,
+    );
+    return `${SPOOL_APPLY_FN}\n${stop}${moves.join("\n")}`;
+  },
+};

@@ -1,0 +1,161 @@
+// Desired state is a list of resources; each kind knows how to probe the
+// host for it, how to diff, and how to apply the difference (see ./index.ts).
+import type { Platform } from "../platforms/types.ts";
+
+interface Owned {
+  /** Owner and group on a real host; not managed under a root prefix (a sandbox). */
+  owner?: string;
+  group?: string;
+  mode: number;
+}
+
+export interface FileResource extends Owned {
+  kind: "file";
+  id: string;
+  path: string;
+  content: string;
+  /** absent: the file must not exist; an existing one is moved aside as a backup. */
+  state?: "present" | "absent";
+  /** Holds a secret: diffs are shown masked, never the value. */
+  sensitive?: boolean;
+  /** Masks secret parts of this file's text (applied to both sides of a diff). */
+  mask?: (text: string) => string;
+}
+
+export interface DirectoryResource extends Owned {
+  kind: "directory";
+  id: string;
+  path: string;
+}
+
+export interface SymlinkResource {
+  kind: "symlink";
+  id: string;
+  path: string;
+  target: string;
+}
+
+export interface FifoResource extends Owned {
+  kind: "fifo";
+  id: string;
+  path: string;
+}
+
+export interface PackageResource {
+  kind: "package";
+  id: string;
+  name: string;
+  state: "present" | "absent";
+}
+
+export interface ServiceResource {
+  kind: "service";
+  id: string;
+  name: string;
+  /** Resource ids whose change restarts (or reloads) this service. */
+  inputs: string[];
+  onChange: "restart" | "reload";
+  /** Shell command that must succeed before a restart or reload (e.g. `postfix check`). */
+  check?: string;
+}
+
+/** Moves queue/tmp/failed of a spool into a persistent directory and links them back. */
+export interface SpoolMoveResource extends Owned {
+  kind: "spoolMove";
+  id: string;
+  spool: string;
+  dir: string;
+  subdirs: string[];
+  /** Service stopped while messages move, started again by its own resource. */
+  service?: string;
+}
+
+/** A sh wrapper installed in front of a binary; the binary is kept at realPath. */
+export interface ShimResource {
+  kind: "shim";
+  id: string;
+  path: string;
+  realPath: string;
+  content: string;
+  want: "always" | "never" | "auto";
+  /** With want=auto: wrap only while this package's version is below fixedIn. */
+  package: string;
+  fixedIn: string;
+}
+
+/** Hands the queue of an MTA being replaced to the new one, then removes its package. */
+export interface MtaHandoverResource {
+  kind: "mtaHandover";
+  id: string;
+  from: "postfix";
+  package: string;
+  service: string;
+  /** sendmail of the new MTA that takes the handed-over messages. */
+  sendmail: string;
+}
+
+export interface ZfsDatasetResource {
+  kind: "zfsDataset";
+  id: string;
+  dataset: string;
+  mountpoint: string;
+}
+
+export type Resource =
+  | FileResource
+  | DirectoryResource
+  | SymlinkResource
+  | FifoResource
+  | PackageResource
+  | ServiceResource
+  | SpoolMoveResource
+  | ShimResource
+  | MtaHandoverResource
+  | ZfsDatasetResource;
+
+export type ResourceKind = Resource["kind"];
+
+export type Action =
+  | "create"
+  | "update"
+  | "delete"
+  | "install"
+  | "remove"
+  | "start"
+  | "restart"
+  | "reload"
+  | "move"
+  | "wrap"
+  | "unwrap"
+  | "skip";
+
+export interface Change {
+  id: string;
+  kind: ResourceKind;
+  action: Action;
+  /** Path, package or service name. */
+  target: string;
+  /** One line for the plan output. */
+  summary: string;
+  /** Unified diff of the content, secrets masked. */
+  diff?: string;
+  /** Data from the probe that the apply step needs (plain values only, so a plan stays a value). */
+  data?: Record<string, string | number | boolean>;
+}
+
+export interface HostContext {
+  /** Prefix of every managed path ("" on a real host). */
+  root: string;
+  /** A root prefix is set: packages and services are skipped, ownership is not managed. */
+  sandbox: boolean;
+  platform: Platform;
+}
+
+export interface ResourceHandler<R extends Resource> {
+  /** Shell that prints this resource's facts (lines between the engine's markers). */
+  probe(r: R, ctx: HostContext): string;
+  /** Compares desired with probed facts. `changed` holds the ids already changing before this one. */
+  diff(r: R, facts: string[], ctx: HostContext, changed: ReadonlySet<string>): Change | null;
+  /** Shell that makes the change; returns non-zero on failure. */
+  apply(r: R, change: Change, ctx: HostContext): string;
+}
