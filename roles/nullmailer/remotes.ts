@@ -30,7 +30,19 @@ export function renderRemoteLine(relay: NonNullable<HostConfig["relay"]>, secret
   return words.map(quoteRemoteArg).join(" ");
 }
 
-/** Masks passwords in a remotes file, for diffs. */
+
+function unquote(word: string): string {
+  return word.replace(/'([^']*)'?|"((?:\\.|[^"\\])*)"?|\\(.)/g, (_m, sq, dq, esc) => sq ?? (dq !== undefined ? dq.replace(/\\(.)/g, "$1") : esc));
+}
+
+/** Masks passwords in a remotes file, for diffs, whichever way they are quoted. */
 export function maskRemotes(text: string): string {
-  return text.replace(/(--pass=)(?:'[^']*'|"[^"]*"|[^\s'"])+/g, "$1********");
+  return text
+    .split("\n")
+    .map((line) =>
+      line.trimStart().startsWith("#") || !line.includes("pass")
+        ? line
+        : line.replace(/(?:'[^']*'?|"(?:\\.|[^"\\])*"?|\\.|[^\s'"\\])+/g, (w) => (unquote(w).startsWith("--pass=") ? "--pass=********" : w)),
+    )
+    .join("\n");
 }
