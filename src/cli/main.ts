@@ -1,4 +1,5 @@
 // The mailfleet command: validate | render | plan | apply | schema.
+import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, CommanderError, Option } from "commander";
 import pc from "picocolors";
@@ -134,7 +135,7 @@ export function buildProgram(setCode: (n: number) => void): Command {
     .option("--detailed-exitcode", "exit 0 no changes, 1 error, 2 changes (as terraform plan)")
     .action(async (opts: CommonOptions & { detailedExitcode?: boolean }) => {
       const { inventory, hosts } = load(opts);
-      const { outcomes, secrets } = await planAll(hosts, opts, inventory.file);
+      const { outcomes, secrets } = await planAll(hosts, opts, path.dirname(inventory.file));
       const revealed = secrets.revealed();
       if (opts.json) out(planJson(outcomes, revealed));
       else {
@@ -150,7 +151,7 @@ export function buildProgram(setCode: (n: number) => void): Command {
     .option("-y, --yes", "do not ask for confirmation (needed when not on a terminal)")
     .action(async (opts: CommonOptions & { yes?: boolean }) => {
       const { inventory, hosts } = load(opts);
-      const { outcomes, targets, secrets, timeoutMs } = await planAll(hosts, opts, inventory.file);
+      const { outcomes, targets, secrets, timeoutMs } = await planAll(hosts, opts, path.dirname(inventory.file));
       const revealed = secrets.revealed;
       if (!opts.json) {
         printPlans(outcomes, revealed());

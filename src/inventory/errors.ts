@@ -39,9 +39,10 @@ export function describeIssue(issue: z.core.$ZodIssue, value: unknown, allowedKe
         allowedKeys?.length ? `; allowed: ${allowedKeys.join(", ")}` : ""
       }`;
     case "invalid_type":
-      if (value === undefined) return `is required (${issue.expected})`;
+      if (value === undefined) return `is required (set it in the host, its group or defaults): ${issue.expected === "object" ? "a mapping" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}`;
       return `${describeValue(value)} is not allowed; expected ${issue.expected === "object" ? "a mapping" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}`;
     case "invalid_value":
+      if (value === undefined) return `is required (set it in the host, its group or defaults); allowed: ${issue.values.map((v) => String(v)).join(", ")}`;
       return `${describeValue(value)} is not allowed; allowed: ${issue.values.map((v) => String(v)).join(", ")}`;
     case "invalid_union":
       if (issue.errors.length > 0 && typeof value === "object" && value !== null)

@@ -11,12 +11,12 @@ const LOCAL_PART_RE = /^[A-Za-z0-9!#%&*+/=?^_{|}~.-]+$/;
 
 export const hostname = z
   .string()
-  .max(253)
+  .max(253, "a DNS name of at most 253 characters")
   .regex(HOSTNAME_RE, "a DNS name: letters, digits and '-', dot-separated labels");
 
 export const relayHost = z
   .string()
-  .max(253)
+  .max(253, "a DNS name or an IP address of at most 253 characters")
   .refine(
     (v) => HOSTNAME_RE.test(v) || IPV4_RE.test(v) || (v.includes(":") && IPV6_RE.test(v)),
     "a DNS name, an IPv4 address or an IPv6 address (no spaces, quotes or shell characters)",
@@ -24,7 +24,7 @@ export const relayHost = z
 
 export const emailAddress = z
   .string()
-  .max(254)
+  .max(254, "an address local@domain of at most 254 characters")
   .refine((v) => {
     const at = v.lastIndexOf("@");
     if (at <= 0) return false;
@@ -39,15 +39,15 @@ export const port = z
 
 export const absolutePath = z
   .string()
-  .max(1024)
+  .max(1024, "an absolute path of at most 1024 characters")
   .regex(/^\/[A-Za-z0-9._+@\/-]*$/, "an absolute path of letters, digits and . _ + @ - /")
   .refine((v) => !v.split("/").includes(".."), "a path without '..'");
 
 /** A path on the machine running mailfleet; relative ones are relative to the inventory file. */
 export const localPath = z
   .string()
-  .min(1)
-  .max(4096)
+  .min(1, "a non-empty path")
+  .max(4096, "a path of at most 4096 characters")
   .refine((v) => !/[\n\r\0]/.test(v), "a path without newlines or NUL");
 
 export const duration = z
@@ -59,13 +59,13 @@ export const duration = z
 export const secretRef = z.union([
   z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name") }),
   z.strictObject({ file: localPath }),
-  z.strictObject({ command: z.string().min(1).max(4096) }),
+  z.strictObject({ command: z.string().min(1, "a non-empty command").max(4096, "a command of at most 4096 characters") }),
 ]);
 export type SecretRef = z.infer<typeof secretRef>;
 
 /** Free text that lands on one line of a config file (user names, etc.). */
 export const singleLine = z
   .string()
-  .min(1)
-  .max(512)
+  .min(1, "non-empty text")
+  .max(512, "text of at most 512 characters")
   .refine((v) => !/[\n\r\0]/.test(v), "one line of text without newlines or NUL");

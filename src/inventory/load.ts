@@ -184,7 +184,8 @@ export function parseInventory(text: string, file: string): Inventory {
   const raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
   const parsed = inventoryFile.safeParse(raw);
   if (!parsed.success) {
-    throw new InventoryError(zodProblems(parsed.error, inventoryFile, raw, (p, k) => pos.at(p, k), display, []));
+    const problems = zodProblems(parsed.error, inventoryFile, raw, (p, k) => pos.at(p, k), display, []);
+    throw new InventoryError(problems.sort((a, b) => a.line - b.line || a.column - b.column));
   }
   const inv: InventoryFile = parsed.data;
   const problems: InventoryProblem[] = [];
@@ -239,12 +240,7 @@ export function parseInventory(text: string, file: string): Inventory {
         }
         return pos.at(hostPath, true);
       };
-      problems.push(
-        ...zodProblems(result.error, hostConfig, merged, locate, display, [`host ${entry.name}`]).map((pr) => ({
-          ...pr,
-          field: pr.field.replace(/^host [^.]+\.?/, `${hostPath.join(".")}(merged).`).replace(/\.$/, ""),
-        })),
-      );
+      problems.push(...zodProblems(result.error, hostConfig, merged, locate, display, hostPath));
       continue;
     }
     const cfg = result.data;
@@ -273,6 +269,7 @@ export function parseInventory(text: string, file: string): Inventory {
     });
   }
   problems.push(...roleRequirements(hosts, pos, entries));
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
   if (problems.length > 0) throw new InventoryError(problems);
   return { file: path.resolve(file), hosts };
 }

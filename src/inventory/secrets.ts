@@ -40,7 +40,9 @@ export function readSecret(ref: SecretRef, cwd: string): string {
     }
   }
   const r = execaSync("/bin/sh", ["-c", ref.command], { cwd, reject: false, stdin: "ignore", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new SecretError(`secret command exited ${r.exitCode}: ${ref.command}`);
+  if (r.exitCode !== 0) {
+    throw new SecretError(`secret command exited ${r.exitCode ?? `without a status (${r.signal ?? r.code ?? "could not run"})`}; its output is not shown`);
+  }
   return validateValue(ref, trimOneNewline(String(r.stdout)));
 }
 
