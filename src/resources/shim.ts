@@ -9,6 +9,13 @@ import type { Change, HostContext, ResourceHandler, ShimResource } from "./types
 
 const LIMIT = 16384;
 
+/** Exit 0 when dotted version $1 is below $2 (numeric parts; missing parts are 0). */
+const VERSION_BELOW_FN = `mf_version_below() {
+  awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, "."); m = split(b, y, "."); if (m > n) n = m
+    for (i = 1; i <= n; i++) { p = x[i] + 0; q = y[i] + 0; if (p < q) exit 0; if (p > q) exit 1 }
+    exit 1 }'
+}`;
+
 /** -1, 0 or 1 comparing dotted versions numerically (2.0.1 < 2.1 < 2.10). */
 export function compareVersions(a: string, b: string): number {
   const pa = a.split(/[.\-_+]/).map((x) => parseInt(x, 10) || 0);
@@ -54,6 +61,10 @@ export const shimHandler: ResourceHandler<ShimResource> = {
     const isWrapper = (p: PathFacts) => p.type === "file" && p.size === wrapper.length && !!p.content?.equals(wrapper);
     const { want, why } = shimWanted(r, f.version, ctx);
     const base = { id: r.id, kind: "shim" as const, target: r.path };
+    if (r.want === "auto" && f.version === null && f.bin.type === "missing" && !ctx.sandbox) {
+      // Installed by this same apply: its version is known only then.
+      return { ...base, action: "wrap", summary: `wrap ${r.path} once ${r.package} is installed, if its version is below ${r.fixedIn}`, data: { ifBelow: r.fixedIn } };
+    }
     const binWrapped = isWrapper(f.bin);
     const realOk = f.real.type === "file" && !isWrapper(f.real);
     if (want) {
@@ -89,7 +100,7 @@ export const shimHandler: ResourceHandler<ShimResource> = {
     if (change.action === "delete") return `rm -f ${real} || ${fail(`cannot remove ${r.realPath}`)}`;
     const { owner, group } = ownerWanted({ owner: "root", group: "root" }, ctx);
     // ln -f keeps a binary at the real path at every moment; the wrapper then replaces the old name atomically.
-    return [
+    const wrap = [
       `[ -f ${bin} ] || ${fail(`${r.path} not found: is ${r.package} installed?`)}`,
       `if ! cmp -s ${bin} - <<'MF_SHIM_EOF'`,
       `${r.content}MF_SHIM_EOF`,
@@ -98,5 +109,11 @@ export const shimHandler: ResourceHandler<ShimResource> = {
       // the binary is kept at the real path already; no second backup of it
       `rm -f "$R"${shq(r.path)}.mailfleet-bak.$MF_STAMP`,
     ].join("\n");
+    if (!change.data?.ifBelow) return wrap;
+    const version = `$( { ${ctx.platform.packageProbe(r.package)}; } | sed -n -e 's/^installed //' -e 's/^[0-9]*://' -e 's/-[^-]*$//' -e 's/nb[0-9]*$//' -e p)`;
+    return `${VERSION_BELOW_FN}
+if mf_version_below "${version}" ${shq(String(change.data.ifBelow))}; then
+${wrap}
+fi`;
   },
 };

@@ -1,0 +1,79 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { InventoryError } from "../../src/inventory/errors.ts";
+import { parseInventory } from "../../src/inventory/load.ts";
+import { mergeSettings } from "../../src/inventory/merge.ts";
+
+const FILE = "/srv/fleet/inventory.yaml";
+
+describe("merge", () => {
+  it("defaults < group < host, mappings key by key, lists replaced", () => {
+    expect(
+      mergeSettings({ relay: { host: "a", port: 25 }, roles: ["x"] }, { relay: { port: 587 } }, { relay: { tls: "starttls" }, roles: ["y"] }),
+    ).toEqual({ relay: { host: "a", port: 587, tls: "starttls" }, roles: ["y"] });
+  });
+  it("a transport of another type replaces the whole transport", () => {
+    expect(mergeSettings({ transport: { type: "ssh", address: "gz" } }, { transport: { type: "local", root: "x" } })).toEqual({
+      transport: { type: "local", root: "x" },
+    });
+  });
+});
+
+describe("inventory", () => {
+  const text = `
+defaults:
+  domain: example.org
+  relay: { host: relay.example.org }
+groups:
+  zones:
+    platform: smartos
+    roles: [nullmailer]
+    nullmailer: { injectShim: never }
+    hosts:
+      web1: { transport: { type: local, root: sandbox/web1 } }
+      db1:
+        fqdn: db.example.net
+        relay: { port: 2525 }
+hosts:
+  pi: { platform: debian, roles: [nullmailer] }
+`;
+  it("merges levels and resolves relative paths against the inventory's directory", () => {
+    const inv = parseInventory(text, FILE);
+    const byName = new Map(inv.hosts.map((h) => [h.name, h]));
+    expect([...byName.keys()]).toEqual(["web1", "db1", "pi"]);
+    expect(byName.get("web1")!.transport).toEqual({ type: "local", root: "/srv/fleet/sandbox/web1" });
+    expect(byName.get("web1")!.fqdn).toBe("web1.example.org");
+    expect(byName.get("db1")!.fqdn).toBe("db.example.net");
+    expect(byName.get("db1")!.relay).toEqual({ host: "relay.example.org", port: 2525 });
+    expect(byName.get("db1")!.nullmailer).toEqual({ injectShim: "never" });
+    expect(byName.get("pi")!.transport).toEqual({ type: "local" });
+    expect(byName.get("pi")!.group).toBeUndefined();
+  });
+
+  const problems = (text: string): string[] => {
+    try {
+      parseInventory(text, FILE);
+    } catch (e) {
+      expect(e).toBeInstanceOf(InventoryError);
+      return (e as InventoryError).message.split("\n");
+    }
+    return expect.unreachable() as never;
+  };
+
+  it("reports problems of the file's shape with file:line:column and what is allowed", () => {
+    const lines = problems("defaults:\n  domain: example.org\nhosts:\n  a: { platform: plan9, roles: [nullmailer], relay: { host: r } }\n  b: { roles: [], relay: { port: 0 } }\n");
+    expect(lines[0]).toMatch(new RegExp(`^${path.relative(process.cwd(), FILE)}:4:18: hosts\\.a\\.platform: "plan9" is not allowed; allowed: smartos, debian$`));
+    expect(lines[1]).toMatch(/:5:\d+: hosts\.b\.relay\.port: 0 is not allowed; a port from 1 to 65535$/);
+  });
+
+  it("then what the merged host lacks, pointing at the host", () => {
+    const lines = problems("defaults:\n  domain: example.org\nhosts:\n  a: { platform: smartos, roles: [nullmailer] }\n  b: { roles: [] }\n");
+    expect(lines).toContainEqual(expect.stringMatching(/:4:3: hosts\.a: role nullmailer needs relay\.host/));
+    expect(lines).toContainEqual(expect.stringMatching(/:5:\d+: hosts\.b\.platform: is required .*allowed: smartos, debian/));
+    expect(lines).toContainEqual(expect.stringMatching(/:5:\d+: hosts\.b\.roles: .*at least one role/));
+  });
+
+  it("an empty inventory is an error, not an empty fleet", () => {
+    expect(() => parseInventory("defaults: { domain: example.org }\n", FILE)).toThrow(/defines no hosts/);
+  });
+});
