@@ -4,6 +4,15 @@ import type { Platform } from "./types.ts";
 
 const systemd = `[ -d /run/systemd/system ]`;
 
+/**
+ * `service NAME VERB` without systemd. An init script's daemon inherits the
+ * script's stdout and stderr (Debian's nullmailer script even keeps a copy of
+ * them on a spare descriptor), so they must not be the transport's pipes or
+ * the apply waits for that daemon forever: output goes to a file, shown on failure.
+ */
+const initScript = (svc: string, verb: string) =>
+  `mf_svc_out=$(mktemp) && { service ${shq(svc)} ${verb} </dev/null >"$mf_svc_out" 2>&1; mf_svc_rc=$?; [ $mf_svc_rc -eq 0 ] || cat "$mf_svc_out" >&2; rm -f "$mf_svc_out"; [ $mf_svc_rc -eq 0 ]; }`;
+
 export const debian: Platform = {
   name: "debian",
   packageProbe: (pkg) =>
@@ -14,13 +23,13 @@ export const debian: Platform = {
   serviceProbe: (svc) =>
     `if ${systemd}; then systemctl is-active --quiet ${shq(svc)} && echo running || echo stopped; else service ${shq(svc)} status >/dev/null 2>&1 && echo running || echo stopped; fi`,
   serviceStart: (svc) =>
-    `if ${systemd}; then systemctl enable --now ${shq(svc)}; else service ${shq(svc)} start </dev/null >/dev/null; fi`,
+    `if ${systemd}; then systemctl enable --now ${shq(svc)}; else ${initScript(svc, "start")}; fi`,
   serviceStop: (svc) =>
-    `if ${systemd}; then systemctl stop ${shq(svc)}; else service ${shq(svc)} stop </dev/null >/dev/null; fi`,
+    `if ${systemd}; then systemctl stop ${shq(svc)}; else ${initScript(svc, "stop")}; fi`,
   serviceRestart: (svc) =>
-    `if ${systemd}; then systemctl restart ${shq(svc)}; else service ${shq(svc)} restart </dev/null >/dev/null; fi`,
+    `if ${systemd}; then systemctl restart ${shq(svc)}; else ${initScript(svc, "restart")}; fi`,
   serviceReload: (svc) =>
-    `if ${systemd}; then systemctl reload ${shq(svc)}; else service ${shq(svc)} reload </dev/null >/dev/null; fi`,
+    `if ${systemd}; then systemctl reload ${shq(svc)}; else ${initScript(svc, "reload")}; fi`,
   upstreamVersion: (v) => v.replace(/^\d+:/, "").replace(/-[^-]*$/, ""),
   nullmailer: {
     package: "nullmailer",
