@@ -62,10 +62,12 @@ mf_stat() {
   set -- $(ls -ld "$1")
   echo "$mf_t $1 $3 $4 $5"
 }
-# stat, the link text of a symlink, and for regular files up to $2 bytes as hex
+# where symlink $1 points: ls prints "... $1 -> target", and $1 itself may hold " -> "
+mf_link_target() { mf_l=$(ls -ld "$1") && printf '%s\\n' "\${mf_l#*" $1 -> "}"; }
+# stat, "T <target>" for a symlink, and for regular files up to $2 bytes as hex
 mf_probe_path() {
   mf_stat "$1"
-  if [ -L "$1" ]; then printf 'T '; ls -ld "$1"
+  if [ -L "$1" ]; then printf 'T '; mf_link_target "$1"
   elif [ -f "$1" ]; then dd if="$1" bs="$2" count=1 2>/dev/null | od -An -v -tx1; fi
 }
 `;
