@@ -36,11 +36,23 @@ hi
 
 const systemd = () => existsSync("/run/systemd/system");
 
-/** Starts or stops nullmailer the way the machine does it, output not attached to us (the daemon would keep it). */
-function nullmailerService(verb: "start" | "stop"): void {
-  const [cmd, args] = systemd() ? ["systemctl", [verb, "nullmailer"]] : ["service", ["nullmailer", verb]];
-  const r = spawnSync(cmd, args, { stdio: "ignore", timeout: 30_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}`);
+/**
+ * Starts or stops nullmailer the way the machine does it, output not attached
+ * to us (the daemon would keep it). A stop waits until the service manager
+ * no longer sees the daemon: an init script's stop does not wait for it.
+ */
+async function nullmailerService(verb: "start" | "stop"): Promise<void> {
+  const ctl = (v: string) => {
+    const [cmd, args] = systemd() ? ["systemctl", [v, "nullmailer"]] : ["service", ["nullmailer", v]];
+    return spawnSync(cmd, args, { stdio: "ignore", timeout: 30_000 }).status;
+  };
+  const code = ctl(verb);
+  if (code !== 0) throw new Error(`nullmailer ${verb} exited ${code}`);
+  const until = Date.now() + 30_000;
+  while (verb === "stop" && ctl(systemd() ? "is-active" : "status") === 0) {
+    if (Date.now() > until) throw new Error("nullmailer still runs 30 s after stop");
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** Pids of running (not zombie) nullmailer-send processes. */
@@ -137,7 +149,7 @@ beforeAll(async () => {
   injectStamp = stamp(INJECT);
   wasRunning = nullmailerSendPids().length > 0;
   // start from nullmailer stopped, so apply has to start it
-  if (wasRunning) nullmailerService("stop");
+  if (wasRunning) await nullmailerService("stop");
   syslog = await ensureSyslog(path.join(tmp, "syslog"));
   sink = await startSmtpSink(path.join(tmp, "sink"));
   writeInventory(sink.port, `postmaster@${DOMAIN}`);
@@ -145,12 +157,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    if (nullmailerSendPids().length > 0) nullmailerService("stop");
+    if (nullmailerSendPids().length > 0) await nullmailerService("stop");
     for (const f of readdirSync(CONF)) if (!confFiles.includes(f)) rmSync(path.join(CONF, f), { force: true });
     for (const f of readdirSync("/etc")) if (f.startsWith("mailname.mailfleet-bak.") && !etcFiles.includes(f)) rmSync(path.join("/etc", f));
     for (const s of saved) restore(s);
     for (const f of readdirSync(`${SPOOL}/queue`)) if (!queueBefore.includes(f)) rmSync(path.join(SPOOL, "queue", f), { force: true });
-    if (wasRunning) nullmailerService("start");
+    if (wasRunning) await nullmailerService("start");
   } finally {
     await sink?.stop();
     await syslog?.stop();
