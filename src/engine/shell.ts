@@ -8,19 +8,39 @@ export function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Length of the well-formed UTF-8 sequence starting at buf[i], or 0 if none does. */
+function utf8Length(buf: Buffer, i: number): number {
+  const lead = buf[i]!;
+  const n = lead >= 0xf0 && lead <= 0xf4 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 && lead <= 0xdf ? 2 : 0;
+  if (n === 0 || i + n > buf.length || lead >= 0xf5) return 0;
+  const seq = buf.subarray(i, i + n);
+  return Buffer.from(seq.toString("utf8"), "utf8").equals(seq) ? n : 0;
+}
+
 /**
  * A literal for `printf '%b'` that reproduces `content` byte for byte:
- * backslashes doubled, NUL as \0000, everything else raw inside single quotes
- * (the script runs with LC_ALL=C, so 8-bit bytes pass untouched).
+ * backslashes doubled, NUL as \0000, ' closed and reopened, UTF-8 characters
+ * as they are (scripts travel as UTF-8 text), any other byte >= 0x80 as an
+ * octal escape (the script runs with LC_ALL=C, so printf writes it as one byte).
  */
 export function printfLiteral(content: string | Buffer): string {
   const buf = typeof content === "string" ? Buffer.from(content, "utf8") : content;
   let out = "";
-  for (const byte of buf) {
-    if (byte === 0x5c) out += "\\\\";
-    else if (byte === 0) out += "\\0000";
-    else if (byte === 0x27) out += "'\\''";
-    else out += String.fromCharCode(byte);
+  for (let i = 0; i < buf.length; ) {
+    const byte = buf[i]!;
+    if (byte < 0x80) {
+      out += byte === 0x5c ? "\\\\" : byte === 0 ? "\\0000" : byte === 0x27 ? "'\\''" : String.fromCharCode(byte);
+      i++;
+      continue;
+    }
+    const n = utf8Length(buf, i);
+    if (n > 0) {
+      out += buf.toString("utf8", i, i + n);
+      i += n;
+    } else {
+      out += `\\0${byte.toString(8).padStart(3, "0")}`;
+      i++;
+    }
   }
   return `'${out}'`;
 }
@@ -42,10 +62,12 @@ mf_stat() {
   set -- $(ls -ld "$1")
   echo "$mf_t $1 $3 $4 $5"
 }
-# stat, the link text of a symlink, and for regular files up to $2 bytes as hex
+# where symlink $1 points: ls prints "... $1 -> target", and $1 itself may hold " -> "
+mf_link_target() { mf_l=$(ls -ld "$1") && printf '%s\\n' "\${mf_l#*" $1 -> "}"; }
+# stat, "T <target>" for a symlink, and for regular files up to $2 bytes as hex
 mf_probe_path() {
   mf_stat "$1"
-  if [ -L "$1" ]; then printf 'T '; ls -ld "$1"
+  if [ -L "$1" ]; then printf 'T '; mf_link_target "$1"
   elif [ -f "$1" ]; then dd if="$1" bs="$2" count=1 2>/dev/null | od -An -v -tx1; fi
 }
 `;

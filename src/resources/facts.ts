@@ -40,8 +40,7 @@ export function parsePathFacts(lines: string[]): PathFacts {
   const rest = lines.slice(1);
   if (facts.type === "link") {
     const t = rest.find((l) => l.startsWith("T "));
-    const i = t?.indexOf(" -> ") ?? -1;
-    if (t && i >= 0) facts.linkTarget = t.slice(i + 4);
+    if (t) facts.linkTarget = t.slice(2);
   } else if (facts.type === "file") {
     const hex = rest.join(" ").replace(/\s+/g, "");
     facts.content = Buffer.from(hex, "hex");

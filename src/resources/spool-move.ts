@@ -9,7 +9,7 @@ import type { ResourceHandler, SpoolMoveResource } from "./types.ts";
 const PROBE_FN = `mf_spool_probe() { # SPOOL DIR SUB
   mf_s="$R$1/$3"
   printf 'sub %s ' "$3"; mf_stat "$mf_s"
-  if [ -L "$mf_s" ]; then printf 'T '; ls -ld "$mf_s"; fi
+  if [ -L "$mf_s" ]; then printf 'T '; mf_link_target "$mf_s"; fi
   if [ -d "$mf_s" ] && [ ! -L "$mf_s" ]; then echo "count $(ls -A "$mf_s" | wc -l)"; fi
   if [ -d "$mf_s.mailfleet-old" ]; then echo "old $(ls -A "$mf_s.mailfleet-old" | wc -l)"; fi
   printf 'target '; mf_stat "$R$2/$3"
@@ -45,7 +45,7 @@ mf_spool_move() { # SPOOL DIR SUB MODE OWNER GROUP
   chmod "$4" "$mf_d" || return 1
   if [ -n "$5" ]; then chown "$5:$6" "$mf_d" || return 1; fi
   if [ -L "$mf_s" ]; then
-    set -- "$@" "$(ls -ld "$mf_s" | sed 's/.* -> //')"
+    set -- "$@" "$(mf_link_target "$mf_s")"
     if [ "$7" != "$2/$3" ]; then
       [ -d "$R$7" ] && { mf_move_files "$R$7" "$mf_d" || return 1; }
       rm -f "$mf_s" || return 1
@@ -81,7 +81,7 @@ function parse(lines: string[]): SubState[] {
       cur = { sub: rest[0]!, kind: rest[1] ?? "missing", count: 0, old: 0, target: "missing" };
       out.push(cur);
     } else if (!cur) continue;
-    else if (tag === "T") cur.link = line.slice(line.indexOf(" -> ") + 4);
+    else if (tag === "T") cur.link = line.slice(2);
     else if (tag === "count") cur.count = Number(rest[0]);
     else if (tag === "old") cur.old = Number(rest[0]);
     else if (tag === "target") cur.target = rest[0] ?? "missing";

@@ -1,56 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { maskRemotes, quoteRemoteArg, renderRemoteLine } from "../../roles/nullmailer/remotes.ts";
 import type { SecretResolver } from "../../src/inventory/secrets.ts";
+import { nullmailerParse } from "../support/nullmailer-argparse.ts";
 
 const secrets = (v: string): SecretResolver => ({ value: () => v, revealed: () => [v] });
-
-/** nullmailer's lib/argparse.cc, transcribed, to check our quoting round-trips. */
-function nullmailerParse(line: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i < line.length) {
-    if (/\s/.test(line[i]!)) {
-      i++;
-      continue;
-    }
-    let arg = "";
-    let start = i;
-    let p = i;
-    for (; p < line.length && !/\s/.test(line[p]!); ++p) {
-      const c = line[p];
-      if (c === "'") {
-        arg += line.slice(start, p);
-        for (start = ++p; p < line.length && line[p] !== "'"; ++p);
-        arg += line.slice(start, p);
-        start = p + 1;
-        continue;
-      }
-      if (c === '"') {
-        arg += line.slice(start, p);
-        for (start = ++p; p < line.length && line[p] !== '"'; p++) {
-          if (line[p] === "\\") {
-            arg += line.slice(start, p);
-            if (++p < line.length) arg += line[p];
-            start = ++p;
-          }
-        }
-        arg += line.slice(start, p);
-        start = p + 1;
-        continue;
-      }
-      if (c === "\\") {
-        arg += line.slice(start, p);
-        if (++p < line.length) arg += line[p];
-        start = ++p;
-        continue;
-      }
-    }
-    if (p - start > 0) arg += line.slice(start, p);
-    out.push(arg);
-    i = p;
-  }
-  return out;
-}
 
 describe("remotes", () => {
   it("renders host, protocol and options", () => {

@@ -1,0 +1,139 @@
+// Every script mailfleet generates runs under dash, ksh93 (illumos' sh) and
+// busybox sh: the example fleet and a fleet of hostile values are planned,
+// applied and planned again under each, and must converge to identical trees.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderRemoteLine } from "../../roles/nullmailer/remotes.ts";
+import { mailfleet, REPO } from "../support/cli.ts";
+import { nullmailerParse } from "../support/nullmailer-argparse.ts";
+import { checkShells, SHELLS, type Shell } from "../support/shells.ts";
+import { snapshotTree, type TreeEntry } from "../support/tree.ts";
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), "mf-shells-"));
+beforeAll(() => checkShells());
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+
+const slug = (s: Shell) => s.name.replace(/\W+/g, "-");
+
+/** plan (changes), apply, plan again (none) with MAILFLEET_LOCAL_SHELL set; returns everything printed. */
+async function converge(inventory: string, shell: Shell): Promise<string> {
+  const env = { MAILFLEET_LOCAL_SHELL: shell.env };
+  const first = await mailfleet(["plan", "-i", inventory, "--detailed-exitcode"], { env });
+  expect(first.stderr).toBe("");
+  expect(first.code).toBe(2);
+  const applied = await mailfleet(["apply", "-i", inventory, "--yes"], { env });
+  expect(applied.stderr).toBe("");
+  expect(applied.code, applied.stdout.slice(-3000)).toBe(0);
+  expect(applied.stdout).not.toContain("not converged");
+  const again = await mailfleet(["plan", "-i", inventory, "--detailed-exitcode"], { env });
+  expect(again.stdout).toContain("Plan: ");
+  expect(again.stdout).toMatch(/no changes\n.*Plan: \d+ hosts?, no changes/s);
+  expect(again.code).toBe(0);
+  return first.stdout + applied.stdout + first.stderr + applied.stderr + again.stdout + again.stderr;
+}
+
+it("MAILFLEET_LOCAL_SHELL really picks the shell", async () => {
+  const dir = path.join(tmp, "no-shell");
+  mkdirSync(dir);
+  cpSync(path.join(REPO, "examples/zones.yaml"), path.join(dir, "zones.yaml"));
+  const r = await mailfleet(["plan", "-i", path.join(dir, "zones.yaml")], { env: { MAILFLEET_LOCAL_SHELL: "/nonexistent/sh" } });
+  expect(r.code).toBe(1);
+});
+
+describe("the example fleet (examples/zones.yaml) under each shell", () => {
+  const trees = new Map<string, TreeEntry[]>();
+
+  it.each(SHELLS)("$name: plan, apply and re-plan converge", async (shell) => {
+    const dir = path.join(tmp, `zones-${slug(shell)}`);
+    mkdirSync(dir);
+    cpSync(path.join(REPO, "examples/zones.yaml"), path.join(dir, "zones.yaml"));
+    cpSync(path.join(REPO, "examples/secrets"), path.join(dir, "secrets"), { recursive: true });
+    await converge(path.join(dir, "zones.yaml"), shell);
+    trees.set(shell.name, snapshotTree(path.join(dir, "sandbox")));
+  });
+
+  it("leaves identical trees under dash, ksh93 and busybox sh", () => {
+    const [dash, ...others] = SHELLS.map((s) => trees.get(s.name));
+    expect(dash).toBeDefined();
+    const files = dash!.filter((e) => e.type === "file").map((e) => e.path);
+    expect(files).toContain("web1/opt/local/etc/nullmailer/remotes");
+    expect(files).toContain("db1/etc/mailer.conf");
+    expect(dash!.find((e) => e.path === "web1/var/spool/nullmailer/queue")).toMatchObject({ type: "link", content: "/home/nullmailer-spool/queue" });
+    expect(dash!.find((e) => e.path === "web1/var/spool/nullmailer/trigger")?.type).toBe("fifo");
+    for (const t of others) expect(t).toEqual(dash);
+  });
+});
+
+describe("hostile values land byte for byte under each shell", () => {
+  const trees = new Map<string, TreeEntry[]>();
+  const pwned = path.join(tmp, "pwned");
+  // The relay user is free text (one line, up to 512 characters); the password comes from a file and may be long.
+  const user = `o'brien "q" \\ \\\\ $(touch ${pwned}) \`touch ${pwned}\` \${HOME} %s %b %n \\n \\c \\0101 * ? [a] ünïcödé ☃ 🙂\ttab ${"u".repeat(300)}`;
+  const password = `p'w"d \\ $(touch ${pwned}) \`touch ${pwned}\` ''"" %s \\x41 ☃ 🙂 ${"x'\"\\$".repeat(12_000)} end`;
+  // Addresses may hold characters a shell treats specially (the schema allows them).
+  const adminaddr = "a&b|c{d}~e!#%*+/=?^_.x@example.org";
+  const allmailfrom = "x|y&z*{}~#?^=@example.org";
+  // Sandboxes whose paths hold quotes, $(...), globs, unicode and the " -> " that ls prints for links.
+  const roots = { zone: `sand box/it's "z" $(touch ${pwned}) * -> ünï`, linux: `sand box/l\\i"n'ux \`touch ${pwned}\` ☃` };
+  const inventory = `defaults:
+  domain: example.org
+  adminaddr: ${JSON.stringify(adminaddr)}
+  relay:
+    host: relay.example.test
+    port: 2525
+    tls: starttls
+    auth:
+      user: ${JSON.stringify(user)}
+      password: { file: "secrets/it's a password" }
+  nullmailer:
+    allmailfrom: ${JSON.stringify(allmailfrom)}
+hosts:
+  zone:
+    platform: smartos
+    roles: [nullmailer]
+    nullmailer: { persistentSpool: /home/nullmailer-spool }
+    transport: { type: local, root: ${JSON.stringify(roots.zone)} }
+  linux:
+    platform: debian
+    roles: [nullmailer]
+    transport: { type: local, root: ${JSON.stringify(roots.linux)} }
+`;
+
+  it.each(SHELLS)("$name: converges, writes the exact bytes, runs nothing it was given", async (shell) => {
+    const dir = path.join(tmp, `hostile-${slug(shell)}`);
+    mkdirSync(path.join(dir, "secrets"), { recursive: true });
+    writeFileSync(path.join(dir, "secrets/it's a password"), `${password}\n`);
+    writeFileSync(path.join(dir, "inventory.yaml"), inventory);
+    const printed = await converge(path.join(dir, "inventory.yaml"), shell);
+    expect(printed).not.toContain(password);
+    expect(printed).not.toContain(password.slice(-200));
+
+    const remotesLine = renderRemoteLine({ host: "relay.example.test", port: 2525, tls: "starttls", auth: { user, password: { env: "UNUSED" } } }, { value: () => password, revealed: () => [password] });
+    expect(nullmailerParse(remotesLine)).toEqual(["relay.example.test", "smtp", "--port=2525", "--starttls", `--user=${user}`, `--pass=${password}`]);
+    const expected: [string, string, string][] = [
+      ["zone", "opt/local/etc/nullmailer/remotes", `# Managed by mailfleet for zone.example.org: the relays nullmailer-send tries, in order.\n${remotesLine}\n`],
+      ["zone", "opt/local/etc/nullmailer/adminaddr", `${adminaddr}\n`],
+      ["zone", "opt/local/etc/nullmailer/allmailfrom", `${allmailfrom}\n`],
+      ["zone", "opt/local/etc/nullmailer/me", "zone.example.org\n"],
+      ["linux", "etc/nullmailer/remotes", `# Managed by mailfleet for linux.example.org: the relays nullmailer-send tries, in order.\n${remotesLine}\n`],
+      ["linux", "etc/nullmailer/adminaddr", `${adminaddr}\n`],
+      ["linux", "etc/mailname", "linux.example.org\n"],
+    ];
+    for (const [host, file, content] of expected) {
+      const bytes = readFileSync(path.join(dir, roots[host as keyof typeof roots], file));
+      expect(bytes.equals(Buffer.from(content, "utf8")), `${host}:/${file}`).toBe(true);
+    }
+    expect(existsSync(pwned)).toBe(false);
+    trees.set(shell.name, snapshotTree(dir));
+  });
+
+  it("leaves identical trees under dash, ksh93 and busybox sh", () => {
+    const [dash, ...others] = SHELLS.map((s) => trees.get(s.name));
+    expect(dash).toBeDefined();
+    expect(dash!.find((e) => e.path === path.join(roots.zone, "var/spool/nullmailer/tmp"))).toMatchObject({ type: "link", content: "/home/nullmailer-spool/tmp" });
+    for (const t of others) expect(t).toEqual(dash);
+  });
+});
