@@ -119,7 +119,8 @@ export const postfixSatelliteRole: Role = (host, { platform, secrets }) => {
     name: pf.service,
     inputs: serviceInputs,
     onChange: "reload",
-    check: `${shq(pf.postfix)} -c ${shq(pf.configDir)} check`,
+    // postfix check, and no postconf warning (a misspelt mainCf key shows as "unused parameter")
+    check: `${shq(pf.postfix)} -c ${shq(pf.configDir)} check && ! ${shq(pf.postconf)} -c ${shq(pf.configDir)} -n 2>&1 >/dev/null | grep 'warning:' >&2`,
   });
   res.push(switchFromNullmailer.deliver);
   return res;

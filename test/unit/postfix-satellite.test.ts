@@ -132,7 +132,8 @@ describe("postfix-satellite role", () => {
     expect(postmap.inputs).toEqual(["postfix:sasl_passwd"]);
     expect(postmap.creates).toEqual([{ path: "/etc/postfix/sasl_passwd.db", mode: 0o600, owner: "root", group: "root" }]);
     const service = rs.find((r) => r.kind === "service")!;
-    expect(service).toMatchObject({ name: "postfix", onChange: "reload", check: "/usr/sbin/postfix -c /etc/postfix check" });
+    expect(service).toMatchObject({ name: "postfix", onChange: "reload" });
+    expect(service.kind === "service" && service.check).toMatch(/^\/usr\/sbin\/postfix -c \/etc\/postfix check && ! \/usr\/sbin\/postconf -c \/etc\/postfix -n /);
     expect(service.kind === "service" && service.inputs).toEqual([
       "postfix:mailname",
       "postfix:postmap-sasl_passwd",
