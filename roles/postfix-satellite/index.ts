@@ -49,16 +49,18 @@ export const postfixSatelliteRole: Role = (host, { platform, secrets }) => {
     serviceInputs.push("postfix:mailname");
   }
 
+  // Written after main.cf: postmap reads main.cf, which a fresh install ("No configuration") lacks.
+  const tables: Resource[] = [];
   /** A lookup table: its source file, and postmap run when the source changes. */
   const table = (name: string, content: string | undefined, mode: number, extra: Partial<FileResource> = {}): string | undefined => {
     const source = conf(name);
     const db = `${source}${dbSuffix}`;
     if (content === undefined) {
-      res.push({ kind: "file", id: `postfix:${name}`, path: source, content: "", mode, owner: "root", group: "root", state: "absent" });
-      res.push({ kind: "file", id: `postfix:${name}${dbSuffix}`, path: db, content: "", mode, owner: "root", group: "root", state: "absent" });
+      tables.push({ kind: "file", id: `postfix:${name}`, path: source, content: "", mode, owner: "root", group: "root", state: "absent" });
+      tables.push({ kind: "file", id: `postfix:${name}${dbSuffix}`, path: db, content: "", mode, owner: "root", group: "root", state: "absent" });
       return undefined;
     }
-    res.push({ kind: "file", id: `postfix:${name}`, path: source, content, mode, owner: "root", group: "root", ...extra });
+    tables.push({ kind: "file", id: `postfix:${name}`, path: source, content, mode, owner: "root", group: "root", ...extra });
     const postmap: CommandResource = {
       kind: "command",
       id: `postfix:postmap-${name}`,
@@ -69,8 +71,7 @@ export const postfixSatelliteRole: Role = (host, { platform, secrets }) => {
       sources: [source],
       creates: [{ path: db, mode, owner: "root", group: "root" }],
     };
-    res.push(postmap);
-    serviceInputs.push(postmap.id);
+    tables.push(postmap);
     return `${mapType}:${source}`;
   };
 
@@ -85,12 +86,11 @@ export const postfixSatelliteRole: Role = (host, { platform, secrets }) => {
   const genericMap = table("generic", genericEntries.length ? renderTemplate("postfix-satellite", "generic", { entries: genericEntries }) : undefined, 0o644);
 
   const headerChecksPath = conf("header_checks");
-  res.push(
+  tables.push(
     cfg.replyTo
       ? { kind: "file", id: "postfix:header_checks", path: headerChecksPath, content: renderTemplate("postfix-satellite", "header_checks", { replyTo: cfg.replyTo }), mode: 0o644, owner: "root", group: "root" }
       : { kind: "file", id: "postfix:header_checks", path: headerChecksPath, content: "", mode: 0o644, owner: "root", group: "root", state: "absent" },
   );
-  serviceInputs.push("postfix:header_checks");
 
   const mainCf = renderTemplate("postfix-satellite", "main.cf", {
     compatibilityLevel: cfg.compatibilityLevel ?? DEFAULT_COMPATIBILITY_LEVEL,
@@ -111,7 +111,9 @@ export const postfixSatelliteRole: Role = (host, { platform, secrets }) => {
     extra: Object.entries(cfg.mainCf ?? {}).map(([name, value]) => ({ name, value: mainCfValue(value) })),
   });
   res.push({ kind: "file", id: "postfix:main.cf", path: conf("main.cf"), content: mainCf, mode: 0o644, owner: "root", group: "root" });
-  serviceInputs.push("postfix:main.cf");
+  res.push(...tables);
+  // What Postfix reads: the map sources only through the files postmap writes.
+  serviceInputs.push("postfix:main.cf", "postfix:header_checks", ...tables.filter((r) => r.kind === "command").map((r) => r.id));
 
   res.push({
     kind: "service",
@@ -121,6 +123,16 @@ export const postfixSatelliteRole: Role = (host, { platform, secrets }) => {
     onChange: "reload",
     // postfix check, and no postconf warning (a misspelt mainCf key shows as "unused parameter")
     check: `${shq(pf.postfix)} -c ${shq(pf.configDir)} check && ! ${shq(pf.postconf)} -c ${shq(pf.configDir)} -n 2>&1 >/dev/null | grep 'warning:' >&2`,
+  });
+  // Deferred mail (say, after a wrong relay password) is retried now, not at the next queue run.
+  res.push({
+    kind: "command",
+    id: "postfix:flush",
+    description: "postqueue -f (retry deferred mail with the new relay settings)",
+    command: `${shq(pf.postqueue)} -c ${shq(pf.configDir)} -f`,
+    inputs: saslPasswordMap ? ["postfix:main.cf", "postfix:postmap-sasl_passwd"] : ["postfix:main.cf"],
+    sources: [],
+    creates: [],
   });
   res.push(switchFromNullmailer.deliver);
   return res;

@@ -136,9 +136,9 @@ describe("postfix-satellite role", () => {
     expect(service.kind === "service" && service.check).toMatch(/^\/usr\/sbin\/postfix -c \/etc\/postfix check && ! \/usr\/sbin\/postconf -c \/etc\/postfix -n /);
     expect(service.kind === "service" && service.inputs).toEqual([
       "postfix:mailname",
-      "postfix:postmap-sasl_passwd",
-      "postfix:header_checks",
       "postfix:main.cf",
+      "postfix:header_checks",
+      "postfix:postmap-sasl_passwd",
     ]);
   });
 
