@@ -34,7 +34,7 @@ const POSTFIX_FN = `mf_pf_ids() { # CONF POSTCONF: queue ids in incoming, active
 mf_pf_count() { mf_pf_ids "$1" "$2" | grep -c .; }
 mf_pf_park() { # CONF POSTCONF POSTCAT POSTSUPER PARK
   mf_ids=$(mf_pf_ids "$1" "$2") || return 1
-  mf_parked=
+  mf_parked=; mf_um=$(umask); umask 077
   for mf_id in $mf_ids; do
     mf_env=$("$3" -c "$1" -e -q "$mf_id" 2>/dev/null) || continue
     mf_rcpts=$(printf '%s\\n' "$mf_env" | sed -n 's/^recipient: *//p')
@@ -44,9 +44,10 @@ mf_pf_park() { # CONF POSTCONF POSTCAT POSTSUPER PARK
       printf '%s\\n' "$mf_env" | sed -n 's/^sender: *//p' | head -n 1 | grep . || echo
       printf '%s\\n\\n' "$mf_rcpts"
       "$3" -c "$1" -bh -q "$mf_id"
-    ) > "$mf_t" && mv -f "$mf_t" "$5/postfix.$mf_id" || { rm -f "$mf_t"; return 1; }
+    ) > "$mf_t" && mv -f "$mf_t" "$5/postfix.$mf_id" || { rm -f "$mf_t"; umask "$mf_um"; return 1; }
     mf_parked="$mf_parked $mf_id"
   done
+  umask "$mf_um"
   sync 2>/dev/null
   for mf_id in $mf_parked; do "$4" -c "$1" -d "$mf_id" >/dev/null 2>&1 || return 1; done
   [ "$(mf_pf_count "$1" "$2")" -eq 0 ]
@@ -168,6 +169,6 @@ export function mtaSwitch(
       parking: PARKING,
       wait: 30,
     },
-    deliver: { kind: "parkedMail", id: `${idPrefix}:deliver-parked`, parking: PARKING, sendmail: newSendmail },
+    deliver: { kind: "parkedMail", id: `${idPrefix}:deliver-parked`, parking: PARKING, inputs: [`${idPrefix}:replace-${from}`], sendmail: newSendmail },
   };
 }

@@ -8,17 +8,13 @@ import type { Change, ParkedMailResource, ResourceHandler } from "./types.ts";
 export const parkedMailHandler: ResourceHandler<ParkedMailResource> = {
   probe: (r, ctx) => (ctx.sandbox ? "echo sandbox" : `if [ -d "$R"${shq(r.parking)} ]; then echo "parked $(ls "$R"${shq(r.parking)} | wc -l)"; else echo parked 0; fi`),
 
-  diff(r, lines, ctx): Change | null {
+  diff(r, lines, ctx, changed): Change | null {
     if (ctx.sandbox) return sandboxSkip(r.id, "parkedMail", r.parking, `deliver messages parked in ${r.parking}`, "no MTA runs in a sandbox");
     const n = Number(/^parked (\d+)/.exec(lines[0] ?? "")?.[1] ?? 0);
-    if (n === 0) return null;
-    return {
-      id: r.id,
-      kind: "parkedMail",
-      action: "move",
-      target: r.parking,
-      summary: `deliver the ${n} message${n === 1 ? "" : "s"} parked in ${r.parking} through ${r.sendmail[0]}`,
-    };
+    const parking = r.inputs.filter((i) => changed.has(i));
+    if (n === 0 && parking.length === 0) return null;
+    const what = n > 0 ? `the ${n} message${n === 1 ? "" : "s"} parked in ${r.parking}` : `what ${parking.join(", ")} parks in ${r.parking}`;
+    return { id: r.id, kind: "parkedMail", action: "move", target: r.parking, summary: `deliver ${what} through ${r.sendmail[0]}` };
   },
 
   // Each file: sender line (empty for <>), recipient lines, a blank line, the message.

@@ -126,6 +126,8 @@ export interface ParkedMailResource {
   kind: "parkedMail";
   id: string;
   parking: string;
+  /** Handover resources that fill the parking directory: when one changes, this delivers in the same apply. */
+  inputs: string[];
   /** The new MTA's sendmail and its fixed options, e.g. ["/usr/sbin/sendmail", "-C", "/etc/postfix-out"]. */
   sendmail: string[];
 }

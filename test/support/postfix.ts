@@ -82,6 +82,7 @@ export interface PostfixInstance {
   /** Writes master.cf: the usual services, plus smtpd on `listen` when given (e.g. "127.0.0.1:2525" or a bare port). */
   writeMasterCf(listen?: string): void;
   start(): Promise<void>;
+  /** Stops the instance and removes its directories. */
   stop(): Promise<void>;
   sendmail(args: string[], message: string): Promise<number>;
   /** Queue ids in incoming, active, deferred and hold. */
@@ -98,6 +99,9 @@ export function postfixInstance(name: string): PostfixInstance {
   for (const d of [conf, queue, data]) mkdirSync(d, { recursive: true });
   chownSync(data, uidOf("postfix"), 0);
   const maillog = path.join(dir, "maillog");
+  // written by postlogd (root) and, while the instance is stopped, directly by postsuper (as mail_owner)
+  writeFileSync(maillog, "");
+  chownSync(maillog, uidOf("postfix"), 0);
   const settings: Record<string, string> = {
     queue_directory: queue,
     data_directory: data,
@@ -144,6 +148,7 @@ export function postfixInstance(name: string): PostfixInstance {
     },
     async stop() {
       await postfixTool("postfix", ["-c", conf, "stop"]);
+      rmSync(dir, { recursive: true, force: true });
     },
     async sendmail(args, message) {
       const r = await postfixTool("sendmail", ["-C", conf, ...args], { input: message });
