@@ -46,7 +46,9 @@ function target(): HostTarget {
   return { host, transport: new LocalTransport(), ctx, resources };
 }
 
-async function apply() {
+/** Plans and applies with `shell` running the scripts (the shells hosts have: dash, ksh93, busybox sh). */
+async function apply(shell: string) {
+  process.env.MAILFLEET_LOCAL_SHELL = shell;
   const t = target();
   const plan = await planHost(t);
   const result = await applyHost(t, plan).catch((e: Error & { detail?: string }) => {
@@ -134,6 +136,7 @@ hosts:
 }, 120_000);
 
 afterAll(async () => {
+  delete process.env.MAILFLEET_LOCAL_SHELL;
   if (process.env.MF_SHOW_LOGS) console.log(`satellite:\n${sat?.log()}\nhub:\n${hub?.log()}`);
   await sat?.stop();
   await hub?.stop();
@@ -142,7 +145,7 @@ afterAll(async () => {
 
 describe("postfix-satellite against a hub with STARTTLS and AUTH", () => {
   it("applies, keeps the password map private and listens on loopback only", async () => {
-    const { plan } = await apply();
+    const { plan } = await apply("busybox sh");
     const ids = plan.changes.map((c) => c.id);
     expect(ids).toEqual(
       expect.arrayContaining(["postfix:main.cf", "postfix:sasl_passwd", "postfix:postmap-sasl_passwd", "postfix:service"]),
@@ -159,6 +162,7 @@ describe("postfix-satellite against a hub with STARTTLS and AUTH", () => {
     expect(listening.length).toBeGreaterThan(0);
     for (const a of listening) expect(a).toMatch(/^(127\.0\.0\.1|\[::1\]):\d+$/);
 
+    process.env.MAILFLEET_LOCAL_SHELL = "/usr/bin/dash";
     const again = await planHost(target());
     expect(again.changes).toEqual([]);
   });
@@ -172,7 +176,7 @@ describe("postfix-satellite against a hub with STARTTLS and AUTH", () => {
 
     writeFileSync(passwordFile, `${GOOD}\n`);
     const applying = Date.now();
-    const { plan, text } = await apply();
+    const { plan, text } = await apply("/usr/bin/ksh93");
     expect(plan.changes.map((c) => `${c.id} ${c.action}`)).toEqual([
       "postfix:sasl_passwd update",
       "postfix:postmap-sasl_passwd run",
