@@ -3,7 +3,7 @@
 import { rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 
-const inventory = process.env.DEMO_INVENTORY ?? "examples/zones.yaml";
+const inventory = process.env.DEMO_INVENTORY ?? "examples/sandbox-fleet.yaml";
 const run = (title, args, okCodes) => {
   console.log(`\n\x1b[1m$ mailfleet ${args.join(" ")}\x1b[0m   # ${title}`);
   const r = spawnSync(process.execPath, ["bin/mailfleet.js", ...args], { stdio: "inherit" });

@@ -1,6 +1,7 @@
 // nullmailer: relay-only MTA for SmartOS zones and small Linux hosts.
 import path from "node:path";
 import { shq } from "../../src/engine/shell.ts";
+import { mtaSwitch } from "../../src/resources/mta-handover.ts";
 import type { Resource } from "../../src/resources/types.ts";
 import { renderTemplate } from "../../src/templating.ts";
 import type { Role } from "../types.ts";
@@ -37,6 +38,9 @@ export const nullmailerRole: Role = (host, { platform, secrets }) => {
     serviceInputs.push(id);
   };
 
+  // Postfix's queue is parked before nullmailer's package (on Debian installing it removes Postfix) and delivered once nullmailer runs.
+  const postfixSwitch = cfg.removePostfix !== false ? mtaSwitch(platform, "postfix", [nm.sendmail], "nullmailer") : undefined;
+  if (postfixSwitch) res.push(postfixSwitch.park);
   res.push({ kind: "package", id: "nullmailer:package", name: nm.package, state: "present" });
   if (cfg.persistentSpoolDataset && cfg.persistentSpool) {
     res.push({ kind: "zfsDataset", id: "nullmailer:dataset", dataset: cfg.persistentSpoolDataset, mountpoint: cfg.persistentSpool });
@@ -110,15 +114,6 @@ export const nullmailerRole: Role = (host, { platform, secrets }) => {
   }
   res.push({ kind: "service", id: "nullmailer:service", name: nm.service, inputs: serviceInputs, onChange: "restart" });
 
-  if (platform.name === "smartos" && cfg.removePostfix !== false) {
-    res.push({
-      kind: "mtaHandover",
-      id: "nullmailer:replace-postfix",
-      from: "postfix",
-      package: platform.postfix.package,
-      service: platform.postfix.service,
-      sendmail: nm.sendmail,
-    });
-  }
+  if (postfixSwitch) res.push(postfixSwitch.deliver);
   return res;
 };

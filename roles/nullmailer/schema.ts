@@ -27,6 +27,6 @@ export const nullmailerSettings = z.strictObject({
   removePostfix: z
     .boolean()
     .optional()
-    .describe("SmartOS: hand Postfix's queue to nullmailer, then remove Postfix (default true)"),
+    .describe("hand Postfix's queue to nullmailer, then remove Postfix (default true; on Debian installing nullmailer removes Postfix anyway)"),
 });
 export type NullmailerSettings = z.infer<typeof nullmailerSettings>;

@@ -17,6 +17,7 @@ const SIGN: Record<Change["action"], string> = {
   start: "~",
   restart: "~",
   reload: "~",
+  run: "~",
   delete: "-",
   remove: "-",
   skip: "·",

@@ -48,6 +48,8 @@ export function describeIssue(issue: z.core.$ZodIssue, value: unknown, allowedKe
       if (issue.errors.length > 0 && typeof value === "object" && value !== null)
         return `not one of the allowed forms: { env: NAME }, { file: path } or { command: "..." }`;
       return `${describeValue(value)} is not allowed; ${issue.message}`;
+    case "invalid_key":
+      return `key ${describeValue(issue.path.at(-1))} is not allowed; ${issue.issues[0]?.message ?? issue.message}`;
     case "too_big":
     case "too_small":
       return `${describeValue(value)} is not allowed; ${issue.message}`;

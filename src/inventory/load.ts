@@ -9,6 +9,7 @@ import { InventoryError, describeIssue, type InventoryProblem } from "./errors.t
 import { mergeSettings } from "./merge.ts";
 import { hostConfig, inventoryFile, isValidHostName, type HostSettings, type InventoryFile } from "./schema.ts";
 import type { SecretRef } from "./fields.ts";
+import { postfixSatelliteRequirements } from "../../roles/postfix-satellite/requirements.ts";
 
 export interface HostConfig extends HostSettings {
   name: string;
@@ -244,21 +245,25 @@ export function parseInventory(text: string, file: string): Inventory {
       continue;
     }
     const cfg = result.data;
-    if (cfg.relay?.auth) cfg.relay.auth.password = resolveSecretPaths(cfg.relay.auth.password, dir);
     if (cfg.transport.type === "local" && cfg.transport.root) cfg.transport.root = resolveLocal(dir, cfg.transport.root);
-    const secretFile = cfg.relay?.auth?.password;
-    if (secretFile && "file" in secretFile) {
+    const secrets: { at: Path; auth: { password: SecretRef } }[] = [];
+    if (cfg.relay?.auth) secrets.push({ at: ["relay", "auth"], auth: cfg.relay.auth });
+    for (const [sender, auth] of Object.entries(cfg.postfix?.senderAuth ?? {})) secrets.push({ at: ["postfix", "senderAuth", sender], auth });
+    let missingSecret = false;
+    for (const s of secrets) {
+      s.auth.password = resolveSecretPaths(s.auth.password, dir);
+      const ref = s.auth.password;
+      if (!("file" in ref)) continue;
       try {
-        statSync(secretFile.file);
+        statSync(ref.file);
       } catch {
-        const p = [...["relay", "auth", "password", "file"]];
+        const p = [...s.at, "password", "file"];
         const lvl = [...entry.levels].reverse().find((l) => pos.has([...l, ...p])) ?? hostPath;
-        problems.push(
-          pos.problem([...lvl, ...p], `secret file ${secretFile.file} does not exist; give a readable file (relative paths are relative to the inventory)`),
-        );
-        continue;
+        problems.push(pos.problem([...lvl, ...p], `secret file ${ref.file} does not exist; give a readable file (relative paths are relative to the inventory)`));
+        missingSecret = true;
       }
     }
+    if (missingSecret) continue;
     hosts.push({
       ...cfg,
       name: entry.name,
@@ -288,6 +293,7 @@ function roleRequirements(hosts: HostConfig[], pos: Positions, entries: { name: 
     if (h.nullmailer?.persistentSpool?.startsWith("/var/spool/nullmailer")) {
       out.push(pos.problem(hostPath, "nullmailer.persistentSpool must lie outside /var/spool/nullmailer", true));
     }
+    if (h.roles.includes("postfix-satellite")) out.push(...postfixSatelliteRequirements(h).map((m) => pos.problem(hostPath, m, true)));
   }
   return out;
 }

@@ -2,9 +2,10 @@
 // settings; the merged result of the three must satisfy `hostConfig`.
 import { z } from "zod";
 import { nullmailerSettings } from "../../roles/nullmailer/schema.ts";
+import { postfixSettings } from "../../roles/postfix-satellite/schema.ts";
 import { emailAddress, hostname, localPath, port, relayHost, secretRef, singleLine, absolutePath } from "./fields.ts";
 
-export const ROLE_NAMES = ["nullmailer"] as const;
+export const ROLE_NAMES = ["nullmailer", "postfix-satellite"] as const;
 export const PLATFORM_NAMES = ["smartos", "debian"] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
@@ -40,6 +41,7 @@ export const settingsShape = {
   relay: relaySettings.partial().optional(),
   transport: transportSettings.optional(),
   nullmailer: nullmailerSettings.optional(),
+  postfix: postfixSettings.optional(),
 };
 export const settings = z.strictObject(settingsShape);
 export type Settings = z.infer<typeof settings>;

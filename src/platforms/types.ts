@@ -32,12 +32,26 @@ export interface Platform {
     spoolGroup: string;
     triggerMode: number;
   };
+  /** Debian: preseeds debconf answers (debconf-set-selections lines) before a package install. */
+  packagePreseed?(selections: string): string;
+  /** Installing one MTA package removes the other (Debian: both provide mail-transport-agent). */
+  mtaPackagesConflict: boolean;
   postfix: {
     package: string;
     service: string;
+    /** main.cf and the maps the satellite role writes; every Postfix command gets -c (sendmail -C) with it. */
+    configDir: string;
+    postfix: string;
+    postmap: string;
+    postconf: string;
     postqueue: string;
     postcat: string;
     postsuper: string;
+    sendmail: string;
+    /** File holding the host's mail name; myorigin points at it. */
+    mailname?: string;
+    /** Default lookup table type (postconf default_database_type). */
+    mapType: "hash" | "lmdb";
   };
   /** ZFS datasets (SmartOS): prints `present <mountpoint>` or `absent`. */
   zfsProbe?(dataset: string): string;

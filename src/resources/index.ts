@@ -1,7 +1,9 @@
+import { commandHandler } from "./command.ts";
 import { directoryHandler } from "./directory.ts";
 import { fifoHandler } from "./fifo.ts";
 import { fileHandler } from "./file.ts";
 import { mtaHandoverHandler } from "./mta-handover.ts";
+import { parkedMailHandler } from "./parked-mail.ts";
 import { packageHandler } from "./package.ts";
 import { serviceHandler } from "./service.ts";
 import { shimHandler } from "./shim.ts";
@@ -23,6 +25,8 @@ export const handlers: Handlers = {
   shim: shimHandler,
   mtaHandover: mtaHandoverHandler,
   zfsDataset: zfsDatasetHandler,
+  command: commandHandler,
+  parkedMail: parkedMailHandler,
 };
 
 export function handlerFor<R extends Resource>(r: R): ResourceHandler<R> {

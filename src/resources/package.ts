@@ -1,8 +1,14 @@
 import { shq } from "../engine/shell.ts";
 import type { Change, HostContext, PackageResource, ResourceHandler } from "./types.ts";
 
-export function sandboxSkip(id: string, kind: Change["kind"], target: string, what: string): Change {
-  return { id, kind, action: "skip", target, summary: `${what}: skipped under a root prefix (no package or service manager in a sandbox)` };
+export function sandboxSkip(
+  id: string,
+  kind: Change["kind"],
+  target: string,
+  what: string,
+  why = "no package or service manager in a sandbox",
+): Change {
+  return { id, kind, action: "skip", target, summary: `${what}: skipped under a root prefix (${why})` };
 }
 
 export function packageVersion(lines: string[]): string | null {
@@ -25,6 +31,10 @@ export const packageHandler: ResourceHandler<PackageResource> = {
   },
   apply(r, change, ctx) {
     const cmd = change.action === "install" ? ctx.platform.packageInstall(r.name) : ctx.platform.packageRemove(r.name);
-    return `${cmd} || mf_fail ${shq(`cannot ${change.action} package ${r.name}`)}`;
+    const preseed =
+      change.action === "install" && r.debconf && ctx.platform.packagePreseed
+        ? `${ctx.platform.packagePreseed(r.debconf)} || mf_fail ${shq(`cannot preseed debconf for ${r.name}`)}\n`
+        : "";
+    return `${preseed}${cmd} || mf_fail ${shq(`cannot ${change.action} package ${r.name}`)}`;
   },
 };

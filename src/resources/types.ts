@@ -46,6 +46,8 @@ export interface PackageResource {
   id: string;
   name: string;
   state: "present" | "absent";
+  /** debconf-set-selections lines preseeded before the install, so it asks nothing (platforms with debconf). */
+  debconf?: string;
 }
 
 export interface ServiceResource {
@@ -83,15 +85,71 @@ export interface ShimResource {
   fixedIn: string;
 }
 
-/** Hands the queue of an MTA being replaced to the new one, then removes its package. */
+/** The queue of a Postfix instance: its config dir and the tools that read it. */
+export interface PostfixQueue {
+  type: "postfix";
+  configDir: string;
+  postconf: string;
+  postqueue: string;
+  postcat: string;
+  postsuper: string;
+}
+
+/** nullmailer's spool (queue/, trigger). */
+export interface NullmailerQueue {
+  type: "nullmailer";
+  spool: string;
+}
+
+/**
+ * Takes over the queue of an MTA being replaced: asks it to deliver, waits,
+ * stops it and parks what is left (one file per message) for the new MTA.
+ * Runs before the new MTA's package, since on Debian installing that removes
+ * the old one.
+ */
 export interface MtaHandoverResource {
   kind: "mtaHandover";
   id: string;
-  from: "postfix";
+  queue: PostfixQueue | NullmailerQueue;
   package: string;
   service: string;
-  /** sendmail of the new MTA that takes the handed-over messages. */
-  sendmail: string;
+  /** Remove the old package afterwards (where installing the new one does not). */
+  removePackage: boolean;
+  /** Where messages wait: a file each with the sender line, recipient lines, a blank line, the message (nullmailer's queue format). */
+  parking: string;
+  /** Seconds to wait for the old MTA's delivery attempt. */
+  wait: number;
+}
+
+/** Delivers parked messages through the new MTA's sendmail; each file is deleted only after sendmail accepted it. */
+export interface ParkedMailResource {
+  kind: "parkedMail";
+  id: string;
+  parking: string;
+  /** Handover resources that fill the parking directory: when one changes, this delivers in the same apply. */
+  inputs: string[];
+  /** The new MTA's sendmail and its fixed options, e.g. ["/usr/sbin/sendmail", "-C", "/etc/postfix-out"]. */
+  sendmail: string[];
+}
+
+/**
+ * A command run as a handler (e.g. postmap): when one of its input resources
+ * changes, or when what it creates is missing, older than its sources or has
+ * the wrong mode.
+ */
+export interface CommandResource {
+  kind: "command";
+  id: string;
+  /** What it does, for the plan, e.g. "postmap /etc/postfix/sasl_passwd". */
+  description: string;
+  /** Shell run on the host; never holds a secret (secrets travel in files). */
+  command: string;
+  /** Resource ids whose change makes it run. */
+  inputs: string[];
+  /** Files it reads: one newer than an output makes it run again. */
+  sources: string[];
+  /** Files it writes, with the mode (and owner) they must have afterwards. */
+  creates: { path: string; mode: number; owner?: string; group?: string }[];
 }
 
 export interface ZfsDatasetResource {
@@ -111,7 +169,9 @@ export type Resource =
   | SpoolMoveResource
   | ShimResource
   | MtaHandoverResource
-  | ZfsDatasetResource;
+  | ParkedMailResource
+  | ZfsDatasetResource
+  | CommandResource;
 
 export type ResourceKind = Resource["kind"];
 
@@ -127,6 +187,7 @@ export type Action =
   | "move"
   | "wrap"
   | "unwrap"
+  | "run"
   | "skip";
 
 export interface Change {

@@ -1,0 +1,87 @@
+import { z } from "zod";
+import { emailAddress, hostname, secretRef, singleLine } from "../../src/inventory/fields.ts";
+
+/** A main.cf parameter name (postconf(5)): lowercase letters, digits and '_'. */
+export const postfixParameter = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,99}$/, "a main.cf parameter name: lowercase letters, digits and '_' (see postconf(5))");
+
+/** A main.cf value on one line; '$name' expansions are allowed, newlines are not. */
+const mainCfValue = z.union([
+  z.string().max(4096).refine((v) => !/[\n\r\0]/.test(v), "one line without newlines or NUL"),
+  z.number(),
+  z.boolean(),
+]);
+
+/** A key of smtp_generic_maps: user@domain, @domain or a bare local user. */
+const genericKey = z
+  .string()
+  .max(254)
+  .refine(
+    (v) => emailAddress.safeParse(v).success || (v.startsWith("@") && hostname.safeParse(v.slice(1)).success) || /^[A-Za-z0-9._+-]{1,64}$/.test(v),
+    "user@domain, @domain or a local user name",
+  );
+
+export const TLS_LEVELS = ["none", "may", "encrypt", "verify", "secure"] as const;
+/** Levels that never send a password in the clear. */
+export const ENCRYPTED_TLS_LEVELS: readonly string[] = ["encrypt", "verify", "secure"];
+
+/** The parameters the role writes itself; `mainCf` may not set them twice. */
+export const MANAGED_PARAMETERS = [
+  "compatibility_level",
+  "myhostname",
+  "myorigin",
+  "mydestination",
+  "inet_interfaces",
+  "mynetworks",
+  "relayhost",
+  "smtp_sasl_auth_enable",
+  "smtp_sasl_security_options",
+  "smtp_sasl_password_maps",
+  "smtp_sender_dependent_authentication",
+  "smtp_tls_security_level",
+  "smtp_tls_wrappermode",
+  "smtp_tls_CAfile",
+  "sender_canonical_maps",
+  "recipient_canonical_maps",
+  "masquerade_domains",
+  "header_checks",
+  "smtp_generic_maps",
+] as const;
+
+export const postfixSettings = z.strictObject({
+  compatibilityLevel: z
+    .string()
+    .regex(/^\d+(\.\d+){0,2}$/, "a Postfix version such as 3.6")
+    .optional()
+    .describe("compatibility_level; default 3.6 (what Debian 12 ships)"),
+  myhostname: hostname.optional().describe("default <host>.<domain>"),
+  myorigin: hostname.optional().describe("domain appended to unqualified addresses; default the host's name (from /etc/mailname)"),
+  senderCanonical: z
+    .literal("static")
+    .optional()
+    .describe("static: every sender becomes <host>@<domain> (sender_canonical_maps static:<host>, masqueraded to the domain)"),
+  recipientCanonical: emailAddress.optional().describe("every recipient is rewritten to this one address (recipient_canonical_maps static:)"),
+  replyTo: emailAddress.optional().describe("a Reply-To: header with this address is added to every message (header_checks)"),
+  tlsLevel: z
+    .enum(TLS_LEVELS)
+    .optional()
+    .describe("smtp_tls_security_level; default encrypt when relay.auth or relay.tls is set, otherwise may"),
+  mapType: z.enum(["hash", "lmdb"]).optional().describe("lookup table type for sasl_passwd and generic; default hash; lmdb installs postfix-lmdb"),
+  senderAuth: z
+    .record(
+      emailAddress.or(z.string().regex(/^@[A-Za-z0-9.-]+$/, "@domain")),
+      z.strictObject({ user: singleLine, password: secretRef.describe("{ env: NAME } | { file: path } | { command: '...' }") }),
+    )
+    .optional()
+    .describe("relay credentials per sender address or @domain (smtp_sender_dependent_authentication); relay.auth is the fallback"),
+  genericMaps: z
+    .record(genericKey, emailAddress)
+    .optional()
+    .describe("smtp_generic_maps: address rewriting on the way out, key -> address"),
+  mainCf: z
+    .record(postfixParameter, mainCfValue)
+    .optional()
+    .describe("further main.cf settings, name -> value; removing a key removes its line"),
+});
+export type PostfixSettings = z.infer<typeof postfixSettings>;

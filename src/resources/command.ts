@@ -1,0 +1,61 @@
+// A command run as a handler. Its outputs are probed too, so a run that was
+// interrupted (source written, command not run) is caught by the next plan.
+import { octal, shq } from "../engine/shell.ts";
+import { parsePathFacts } from "./facts.ts";
+import { metaDrift, ownerWanted } from "./file.ts";
+import { sandboxSkip } from "./package.ts";
+import type { Change, CommandResource, ResourceHandler } from "./types.ts";
+
+export const commandHandler: ResourceHandler<CommandResource> = {
+  probe(r, ctx) {
+    if (ctx.sandbox) return "echo sandbox";
+    const lines: string[] = [];
+    for (const out of r.creates) {
+      lines.push(`printf 'out '; mf_stat "$R"${shq(out.path)}`);
+      for (const src of r.sources) {
+        lines.push(
+          `if [ -e "$R"${shq(out.path)} ] && [ -n "$(find "$R"${shq(src)} -prune -newer "$R"${shq(out.path)} 2>/dev/null)" ]; then echo ${shq(`stale ${out.path} ${src}`)}; fi`,
+        );
+      }
+    }
+    return lines.join("\n") || "true";
+  },
+
+  // A host program cannot run on a directory tree standing in for a host, so
+  // under a root prefix the command is listed as skipped, like packages.
+  diff(r, lines, ctx, changed): Change | null {
+    const because = r.inputs.filter((i) => changed.has(i));
+    if (ctx.sandbox) {
+      const what = `run ${r.description}${because.length ? ` (changed: ${because.join(", ")})` : ""}`;
+      return sandboxSkip(r.id, "command", r.description, what, "host programs do not run on a sandbox tree");
+    }
+    const reasons: string[] = [];
+    if (because.length) reasons.push(`changed: ${because.join(", ")}`);
+    const outs = lines.filter((l) => l.startsWith("out ")).map((l) => parsePathFacts([l.slice(4)]));
+    const drift: string[] = [];
+    r.creates.forEach((c, i) => {
+      const f = outs[i];
+      if (!f || f.type === "missing") reasons.push(`${c.path} is missing`);
+      else if (f.type !== "file") reasons.push(`${c.path} is a ${f.type}`);
+      else drift.push(...metaDrift(c, f, ctx).map((d) => `${c.path} ${d}`));
+    });
+    for (const l of lines.filter((x) => x.startsWith("stale "))) {
+      const [, out, src] = l.split(" ");
+      reasons.push(`${out} is older than ${src}`);
+    }
+    const base = { id: r.id, kind: "command" as const, target: r.description };
+    if (reasons.length) return { ...base, action: "run", summary: `run ${r.description} (${[...reasons, ...drift].join("; ")})`, data: { run: true } };
+    if (drift.length) return { ...base, action: "update", summary: `fix ${drift.join("; ")}`, data: { run: false } };
+    return null;
+  },
+
+  apply(r, change, ctx) {
+    const steps: string[] = [];
+    if (change.data?.run) steps.push(`{ ${r.command}; } || mf_fail ${shq(`${r.description} failed`)}`);
+    for (const c of r.creates) {
+      const { owner, group } = ownerWanted(c, ctx);
+      steps.push(`mf_own ${shq(c.path)} ${octal(c.mode)} ${shq(owner)} ${shq(group)} || mf_fail ${shq(`cannot set mode/owner of ${c.path}`)}`);
+    }
+    return steps.join("\n");
+  },
+};
