@@ -250,6 +250,9 @@ export function parseInventory(text: string, file: string): Inventory {
     const cfg = result.data;
     if (cfg.relay?.auth) cfg.relay.auth.password = resolveSecretPaths(cfg.relay.auth.password, dir);
     if (cfg.transport.type === "local" && cfg.transport.root) cfg.transport.root = resolveLocal(dir, cfg.transport.root);
+    // A key file is on this machine (relative to the inventory); a remote root prefix is a path on that host.
+    const ssh = cfg.transport.type === "ssh" ? cfg.transport : cfg.transport.type === "zlogin" ? cfg.transport.via : undefined;
+    if (ssh?.identityFile) ssh.identityFile = resolveLocal(dir, ssh.identityFile);
     const secretFile = cfg.relay?.auth?.password;
     if (secretFile && "file" in secretFile) {
       try {
