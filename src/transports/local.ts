@@ -1,19 +1,12 @@
 import path from "node:path";
-import { execa } from "execa";
+import { runProcess } from "./process.ts";
 import type { RunResult, Transport } from "./types.ts";
 
 /** Runs argv here with `input` on stdin; a timeout becomes exit 124 with a message on stderr. */
 export async function runHere(argv: readonly string[], input: string, timeoutMs?: number): Promise<RunResult> {
-  const r = await execa(argv[0]!, argv.slice(1), {
-    input,
-    reject: false,
-    timeout: timeoutMs,
-    stripFinalNewline: false,
-    encoding: "utf8",
-    env: { LC_ALL: "C" },
-  });
-  if (r.timedOut) return { stdout: String(r.stdout ?? ""), stderr: `timed out after ${timeoutMs} ms`, code: 124 };
-  return { stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? ""), code: r.exitCode ?? 1 };
+  const r = await runProcess(argv[0]!, argv.slice(1), input, { timeoutMs, env: { LC_ALL: "C" } });
+  if (r.timedOut) return { stdout: r.stdout, stderr: `timed out after ${timeoutMs} ms`, code: 124 };
+  return { stdout: r.stdout, stderr: r.stderr, code: r.code };
 }
 
 /**

@@ -10,6 +10,7 @@ import { execa } from "execa";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { z } from "zod";
 import type { sshTransport } from "../inventory/schema.ts";
+import { runProcess } from "./process.ts";
 import { TransportError, type RunResult, type Transport } from "./types.ts";
 
 export type SshTarget = Omit<z.infer<typeof sshTransport>, "type" | "root">;
@@ -111,29 +112,26 @@ export class SshConnection {
 
   private async exec(remoteCommand: string, input: string, timeoutMs?: number): Promise<RunResult> {
     this.opened = true;
-    const r = await execa("ssh", sshArgv(this.target, this.socket, ["-T", "--", this.target.address, remoteCommand], timeoutMs), {
-      input,
-      reject: false,
-      timeout: timeoutMs,
-      stripFinalNewline: false,
-      encoding: "utf8",
+    const r = await runProcess("ssh", sshArgv(this.target, this.socket, ["-T", "--", this.target.address, remoteCommand], timeoutMs), input, {
+      timeoutMs,
     });
-    const stdout = String(r.stdout ?? "");
-    const stderr = String(r.stderr ?? "");
+    const stdout = r.stdout;
+    // ssh ends its own messages with CR LF.
+    const stderr = r.stderr.replace(/[ \t]*\r\n/g, "\n");
     if (r.timedOut) throw new TransportError(`timed out after ${Math.round((timeoutMs ?? 0) / 1000)} s on ${destination(this.target)} (--timeout)`);
-    if (r.exitCode === 255) {
+    if (r.code === 255) {
       const reason = connectionFailure(stderr, this.target);
       if (reason) {
         this.failure = new TransportError(reason, stderr.trim().split("\n").slice(-4).join("\n"));
         throw this.failure;
       }
     }
-    if (r.exitCode === 1 && /^sudo: (a password is required|a terminal is required)/m.test(stderr)) {
+    if (r.code === 1 && /^sudo: (a password is required|a terminal is required)/m.test(stderr)) {
       throw new TransportError(
         `sudo on ${destination(this.target)} asks for a password; mailfleet runs 'sudo -n /bin/sh -s': allow it without a password (NOPASSWD) or connect as root`,
       );
     }
-    return { stdout, stderr, code: r.exitCode ?? 1 };
+    return { stdout, stderr, code: r.code };
   }
 
   /** Drops one user; the last one closes the master (ssh -O exit). */

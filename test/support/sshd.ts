@@ -46,7 +46,7 @@ export interface Sshd {
 
 const SSHD = "/usr/sbin/sshd";
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once("error", reject);
