@@ -46,7 +46,7 @@ mf_stat() {
 mf_probe_path() {
   mf_stat "$1"
   if [ -L "$1" ]; then printf 'T '; ls -ld "$1"
-  elif [ -f "$1" ]; then dd if="$1" bs="$2" count=1 2>/dev/null | od -An -v -tx1; fi
+  elif [ -f "$1" ]; then od -An -v -tx1 -N "$2" "$1"; fi
 }
 `;
 }

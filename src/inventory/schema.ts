@@ -72,6 +72,13 @@ export const zloginTransport = z.strictObject({
 
 export const transportSettings = z.discriminatedUnion("type", [localTransport, sshTransport, zloginTransport]);
 
+/** At one level (defaults, group, host) a transport names its type and may leave the rest to another level. */
+const transportLevel = z.discriminatedUnion("type", [
+  localTransport,
+  sshTransport.partial().required({ type: true }),
+  zloginTransport.extend({ via: z.strictObject(sshConnection).partial().optional() }).partial().required({ type: true }),
+]);
+
 /** What every level may set. Everything is optional here; `hostConfig` says what is required. */
 export const settingsShape = {
   platform: z.enum(PLATFORM_NAMES).optional(),
@@ -80,7 +87,7 @@ export const settingsShape = {
   fqdn: hostname.optional().describe("the host's full name when it is not <host>.<domain>"),
   adminaddr: emailAddress.optional().describe("where mail for local users (root, cron) ends up"),
   relay: relaySettings.partial().optional(),
-  transport: transportSettings.optional(),
+  transport: transportLevel.optional(),
   nullmailer: nullmailerSettings.optional(),
 };
 export const settings = z.strictObject(settingsShape);

@@ -4,6 +4,7 @@
 // and the apply after it share one handshake.
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -143,8 +144,60 @@ export class SshConnection {
   async close(): Promise<void> {
     if (!this.opened) return;
     this.opened = false;
-    await execa("ssh", ["-o", `ControlPath=${this.socket}`, "-O", "exit", "--", this.target.address], { reject: false, timeout: 10_000 });
+    const asked = await terminateMaster(this.socket);
+    if (asked === "unanswered") {
+      await execa("ssh", ["-o", `ControlPath=${this.socket}`, "-O", "exit", "--", this.target.address], { reject: false, timeout: 10_000 });
+    }
   }
+}
+
+const MUX_MSG_HELLO = 0x00000001;
+const MUX_C_TERMINATE = 0x10000005;
+const MUX_S_OK = 0x80000001;
+
+function muxPacket(...words: number[]): Buffer {
+  const b = Buffer.alloc(4 + 4 * words.length);
+  b.writeUInt32BE(4 * words.length, 0);
+  words.forEach((w, i) => b.writeUInt32BE(w >>> 0, 4 + 4 * i));
+  return b;
+}
+
+/**
+ * `ssh -O exit` without starting ssh: the terminate request of OpenSSH's
+ * multiplexing protocol (PROTOCOL.mux, version 4) sent to the master's socket.
+ * A fleet run closes hundreds of masters, and every process spawned blocks
+ * Node's event loop until it has exec'd. "none" when no master listens there.
+ */
+export function terminateMaster(socket: string, timeoutMs = 5000): Promise<"terminated" | "none" | "unanswered"> {
+  return new Promise((resolve) => {
+    const conn = net.connect(socket);
+    let buf = Buffer.alloc(0);
+    let settled = false;
+    let sent = false;
+    const done = (r: "terminated" | "none" | "unanswered") => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      conn.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => done("unanswered"), timeoutMs);
+    conn.on("error", (e: NodeJS.ErrnoException) => done(e.code === "ENOENT" || e.code === "ECONNREFUSED" ? "none" : "unanswered"));
+    // The master often exits before its OK reaches the client (so does ssh -O exit, which does not wait for it).
+    conn.on("close", () => done(sent ? "terminated" : "unanswered"));
+    conn.on("connect", () => conn.write(Buffer.concat([muxPacket(MUX_MSG_HELLO, 4), muxPacket(MUX_C_TERMINATE, 1)]), () => (sent = true)));
+    conn.on("data", (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 8) {
+        const len = buf.readUInt32BE(0);
+        if (buf.length < 4 + len) return;
+        const type = buf.readUInt32BE(4);
+        buf = buf.subarray(4 + len);
+        if (type === MUX_MSG_HELLO) continue;
+        done(type === MUX_S_OK ? "terminated" : "unanswered");
+      }
+    });
+  });
 }
 
 /** A private directory with 0700 rights for the control sockets; short, since sun_path holds about 104 bytes. */

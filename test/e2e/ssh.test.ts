@@ -2,12 +2,13 @@
 // applied over ssh must leave exactly what a local apply leaves, with one
 // remote command per host for a plan and two for an apply (counted from
 // sshd's log), and every connection closed at the end.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { mailfleet, REPO } from "../support/cli.ts";
+import { terminateMaster } from "../../src/transports/ssh.ts";
 import { freePort, startSshd, type Sshd } from "../support/sshd.ts";
 import { snapshotTree } from "../support/tree.ts";
 
@@ -95,6 +96,21 @@ describe("ssh transport over a real sshd", () => {
 
     // The private socket directory is gone after each run.
     expect(readdirSync(tmpdir).filter((f) => f.startsWith("mf-ssh-"))).toEqual([]);
+  });
+
+  it("closes a ControlMaster through its socket with the multiplexing protocol's terminate request", async () => {
+    const socket = path.join(work, "cm");
+    sshd.mark();
+    await execa("ssh", [
+      ...["-o", `UserKnownHostsFile=${sshd.knownHosts}`, "-o", "BatchMode=yes", "-i", sshd.clientKey, "-p", String(sshd.port), "-l", "root"],
+      ...["-o", `ControlPath=${socket}`, "-o", "ControlMaster=auto", "-o", "ControlPersist=60", "127.0.0.1", "true"],
+    ]);
+    expect(existsSync(socket)).toBe(true);
+    expect(await terminateMaster(socket)).toBe("terminated");
+    expect(await allDisconnected()).toBe(true);
+    expect(sshd.counts()).toMatchObject({ connections: 1, disconnected: 1 });
+    expect(existsSync(socket)).toBe(false);
+    expect(await terminateMaster(socket)).toBe("none");
   });
 
   it("isolates failures: the other hosts proceed, the summary gives every failure its reason, exit 1, plain lines when not on a terminal", async () => {

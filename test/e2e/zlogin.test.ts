@@ -44,7 +44,7 @@ function inventory(via: Record<string, unknown> | undefined): string {
       zones: {
         platform: "smartos",
         roles: ["nullmailer"],
-        ...(via === undefined ? {} : { transport: { type: "zlogin", zone: "unset", via: { ...gz, ...via } } }),
+        ...(via === undefined ? {} : { transport: { type: "zlogin", via: { ...gz, ...via } } }),
         hosts: {
           web1: zone("4b5c6d7e-1111-2222-3333-444455556666", "web1"),
           web2: zone("web2", "web2"),

@@ -39,6 +39,24 @@ describe("ssh and zlogin transport settings", () => {
     expect(t).toMatchObject({ type: "ssh", address: "mx1.example.org", identityFile: "/srv/fleet/keys/id_ed25519", root: "/srv/sandbox" });
   });
 
+  it("lets a group give the connection and each host its root prefix, and says what the merged host lacks", () => {
+    const text = (hostTransport: string) => `defaults:
+  domain: example.org
+  adminaddr: root@example.org
+  relay: { host: 10.0.0.1 }
+groups:
+  zones:
+    platform: smartos
+    roles: [nullmailer]
+    transport: { type: ssh, user: admin, port: 2222 }
+    hosts:
+      z1: { transport: ${hostTransport} }
+`;
+    const inv = parseInventory(text("{ type: ssh, address: z1.example.org, root: /srv/z1 }"), "/srv/fleet/inventory.yaml");
+    expect(inv.hosts[0]!.transport).toEqual({ type: "ssh", user: "admin", port: 2222, address: "z1.example.org", root: "/srv/z1" });
+    expect(() => parseInventory(text("{ type: ssh, root: /srv/z1 }"), "/srv/fleet/inventory.yaml")).toThrow(/transport\.address: is required/);
+  });
+
   it("accepts zlogin by uuid or alias, through a global zone or directly", () => {
     expect(problems("{ type: zlogin, zone: 4b5c6d7e-1111-2222-3333-444455556666, via: { address: gz1.example.org, user: admin } }")).toBe("");
     expect(problems("{ type: zlogin, zone: web1 }")).toBe("");
