@@ -113,7 +113,16 @@ function markdown(results: SizeResult[], meta: Record<string, unknown>): string 
     `| ${r.hosts} | ${r.floorSeconds.toFixed(2)} s | ${[r.plan, r.apply, r.replan, r.reapply].map((s) => `${s.seconds.toFixed(2)} s (${s.ratio.toFixed(2)}x)`).join(" | ")} | ${Math.max(r.plan.peakRssMb, r.apply.peakRssMb, r.replan.peakRssMb, r.reapply.peakRssMb).toFixed(0)} MB |`;
   const big = results.find((r) => r.hosts === Math.max(...SIZES));
   const verdict = big
-    ? `At ${big.hosts} hosts: plan ${big.plan.ratio.toFixed(2)}x and re-apply ${big.reapply.ratio.toFixed(2)}x the floor (target <= ${TARGET_RATIO}x), peak memory ${Math.max(big.plan.peakRssMb, big.apply.peakRssMb, big.replan.peakRssMb, big.reapply.peakRssMb).toFixed(0)} MB (target < ${TARGET_RSS_MB} MB).`
+    ? (() => {
+        const rss = Math.max(big.plan.peakRssMb, big.apply.peakRssMb, big.replan.peakRssMb, big.reapply.peakRssMb);
+        const mark = (ok: boolean) => (ok ? "met" : "**missed**");
+        return [
+          `Targets at ${big.hosts} hosts:`,
+          `- plan ${big.plan.ratio.toFixed(2)}x the floor (<= ${TARGET_RATIO}x): ${mark(big.plan.ratio <= TARGET_RATIO)}`,
+          `- re-apply ${big.reapply.ratio.toFixed(2)}x the floor (<= ${TARGET_RATIO}x): ${mark(big.reapply.ratio <= TARGET_RATIO)}`,
+          `- peak memory ${rss.toFixed(0)} MB (< ${TARGET_RSS_MB} MB): ${mark(rss < TARGET_RSS_MB)}`,
+        ].join("\n");
+      })()
     : "";
   return `# Performance: fleets over ssh
 
@@ -162,14 +171,34 @@ Raw figures: [bench/results.json](../bench/results.json).
   small machine that is CPU-bound, so it grows with the fleet at a fixed
   parallelism. A plan adds to each handshake one multiplexed session running
   the probe script.
+- Small fleets show large ratios because mailfleet's own start (Node, tsx,
+  loading the modules: about 0.7 s) is fixed; at 200 hosts it is a few
+  percent of the floor.
+- Here the "hosts" run on the same CPUs as mailfleet and the ssh clients, so
+  the work the probe does on each host is paid from the same budget as the
+  handshakes. On a converged host the probe starts about twenty short-lived
+  processes (\`ls -ld\` per managed path, \`od\` per file, \`ls -A | wc -l\`
+  per spool directory), which is why re-plan and re-apply cost more than the
+  first plan on empty hosts. On a real fleet that work runs on each host's own
+  CPUs, in parallel.
+- The machine the figures come from may be shared; ratios use the floors
+  measured around each step, yet two runs can still differ by about 0.05x.
 - apply is plan + one more session per host over the same connection: no
-  second handshake, so it stays well under twice the floor.
+  second handshake (sshd's log in test/e2e/ssh.test.ts shows one connection
+  and two sessions per host); the rest is the apply script and its verifying
+  probe doing their work on each host.
 - re-apply on a converged fleet is a plan that finds nothing to do: it never
   sends an apply script.
 `;
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--docs-only")) {
+    // Re-render docs/performance.md from the figures of the last run.
+    const saved = JSON.parse(readFileSync(path.join(REPO, "bench/results.json"), "utf8")) as { meta: Record<string, unknown>; results: SizeResult[] };
+    writeFileSync(path.join(REPO, "docs/performance.md"), markdown(saved.results, saved.meta));
+    return;
+  }
   const work = mkdtempSync("/tmp/mf-bench-");
   const sshd = await startSshd();
   const results: SizeResult[] = [];
