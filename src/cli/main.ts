@@ -7,13 +7,14 @@ import { desiredState } from "../engine/desired.ts";
 import { DEFAULT_PARALLEL, forEachHost, type HostOutcome } from "../engine/fleet.ts";
 import { applyHost, planHost, prepareHost, type ApplyResult } from "../engine/host.ts";
 import type { HostPlan } from "../engine/plan.ts";
-import { formatApply, formatFailure, formatPlan, planJson, summaryLine } from "../engine/report.ts";
+import { fleetProgress } from "../engine/progress.ts";
+import { failureSummary, formatApply, formatFailure, formatPlan, planJson, summaryLine } from "../engine/report.ts";
 import { InventoryError } from "../inventory/errors.ts";
 import { loadInventory, type HostConfig, type Inventory } from "../inventory/load.ts";
 import { inventoryJsonSchema } from "../inventory/schema.ts";
 import { maskingResolver, revealingResolver, scrub } from "../inventory/secrets.ts";
 import { modeString } from "../resources/facts.ts";
-import { createTransport } from "../transports/index.ts";
+import { TransportSet } from "../transports/index.ts";
 import { selectHosts, SelectionError } from "./select.ts";
 
 interface CommonOptions {
@@ -61,15 +62,40 @@ function withCommon(cmd: Command, fleet = true): Command {
   return cmd;
 }
 
-async function planAll(hosts: HostConfig[], opts: CommonOptions, secretsCwd: string) {
+/** Runs `fn` with the run's transports and closes their connections afterwards, also on Ctrl-C. */
+async function withTransports<T>(fn: (transports: TransportSet) => Promise<T>): Promise<T> {
+  const transports = new TransportSet();
+  const interrupted = () => {
+    void transports.close().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  try {
+    return await fn(transports);
+  } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+    await transports.close();
+  }
+}
+
+async function planAll(hosts: HostConfig[], opts: CommonOptions, secretsCwd: string, transports: TransportSet) {
   const secrets = revealingResolver(secretsCwd);
   const timeoutMs = opts.timeout ? opts.timeout * 1000 : undefined;
   const targets = new Map<string, ReturnType<typeof prepareHost>>();
-  const outcomes = await forEachHost(hosts, opts.parallel, async (h) => {
-    const t = prepareHost(h, createTransport(h), secrets);
-    targets.set(h.name, t);
-    return planHost(t, timeoutMs);
-  });
+  const progress = fleetProgress("plan", hosts.length, { stream: process.stderr, quiet: opts.json });
+  const outcomes = await forEachHost(
+    hosts,
+    opts.parallel,
+    async (h) => {
+      const t = prepareHost(h, transports.for(h), secrets);
+      targets.set(h.name, t);
+      return planHost(t, timeoutMs);
+    },
+    (o) => progress.done(o, o.value ? summaryLine(o.value) : undefined),
+    (h) => progress.started(h),
+  );
+  progress.end();
   return { outcomes, targets, secrets, timeoutMs };
 }
 
@@ -135,78 +161,23 @@ export function buildProgram(setCode: (n: number) => void): Command {
     .option("--detailed-exitcode", "exit 0 no changes, 1 error, 2 changes (as terraform plan)")
     .action(async (opts: CommonOptions & { detailedExitcode?: boolean }) => {
       const { inventory, hosts } = load(opts);
-      const { outcomes, secrets } = await planAll(hosts, opts, path.dirname(inventory.file));
+      const { outcomes, secrets } = await withTransports((transports) => planAll(hosts, opts, path.dirname(inventory.file), transports));
       const revealed = secrets.revealed();
+      const failures = outcomes.filter((o) => !o.ok);
       if (opts.json) out(planJson(outcomes, revealed));
       else {
         printPlans(outcomes, revealed);
         out(pc.bold(fleetSummary(outcomes)));
+        if (failures.length) err(failureSummary(failures, revealed));
       }
-      if (outcomes.some((o) => !o.ok)) return setCode(1);
+      if (failures.length) return setCode(1);
       const changes = outcomes.some((o) => (o.value?.changes.length ?? 0) > 0);
       setCode(changes && opts.detailedExitcode ? 2 : 0);
     });
 
   withCommon(program.command("apply").description("make every host match the inventory, then verify"))
     .option("-y, --yes", "do not ask for confirmation (needed when not on a terminal)")
-    .action(async (opts: CommonOptions & { yes?: boolean }) => {
-      const { inventory, hosts } = load(opts);
-      const { outcomes, targets, secrets, timeoutMs } = await planAll(hosts, opts, path.dirname(inventory.file));
-      const revealed = secrets.revealed;
-      if (!opts.json) {
-        printPlans(outcomes, revealed());
-        out(pc.bold(fleetSummary(outcomes)));
-      }
-      const todo = outcomes.filter((o) => o.ok && o.value && o.value.changes.length > 0);
-      if (todo.length > 0 && !opts.yes) {
-        if (!process.stdin.isTTY) {
-          err("mailfleet: apply needs confirmation; not on a terminal, so pass --yes");
-          return setCode(1);
-        }
-        if (!(await confirm(`Apply these changes to ${todo.length} host${todo.length === 1 ? "" : "s"}? Only 'yes' is accepted: `))) {
-          err("apply cancelled");
-          return setCode(1);
-        }
-      }
-      const applied = await forEachHost(
-        todo.map((o) => ({ name: o.host, plan: o.value! })),
-        opts.parallel,
-        (h) => applyHost(targets.get(h.name)!, h.plan, timeoutMs),
-        opts.json ? undefined : (o) => out(o.ok && o.value ? formatApply(o.value, revealed()) : formatFailure(o, revealed())),
-      );
-      const planFailures = outcomes.filter((o) => !o.ok);
-      const notConverged = applied.filter((a) => a.ok && (a.value as ApplyResult).remaining.length > 0);
-      const failures = [...planFailures, ...applied.filter((a) => !a.ok)];
-      if (opts.json) {
-        out(
-          scrub(
-            JSON.stringify(
-              {
-                format_version: 1,
-                hosts: outcomes.map((o) => {
-                  const a = applied.find((x) => x.host === o.host);
-                  return {
-                    host: o.host,
-                    error: o.error ?? a?.error,
-                    changes: o.value?.changes ?? [],
-                    applied: a?.value?.applied ?? [],
-                    remaining: a?.value?.remaining ?? [],
-                  };
-                }),
-              },
-              null,
-              2,
-            ),
-            revealed(),
-          ),
-        );
-      } else {
-        const ok = applied.filter((a) => a.ok).length;
-        out(pc.bold(`Apply: ${ok} host${ok === 1 ? "" : "s"} changed, ${outcomes.length - todo.length - planFailures.length} unchanged${failures.length ? pc.red(`, ${failures.length} failed`) : ""}`));
-        for (const f of failures) err(formatFailure(f, revealed()));
-      }
-      setCode(failures.length > 0 || notConverged.length > 0 ? 1 : 0);
-    });
+    .action((opts: CommonOptions & { yes?: boolean }) => withTransports((transports) => applyCommand(opts, transports)));
 
   program
     .command("schema")
@@ -216,6 +187,72 @@ export function buildProgram(setCode: (n: number) => void): Command {
     });
 
   return program;
+
+  // plan, confirm, apply and verify; the plan's connections serve the apply.
+  async function applyCommand(opts: CommonOptions & { yes?: boolean }, transports: TransportSet): Promise<void> {
+    const { inventory, hosts } = load(opts);
+    const { outcomes, targets, secrets, timeoutMs } = await planAll(hosts, opts, path.dirname(inventory.file), transports);
+    const revealed = secrets.revealed;
+    if (!opts.json) {
+      printPlans(outcomes, revealed());
+      out(pc.bold(fleetSummary(outcomes)));
+    }
+    const todo = outcomes.filter((o) => o.ok && o.value && o.value.changes.length > 0);
+    if (todo.length > 0 && !opts.yes) {
+      if (!process.stdin.isTTY) {
+        err("mailfleet: apply needs confirmation; not on a terminal, so pass --yes");
+        return setCode(1);
+      }
+      if (!(await confirm(`Apply these changes to ${todo.length} host${todo.length === 1 ? "" : "s"}? Only 'yes' is accepted: `))) {
+        err("apply cancelled");
+        return setCode(1);
+      }
+    }
+    const progress = fleetProgress("apply", todo.length, { stream: process.stderr, quiet: true });
+    const applied = await forEachHost(
+      todo.map((o) => ({ name: o.host, plan: o.value! })),
+      opts.parallel,
+      (h) => applyHost(targets.get(h.name)!, h.plan, timeoutMs),
+      (o) => {
+        progress.done(o);
+        if (!opts.json) out(o.ok && o.value ? formatApply(o.value, revealed()) : formatFailure(o, revealed()));
+      },
+      (h) => progress.started(h),
+    );
+    progress.end();
+    const planFailures = outcomes.filter((o) => !o.ok);
+    const notConverged = applied.filter((a) => a.ok && (a.value as ApplyResult).remaining.length > 0);
+    const failures = [...planFailures, ...applied.filter((a) => !a.ok)];
+    if (opts.json) {
+      out(
+        scrub(
+          JSON.stringify(
+            {
+              format_version: 1,
+              hosts: outcomes.map((o) => {
+                const a = applied.find((x) => x.host === o.host);
+                return {
+                  host: o.host,
+                  error: o.error ?? a?.error,
+                  changes: o.value?.changes ?? [],
+                  applied: a?.value?.applied ?? [],
+                  remaining: a?.value?.remaining ?? [],
+                };
+              }),
+            },
+            null,
+            2,
+          ),
+          revealed(),
+        ),
+      );
+    } else {
+      const ok = applied.filter((a) => a.ok).length;
+      out(pc.bold(`Apply: ${ok} host${ok === 1 ? "" : "s"} changed, ${outcomes.length - todo.length - planFailures.length} unchanged${failures.length ? pc.red(`, ${failures.length} failed`) : ""}`));
+      if (failures.length) err(failureSummary(failures, revealed()));
+    }
+    setCode(failures.length > 0 || notConverged.length > 0 ? 1 : 0);
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {

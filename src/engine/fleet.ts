@@ -16,12 +16,14 @@ export async function forEachHost<H extends { name: string }, T>(
   parallel: number,
   work: (host: H) => Promise<T>,
   onDone?: (o: HostOutcome<T>) => void,
+  onStart?: (host: string) => void,
 ): Promise<HostOutcome<T>[]> {
   const limit = pLimit(Math.max(1, parallel));
   return Promise.all(
     hosts.map((h) =>
       limit(async () => {
         let outcome: HostOutcome<T>;
+        onStart?.(h.name);
         try {
           outcome = { host: h.name, ok: true, value: await work(h) };
         } catch (e) {

@@ -66,6 +66,12 @@ export function formatFailure(o: HostOutcome<unknown>, secrets: readonly string[
   return scrub(`${pc.bold(o.host)}: ${pc.red("error")}: ${o.error}${detail}`, secrets);
 }
 
+/** Every failure of a run with its reason, for the end of the output. */
+export function failureSummary(failures: readonly HostOutcome<unknown>[], secrets: readonly string[]): string {
+  const head = pc.red(pc.bold(`${failures.length} host${failures.length === 1 ? "" : "s"} failed:`));
+  return [head, ...failures.map((f) => formatFailure(f, secrets).replace(/^/gm, "  "))].join("\n");
+}
+
 export function formatApply(r: ApplyResult, secrets: readonly string[]): string {
   const n = r.applied.length;
   const head = pc.bold(r.plan.host);

@@ -68,7 +68,7 @@ mf_link_target() { mf_l=$(ls -ld "$1") && printf '%s\\n' "\${mf_l#*" $1 -> "}"; 
 mf_probe_path() {
   mf_stat "$1"
   if [ -L "$1" ]; then printf 'T '; mf_link_target "$1"
-  elif [ -f "$1" ]; then dd if="$1" bs="$2" count=1 2>/dev/null | od -An -v -tx1; fi
+  elif [ -f "$1" ]; then od -An -v -tx1 -N "$2" "$1"; fi
 }
 `;
 }

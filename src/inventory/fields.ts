@@ -69,3 +69,65 @@ export const singleLine = z
   .min(1, "non-empty text")
   .max(512, "text of at most 512 characters")
   .refine((v) => !/[\n\r\0]/.test(v), "one line of text without newlines or NUL");
+
+// Values below reach the argv of ssh(1) or a remote command line, so each is
+// held to what ssh parses as one word and no shell treats specially.
+
+/** The address ssh connects to: a name (also a Host alias of ~/.ssh/config) or an IP address. */
+export const sshAddress = relayHost;
+
+/** A login name as useradd and the BSDs accept it; never starting with '-' (ssh would read an option). */
+export const loginName = z
+  .string()
+  .max(32)
+  .regex(/^[A-Za-z_][A-Za-z0-9._-]*$/, "a login name: letters, digits and . _ - (not starting with a digit, '.' or '-')");
+
+const JUMP_HOP = `(?:[A-Za-z_][A-Za-z0-9._-]*@)?(?:${LABEL}(?:\\.${LABEL})*|\\[[0-9A-Fa-f:.]+\\]|[0-9.]+)(?::\\d{1,5})?`;
+
+/** ssh -J: [user@]host[:port], comma-separated for several hops. */
+export const sshJump = z
+  .string()
+  .max(1024)
+  .regex(new RegExp(`^${JUMP_HOP}(?:,${JUMP_HOP})*$`), "jump hosts as [user@]host[:port], comma-separated (ssh -J)");
+
+/** Options the ssh transport sets itself; letting the inventory override them would break it silently. */
+const OWNED_SSH_OPTIONS: Record<string, string> = {
+  batchmode: "mailfleet always runs ssh with BatchMode=yes (no prompts in a fleet run)",
+  controlmaster: "mailfleet manages the multiplexed connection itself",
+  controlpath: "mailfleet manages the multiplexed connection itself",
+  controlpersist: "mailfleet manages the multiplexed connection itself",
+  stricthostkeychecking: "use transport.hostKeyChecking: strict | accept-new | off",
+  remotecommand: "mailfleet chooses the remote command",
+  localcommand: "a local command per connection is not allowed",
+  permitlocalcommand: "a local command per connection is not allowed",
+  requesttty: "scripts run without a terminal",
+};
+
+export const sshOptions = z
+  .record(
+    z.string(),
+    z.union([
+      z
+        .string()
+        .min(1)
+        .max(1024)
+        .regex(/^[^\s"'\\#]+$/, "one word without spaces, quotes, '\\' or '#' (ssh -o would split or misparse it)"),
+      z.number().int().min(0),
+    ]),
+  )
+  .superRefine((opts, ctx) => {
+    for (const key of Object.keys(opts)) {
+      if (!/^[A-Za-z]{1,64}$/.test(key)) {
+        ctx.addIssue({ code: "custom", path: [key], message: `'${key}' is not an ssh_config keyword: letters only (e.g. ServerAliveInterval)` });
+        continue;
+      }
+      const why = OWNED_SSH_OPTIONS[key.toLowerCase()];
+      if (why) ctx.addIssue({ code: "custom", path: [key], message: `option ${key} cannot be set here: ${why}` });
+    }
+  });
+
+/** A zone's uuid, or its alias (looked up with vmadm in the global zone). */
+export const zoneRef = z
+  .string()
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "a zone uuid or alias: letters, digits and . _ -");

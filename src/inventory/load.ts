@@ -246,6 +246,9 @@ export function parseInventory(text: string, file: string): Inventory {
     }
     const cfg = result.data;
     if (cfg.transport.type === "local" && cfg.transport.root) cfg.transport.root = resolveLocal(dir, cfg.transport.root);
+    // A key file is on this machine (relative to the inventory); a remote root prefix is a path on that host.
+    const ssh = cfg.transport.type === "ssh" ? cfg.transport : cfg.transport.type === "zlogin" ? cfg.transport.via : undefined;
+    if (ssh?.identityFile) ssh.identityFile = resolveLocal(dir, ssh.identityFile);
     const secrets: { at: Path; auth: { password: SecretRef } }[] = [];
     if (cfg.relay?.auth) secrets.push({ at: ["relay", "auth"], auth: cfg.relay.auth });
     for (const [sender, auth] of Object.entries(cfg.postfix?.senderAuth ?? {})) secrets.push({ at: ["postfix", "senderAuth", sender], auth });

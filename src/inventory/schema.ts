@@ -3,7 +3,21 @@
 import { z } from "zod";
 import { nullmailerSettings } from "../../roles/nullmailer/schema.ts";
 import { postfixSettings } from "../../roles/postfix-satellite/schema.ts";
-import { emailAddress, hostname, localPath, port, relayHost, secretRef, singleLine, absolutePath } from "./fields.ts";
+import {
+  emailAddress,
+  hostname,
+  localPath,
+  loginName,
+  port,
+  relayHost,
+  secretRef,
+  singleLine,
+  absolutePath,
+  sshAddress,
+  sshJump,
+  sshOptions,
+  zoneRef,
+} from "./fields.ts";
 
 export const ROLE_NAMES = ["nullmailer", "postfix-satellite"] as const;
 export const PLATFORM_NAMES = ["smartos", "debian"] as const;
@@ -29,7 +43,42 @@ export const localTransport = z.strictObject({
   root: localPath.optional().describe("prefix for every managed path (a sandbox directory tree)"),
 });
 
-export const transportSettings = z.discriminatedUnion("type", [localTransport]);
+/** How to reach a machine with the system's OpenSSH (so ~/.ssh/config, the agent and jump hosts apply). */
+export const sshConnection = {
+  address: sshAddress.describe("host name, ~/.ssh/config alias or IP address"),
+  port: port.optional().describe("default: ssh's (22, or ~/.ssh/config)"),
+  user: loginName.optional().describe("login name; default: ssh's. Not root: scripts run through sudo -n (Linux) or pfexec (SmartOS)"),
+  identityFile: localPath.optional().describe("private key on this machine (relative to the inventory); the agent is used otherwise"),
+  jump: sshJump.optional().describe("jump host(s), as ssh -J: [user@]host[:port],..."),
+  options: sshOptions.optional().describe("more ssh options, each passed as -o Key=value"),
+  hostKeyChecking: z
+    .enum(["strict", "accept-new", "off"])
+    .optional()
+    .describe("default strict: an unknown or changed host key is an error; accept-new trusts a first key; off checks nothing"),
+  become: z.enum(["sudo", "pfexec", "none"]).optional().describe("privilege escalation; default: none as root, else sudo (debian) or pfexec (smartos)"),
+};
+
+export const sshTransport = z.strictObject({
+  type: z.literal("ssh"),
+  ...sshConnection,
+  root: absolutePath.optional().describe("prefix for every managed path, an absolute path on that host (a sandbox)"),
+});
+
+export const zloginTransport = z.strictObject({
+  type: z.literal("zlogin"),
+  zone: zoneRef.describe("the zone's uuid, or its alias (looked up with vmadm lookup)"),
+  via: z.strictObject(sshConnection).optional().describe("ssh to the global zone; omit when mailfleet runs in the global zone"),
+  root: absolutePath.optional().describe("prefix for every managed path, an absolute path inside the zone (a sandbox)"),
+});
+
+export const transportSettings = z.discriminatedUnion("type", [localTransport, sshTransport, zloginTransport]);
+
+/** At one level (defaults, group, host) a transport names its type and may leave the rest to another level. */
+const transportLevel = z.discriminatedUnion("type", [
+  localTransport,
+  sshTransport.partial().required({ type: true }),
+  zloginTransport.extend({ via: z.strictObject(sshConnection).partial().optional() }).partial().required({ type: true }),
+]);
 
 /** What every level may set. Everything is optional here; `hostConfig` says what is required. */
 export const settingsShape = {
@@ -39,7 +88,7 @@ export const settingsShape = {
   fqdn: hostname.optional().describe("the host's full name when it is not <host>.<domain>"),
   adminaddr: emailAddress.optional().describe("where mail for local users (root, cron) ends up"),
   relay: relaySettings.partial().optional(),
-  transport: transportSettings.optional(),
+  transport: transportLevel.optional(),
   nullmailer: nullmailerSettings.optional(),
   postfix: postfixSettings.optional(),
 };

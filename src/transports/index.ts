@@ -1,12 +1,35 @@
 import type { HostConfig } from "../inventory/load.ts";
 import { LocalTransport } from "./local.ts";
+import { SshConnections, SshTransport } from "./ssh.ts";
 import type { Transport } from "./types.ts";
+import { ZloginTransport } from "./zlogin.ts";
 
-export function createTransport(host: HostConfig): Transport {
+export function createTransport(host: HostConfig, connections: SshConnections): Transport {
   const t = host.transport;
   switch (t.type) {
     case "local":
       return new LocalTransport(t.root);
+    case "ssh":
+      return new SshTransport(connections.get(`host:${host.name}`, t), host.platform, t.root);
+    case "zlogin":
+      return new ZloginTransport(t, connections);
+  }
+}
+
+/** The transports of one run; `close` ends every connection they opened (multiplexing masters included). */
+export class TransportSet {
+  private readonly connections = new SshConnections();
+  private readonly open: Transport[] = [];
+
+  for(host: HostConfig): Transport {
+    const t = createTransport(host, this.connections);
+    this.open.push(t);
+    return t;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.open.splice(0).map((t) => t.close?.()));
+    await this.connections.close();
   }
 }
 

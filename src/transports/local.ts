@@ -1,6 +1,13 @@
 import path from "node:path";
-import { execa } from "execa";
+import { runProcess } from "./process.ts";
 import type { RunResult, Transport } from "./types.ts";
+
+/** Runs argv here with `input` on stdin; a timeout becomes exit 124 with a message on stderr. */
+export async function runHere(argv: readonly string[], input: string, timeoutMs?: number): Promise<RunResult> {
+  const r = await runProcess(argv[0]!, argv.slice(1), input, { timeoutMs, env: { LC_ALL: "C" } });
+  if (r.timedOut) return { stdout: r.stdout, stderr: `timed out after ${timeoutMs} ms`, code: 124 };
+  return { stdout: r.stdout, stderr: r.stderr, code: r.code };
+}
 
 /**
  * Runs scripts with /bin/sh on this machine. MAILFLEET_LOCAL_SHELL picks
@@ -15,17 +22,8 @@ export class LocalTransport implements Transport {
     this.description = root ? `local:${path.relative(process.cwd(), this.root) || "."}` : "local";
   }
 
-  async run(script: string, opts: { timeoutMs?: number } = {}): Promise<RunResult> {
+  run(script: string, opts: { timeoutMs?: number } = {}): Promise<RunResult> {
     const shell = (process.env.MAILFLEET_LOCAL_SHELL ?? "/bin/sh").split(" ").filter(Boolean);
-    const r = await execa(shell[0]!, [...shell.slice(1), "-s"], {
-      input: script,
-      reject: false,
-      timeout: opts.timeoutMs,
-      stripFinalNewline: false,
-      encoding: "utf8",
-      env: { LC_ALL: "C" },
-    });
-    if (r.timedOut) return { stdout: String(r.stdout ?? ""), stderr: `timed out after ${opts.timeoutMs} ms`, code: 124 };
-    return { stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? ""), code: r.exitCode ?? 1 };
+    return runHere([...shell, "-s"], script, opts.timeoutMs);
   }
 }

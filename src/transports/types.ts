@@ -14,6 +14,13 @@ export interface Transport {
   close?(): Promise<void>;
 }
 
+/** The host could not be reached or did not run the script: the message says why, `detail` holds the last lines of stderr. */
 export class TransportError extends Error {
   override name = "TransportError";
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
 }

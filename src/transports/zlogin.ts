@@ -1,0 +1,48 @@
+// Transport zlogin: a SmartOS zone entered from its global zone with
+// `zlogin -Q <uuid> /bin/sh -s`, the script on stdin. The global zone is
+// reached over ssh (zones of one global zone share its connection), or is
+// this machine when mailfleet runs there.
+import type { z } from "zod";
+import type { zloginTransport } from "../inventory/schema.ts";
+import { runHere } from "./local.ts";
+import { becomePrefix, connectionKey, destination, type SshConnection, type SshConnections } from "./ssh.ts";
+import type { RunResult, Transport } from "./types.ts";
+
+export type ZloginSettings = Omit<z.infer<typeof zloginTransport>, "type">;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The command run in the global zone. An alias is resolved there by vmadm in
+ * the same command, so it costs no extra round trip. `zone` is validated to
+ * letters, digits and . _ - (see zoneRef), so it needs no quoting.
+ */
+export function zloginCommand(zone: string, become: readonly string[]): string {
+  if (UUID.test(zone)) return [...become, "zlogin", "-Q", zone, "/bin/sh", "-s"].join(" ");
+  return [...become, "/bin/sh", "-c", `'z=$(vmadm lookup -1 alias=${zone} </dev/null) && exec zlogin -Q "$z" /bin/sh -s'`].join(" ");
+}
+
+export class ZloginTransport implements Transport {
+  readonly description: string;
+  readonly root: string;
+  private readonly command: string;
+  private readonly gz: SshConnection | undefined;
+
+  constructor(settings: ZloginSettings, connections: SshConnections) {
+    this.root = settings.root ?? "";
+    const via = settings.via;
+    // The global zone is always SmartOS: pfexec when the login is not root.
+    this.command = zloginCommand(settings.zone, via ? becomePrefix(via, "smartos") : []);
+    this.gz = via ? connections.get(`gz:${connectionKey(via)}`, via) : undefined;
+    this.description = `zlogin:${via ? `${destination(via)}/` : ""}${settings.zone}${this.root ? `:${this.root}` : ""}`;
+  }
+
+  run(script: string, opts: { timeoutMs?: number } = {}): Promise<RunResult> {
+    if (this.gz) return this.gz.run(this.command, script, opts.timeoutMs);
+    return runHere(["/bin/sh", "-c", this.command], script, opts.timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    await this.gz?.release();
+  }
+}
