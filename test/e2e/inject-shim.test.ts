@@ -11,7 +11,7 @@ import { parseInventory } from "../../src/inventory/load.ts";
 import { maskingResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import type { ShimResource } from "../../src/resources/types.ts";
-import { mailfleet, REPO } from "../support/cli.ts";
+import { mailfleet, REPO, withoutProgress } from "../support/cli.ts";
 import { checkShells, SHELLS } from "../support/shells.ts";
 
 const STANDIN = path.join(REPO, "test/fixtures/standin-nullmailer-inject");
@@ -195,7 +195,7 @@ describe("inject shim lifecycle through the CLI (sandbox)", () => {
   const plan = () => mailfleet(["plan", "-i", inv, "--detailed-exitcode"]);
   const apply = async () => {
     const r = await mailfleet(["apply", "-i", inv, "--yes"]);
-    expect(r.stderr).toBe("");
+    expect(withoutProgress(r.stderr)).toBe("");
     expect(r.code).toBe(0);
     return r;
   };

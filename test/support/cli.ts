@@ -21,3 +21,11 @@ export async function mailfleet(args: string[], opts: { cwd?: string; env?: Reco
   });
   return { code: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
+
+/** stderr without the plain progress lines a fleet run prints when not on a terminal ("plan 3/20 web1: ok ..."). */
+export function withoutProgress(stderr: string): string {
+  return stderr
+    .split("\n")
+    .filter((l) => !/^(plan|apply) \d+\/\d+ /.test(l))
+    .join("\n");
+}
