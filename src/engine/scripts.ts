@@ -10,7 +10,10 @@ export const VERIFY = "@@mailfleet-verify";
 export const APPLIED = "@@mailfleet-applied";
 
 function probeBody(resources: readonly Resource[], ctx: HostContext): string {
-  const parts = [`echo ${PROBE_BEGIN}`];
+  const paths = [...new Set(resources.flatMap((r) => handlerFor(r).statPaths?.(r) ?? []))];
+  // One ls for every path of the host; mf_stat reads its lines instead of running ls per path.
+  const list = paths.length ? `MF_LS=$(ls -ld -- ${paths.map((p) => `"$R"${shq(p)}`).join(" ")} 2>/dev/null)` : "MF_LS=";
+  const parts = [list, `echo ${PROBE_BEGIN}`];
   for (const r of resources) {
     parts.push(`echo ${shq(`@@ ${r.id}`)}`, `{\n${handlerFor(r).probe(r, ctx)}\n} 2>/dev/null`, "echo @@.");
   }

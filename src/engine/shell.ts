@@ -55,15 +55,39 @@ export function prelude(root: string): string {
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:/opt/local/sbin:/opt/local/bin:$PATH; export PATH
 set -f
 R=${shq(root)}
+# The probe lists every path it will look at with one ls (MF_LS); mf_ls_line
+# finds a path's line there with builtins only, falling back to its own ls.
+MF_LS=
+mf_ls_line() {
+  mf_line=
+  mf_ifs=$IFS; IFS='
+'
+  for mf_l in $MF_LS; do
+    case $mf_l in
+      l*" $1 -> "*) [ "$2" = l ] && { mf_line=$mf_l; break; } ;;
+      l*) ;;
+      *" $1") [ "$2" != l ] && { mf_line=$mf_l; break; } ;;
+    esac
+  done
+  IFS=$mf_ifs
+  [ -n "$mf_line" ] || mf_line=$(ls -ld "$1")
+}
 # type mode owner group size of a path, or "missing"
 mf_stat() {
   if [ -L "$1" ]; then mf_t=l; elif [ -d "$1" ]; then mf_t=d; elif [ -p "$1" ]; then mf_t=p;
   elif [ -f "$1" ]; then mf_t=f; elif [ -e "$1" ]; then mf_t=o; else echo missing; return 0; fi
-  set -- $(ls -ld "$1")
+  mf_ls_line "$1" "$mf_t"
+  set -- $mf_line
   echo "$mf_t $1 $3 $4 $5"
 }
 # where symlink $1 points: ls prints "... $1 -> target", and $1 itself may hold " -> "
-mf_link_target() { mf_l=$(ls -ld "$1") && printf '%s\\n' "\${mf_l#*" $1 -> "}"; }
+mf_link_target() { mf_ls_line "$1" l && printf '%s\n' "\${mf_line#*" $1 -> "}"; }
+# mf_n = entries in directory $1 (dot files included), counted without a process
+mf_count() {
+  set +f; set -- "$1"/* "$1"/.[!.]* "$1"/..?*; set -f
+  mf_n=0
+  for mf_e; do { [ -e "$mf_e" ] || [ -L "$mf_e" ]; } && mf_n=$((mf_n + 1)); done
+}
 # stat, "T <target>" for a symlink, and for regular files up to $2 bytes as hex
 mf_probe_path() {
   mf_stat "$1"

@@ -7,6 +7,7 @@ import { sandboxSkip } from "./package.ts";
 import type { Change, CommandResource, ResourceHandler } from "./types.ts";
 
 export const commandHandler: ResourceHandler<CommandResource> = {
+  statPaths: (r) => r.creates.map((c) => c.path),
   probe(r, ctx) {
     if (ctx.sandbox) return "echo sandbox";
     const lines: string[] = [];

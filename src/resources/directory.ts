@@ -4,6 +4,7 @@ import { metaDrift, ownerWanted } from "./file.ts";
 import type { Change, DirectoryResource, ResourceHandler } from "./types.ts";
 
 export const directoryHandler: ResourceHandler<DirectoryResource> = {
+  statPaths: (r) => [r.path],
   probe: (r) => `mf_stat "$R"${shq(r.path)}`,
   diff(r, lines, ctx): Change | null {
     const f = parsePathFacts(lines);

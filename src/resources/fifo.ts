@@ -4,6 +4,7 @@ import { metaDrift, ownerWanted } from "./file.ts";
 import type { Change, FifoResource, ResourceHandler } from "./types.ts";
 
 export const fifoHandler: ResourceHandler<FifoResource> = {
+  statPaths: (r) => [r.path],
   probe: (r) => `mf_stat "$R"${shq(r.path)}`,
   diff(r, lines, ctx): Change | null {
     const f = parsePathFacts(lines);

@@ -39,6 +39,7 @@ export function metaDrift(
 }
 
 export const fileHandler: ResourceHandler<FileResource> = {
+  statPaths: (r) => [r.path],
   probe: (r) => `mf_probe_path "$R"${shq(r.path)} ${FILE_PROBE_LIMIT}`,
 
   diff(r, lines, ctx): Change | null {

@@ -47,6 +47,7 @@ function splitFacts(lines: string[]): { version: string | null; sandbox: boolean
 }
 
 export const shimHandler: ResourceHandler<ShimResource> = {
+  statPaths: (r) => [r.path, r.realPath],
   probe: (r, ctx) =>
     [
       ctx.sandbox ? "echo sandbox" : ctx.platform.packageProbe(r.package),

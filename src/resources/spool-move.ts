@@ -10,8 +10,8 @@ const PROBE_FN = `mf_spool_probe() { # SPOOL DIR SUB
   mf_s="$R$1/$3"
   printf 'sub %s ' "$3"; mf_stat "$mf_s"
   if [ -L "$mf_s" ]; then printf 'T '; mf_link_target "$mf_s"; fi
-  if [ -d "$mf_s" ] && [ ! -L "$mf_s" ]; then echo "count $(ls -A "$mf_s" | wc -l)"; fi
-  if [ -d "$mf_s.mailfleet-old" ]; then echo "old $(ls -A "$mf_s.mailfleet-old" | wc -l)"; fi
+  if [ -d "$mf_s" ] && [ ! -L "$mf_s" ]; then mf_count "$mf_s"; echo "count $mf_n"; fi
+  if [ -d "$mf_s.mailfleet-old" ]; then mf_count "$mf_s.mailfleet-old"; echo "old $mf_n"; fi
   printf 'target '; mf_stat "$R$2/$3"
 }`;
 
@@ -90,6 +90,7 @@ function parse(lines: string[]): SubState[] {
 }
 
 export const spoolMoveHandler: ResourceHandler<SpoolMoveResource> = {
+  statPaths: (r) => r.subdirs.flatMap((s) => [`${r.spool}/${s}`, `${r.dir}/${s}`]),
   probe: (r) => [PROBE_FN, ...r.subdirs.map((s) => `mf_spool_probe ${shq(r.spool)} ${shq(r.dir)} ${shq(s)}`)].join("\n"),
   diff(r, lines) {
     const states = parse(lines);

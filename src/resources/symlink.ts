@@ -3,6 +3,7 @@ import { parsePathFacts } from "./facts.ts";
 import type { ResourceHandler, SymlinkResource } from "./types.ts";
 
 export const symlinkHandler: ResourceHandler<SymlinkResource> = {
+  statPaths: (r) => [r.path],
   probe: (r) => `mf_probe_path "$R"${shq(r.path)} 0`,
   diff(r, lines) {
     const f = parsePathFacts(lines);

@@ -213,6 +213,8 @@ export interface HostContext {
 }
 
 export interface ResourceHandler<R extends Resource> {
+  /** Host paths the probe looks at, listed up front with one `ls` for the whole host (mf_stat reads that). */
+  statPaths?(r: R): string[];
   /** Shell that prints this resource's facts (lines between the engine's markers). */
   probe(r: R, ctx: HostContext): string;
   /** Compares desired with probed facts. `changed` holds the ids already changing before this one. */
