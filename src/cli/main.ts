@@ -1,4 +1,4 @@
-// The mailfleet command: validate | render | plan | apply | schema.
+// The mailfleet command: validate | render | plan | apply | synth | schema.
 import { createInterface } from "node:readline/promises";
 import { Command, CommanderError, Option } from "commander";
 import pc from "picocolors";
@@ -205,6 +205,21 @@ export function buildProgram(setCode: (n: number) => void): Command {
         for (const f of failures) err(formatFailure(f, revealed()));
       }
       setCode(failures.length > 0 || notConverged.length > 0 ? 1 : 0);
+    });
+
+  withCommon(program.command("synth").description("write the Terraform stack (cdktf) for the inventory: one resource per host"), false)
+    .option("--out <dir>", "output directory (cdktf layout: <dir>/stacks/<stack>/cdk.tf.json)", "cdktf.out")
+    .option("--stack <name>", "stack name", "mailfleet")
+    .option("--resource <kind>", "terraform_data (built into Terraform >= 1.4) or null_resource (hashicorp/null)", "terraform_data")
+    .option("--backend <type>", "where Terraform keeps state: local, pg or s3", "local")
+    .option("--backend-config <key=value>", "backend setting, Terraform's name (repeatable); credentials come from the environment", (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option("--exec <command>", "how the stack runs mailfleet (default: node <this bin/mailfleet.js, relative to the stack>)")
+    .option("--cdktf-app", "run as cdktf.json's app: write where the cdktf CLI says (CDKTF_OUTDIR)")
+    .action(async (opts: CommonOptions & import("./synth.ts").SynthCommandOptions) => {
+      const { hosts } = load(opts);
+      const { runSynth, synthSummary } = await import("./synth.ts");
+      const result = await runSynth(opts.inventory, hosts, opts);
+      out(opts.json ? JSON.stringify(result, null, 2) : synthSummary(result));
     });
 
   program

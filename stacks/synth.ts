@@ -1,0 +1,80 @@
+// Builds and writes the fleet's Terraform stack (cdktf's layout:
+// <outdir>/manifest.json and <outdir>/stacks/<name>/cdk.tf.json), as
+// `mailfleet synth` and, through cdktf.json, `cdktf synth` do.
+import path from "node:path";
+import { App } from "cdktf";
+import { desiredFingerprint } from "../src/engine/fingerprint.ts";
+import { desiredState } from "../src/engine/desired.ts";
+import type { HostConfig } from "../src/inventory/load.ts";
+import { maskingResolver } from "../src/inventory/secrets.ts";
+import { backendSettings, StackError } from "./backend.ts";
+import { FleetStack, RESOURCE_KINDS, type HostResource, type ResourceKind } from "./fleet-stack.ts";
+import { applyCommand, terraformName } from "./host-exec.ts";
+
+export interface SynthOptions {
+  inventoryFile: string;
+  hosts: readonly HostConfig[];
+  outdir: string;
+  stackName?: string;
+  resource?: string;
+  backend?: string;
+  backendConfig?: Record<string, string>;
+  /** How the stack runs mailfleet (see applyCommand). */
+  exec?: string;
+}
+
+export interface SynthResult {
+  outdir: string;
+  stackDir: string;
+  file: string;
+  resource: ResourceKind;
+  backend: string;
+  hosts: { host: string; address: string; desired: string }[];
+}
+
+export const DEFAULT_STACK = "mailfleet";
+
+export async function synthFleet(o: SynthOptions): Promise<SynthResult> {
+  const stackName = o.stackName ?? DEFAULT_STACK;
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(stackName)) {
+    throw new StackError(`--stack ${JSON.stringify(stackName)}: a stack name is a letter then letters, digits, '_' or '-'`);
+  }
+  const resource = (o.resource ?? "terraform_data") as ResourceKind;
+  if (!RESOURCE_KINDS.includes(resource)) {
+    throw new StackError(`--resource ${o.resource} is not supported; use ${RESOURCE_KINDS.join(" or ")}`);
+  }
+  const outdir = path.resolve(o.outdir);
+  const stackDir = path.join(outdir, "stacks", stackName);
+  const inventoryFile = path.resolve(o.inventoryFile);
+  const backend = backendSettings(o.backend ?? "local", o.backendConfig ?? {}, {
+    stackName,
+    stackDir,
+    inventoryDir: path.dirname(inventoryFile),
+  });
+
+  const names = new Map<string, string>();
+  const hosts: HostResource[] = o.hosts.map((h) => {
+    const name = terraformName(h.name);
+    const clash = names.get(name);
+    if (clash) throw new StackError(`hosts ${clash} and ${h.name} would share the Terraform resource name ${name}`);
+    names.set(name, h.name);
+    return {
+      host: h.name,
+      name,
+      desired: desiredFingerprint(h, desiredState(h, maskingResolver)),
+      command: applyCommand({ stackDir, inventoryFile, host: h.name, exec: o.exec }),
+    };
+  });
+
+  const app = new App({ outdir, skipValidation: true, stackTraces: false });
+  await FleetStack.create(app, stackName, { resource, backend, hosts });
+  app.synth();
+  return {
+    outdir,
+    stackDir,
+    file: path.join(stackDir, "cdk.tf.json"),
+    resource,
+    backend: backend.type,
+    hosts: hosts.map((h) => ({ host: h.host, address: `${resource}.${h.name}`, desired: h.desired })),
+  };
+}
