@@ -1,6 +1,7 @@
 // Builds and writes the fleet's Terraform stack (cdktf's layout:
 // <outdir>/manifest.json and <outdir>/stacks/<name>/cdk.tf.json), as
 // `mailfleet synth` and, through cdktf.json, `cdktf synth` do.
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { App } from "cdktf";
 import { desiredFingerprint } from "../src/engine/fingerprint.ts";
@@ -66,6 +67,7 @@ export async function synthFleet(o: SynthOptions): Promise<SynthResult> {
     };
   });
 
+  mkdirSync(outdir, { recursive: true }); // cdktf's App creates only the last level
   const app = new App({ outdir, skipValidation: true, stackTraces: false });
   await FleetStack.create(app, stackName, { resource, backend, hosts });
   app.synth();

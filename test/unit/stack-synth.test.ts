@@ -1,31 +1,23 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import YAML from "yaml";
 import { loadInventory } from "../../src/inventory/load.ts";
 import { hostFingerprint } from "../../src/engine/fingerprint.ts";
 import { parseBackendConfig } from "../../stacks/backend.ts";
 import { applyCommand, terraformName } from "../../stacks/host-exec.ts";
 import { synthFleet, type SynthOptions } from "../../stacks/synth.ts";
 import { REPO } from "../support/cli.ts";
+import { exampleFleet } from "../support/fleet.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const SECRET = `pw-${randomBytes(12).toString("hex")}`;
 
-/** examples/zones.yaml copied into a fresh directory, with a relay password from a file. */
-function fleetDir(edit?: (doc: YAML.Document) => void): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "mf-stack-"));
+function fleetDir(): string {
+  const { dir } = exampleFleet({ password: { file: "secrets/relay-password" }, secret: SECRET });
   dirs.push(dir);
-  const doc = YAML.parseDocument(readFileSync(path.join(REPO, "examples/zones.yaml"), "utf8"));
-  doc.setIn(["defaults", "relay", "auth"], doc.createNode({ user: "relay-user", password: { file: "secrets/relay-password" } }));
-  edit?.(doc);
-  mkdirSync(path.join(dir, "secrets"));
-  writeFileSync(path.join(dir, "secrets/relay-password"), `${SECRET}\n`, { mode: 0o600 });
-  writeFileSync(path.join(dir, "zones.yaml"), doc.toString());
   return dir;
 }
 
