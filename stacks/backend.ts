@@ -3,7 +3,7 @@
 // refused here and read by Terraform from its environment instead, so it is
 // never written into the synthesized JSON.
 import path from "node:path";
-import { TerraformBackend, type TerraformRemoteState } from "cdktf";
+import { TerraformBackend, type TerraformRemoteState } from "./cdktf.ts";
 import type { Construct } from "constructs";
 
 export const BACKEND_TYPES = ["local", "pg", "s3"] as const;

@@ -3,12 +3,12 @@
 // `mailfleet synth` and, through cdktf.json, `cdktf synth` do.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { App } from "cdktf";
 import { desiredFingerprint } from "../src/engine/fingerprint.ts";
 import { desiredState } from "../src/engine/desired.ts";
 import type { HostConfig } from "../src/inventory/load.ts";
 import { maskingResolver } from "../src/inventory/secrets.ts";
 import { backendSettings, StackError } from "./backend.ts";
+import { App } from "./cdktf.ts";
 import { FleetStack, RESOURCE_KINDS, type HostResource, type ResourceKind } from "./fleet-stack.ts";
 import { applyCommand, terraformName } from "./host-exec.ts";
 
@@ -44,6 +44,9 @@ export async function synthFleet(o: SynthOptions): Promise<SynthResult> {
   if (!RESOURCE_KINDS.includes(resource)) {
     throw new StackError(`--resource ${o.resource} is not supported; use ${RESOURCE_KINDS.join(" or ")}`);
   }
+  if (process.env.SYNTH_HCL_OUTPUT === "true") {
+    throw new StackError("HCL output (cdktf synth --hcl, SYNTH_HCL_OUTPUT=true) is not supported: mailfleet writes Terraform JSON (cdk.tf.json)");
+  }
   const outdir = path.resolve(o.outdir);
   const stackDir = path.join(outdir, "stacks", stackName);
   const inventoryFile = path.resolve(o.inventoryFile);
@@ -69,7 +72,7 @@ export async function synthFleet(o: SynthOptions): Promise<SynthResult> {
 
   mkdirSync(outdir, { recursive: true }); // cdktf's App creates only the last level
   const app = new App({ outdir, skipValidation: true, stackTraces: false });
-  await FleetStack.create(app, stackName, { resource, backend, hosts });
+  new FleetStack(app, stackName, { resource, backend, hosts });
   app.synth();
   return {
     outdir,

@@ -12,27 +12,46 @@ import { desiredState } from "./desired.ts";
 /** Bumped when the meaning of the hashed document changes, so old triggers never match by accident. */
 const FORMAT = 1;
 
+type Rewrite = (s: string) => string;
+
+function writeCanonical(value: unknown, out: string[], rewrite: Rewrite): void {
+  if (typeof value === "string") out.push(JSON.stringify(rewrite(value)));
+  else if (value === null || typeof value !== "object") out.push(JSON.stringify(value) ?? "null");
+  else if (Array.isArray(value)) {
+    out.push("[");
+    value.forEach((v, i) => {
+      if (i > 0) out.push(",");
+      if (v === undefined || typeof v === "function") out.push("null");
+      else writeCanonical(v, out, rewrite);
+    });
+    out.push("]");
+  } else {
+    const keys = Object.keys(value)
+      .filter((k) => {
+        const v = (value as Record<string, unknown>)[k];
+        return v !== undefined && typeof v !== "function";
+      })
+      .sort();
+    out.push("{");
+    keys.forEach((k, i) => {
+      out.push(i > 0 ? `,${JSON.stringify(k)}:` : `${JSON.stringify(k)}:`);
+      writeCanonical((value as Record<string, unknown>)[k], out, rewrite);
+    });
+    out.push("}");
+  }
+}
+
 /** JSON with sorted keys; functions (e.g. a file's mask) and undefined are left out. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === "function" ? "null" : canonicalJson(v))).join(",")}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined && typeof v !== "function")
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+export function canonicalJson(value: unknown, rewrite: Rewrite = (s) => s): string {
+  const out: string[] = [];
+  writeCanonical(value, out, rewrite);
+  return out.join("");
 }
 
 /** Absolute paths inside the inventory's directory become relative to it: they name the same thing on every checkout. */
-function relativeToInventory(value: unknown, dir: string): unknown {
-  if (typeof value === "string") {
-    if (value === dir) return ".";
-    return value.startsWith(`${dir}${path.sep}`) ? path.relative(dir, value).split(path.sep).join("/") : value;
-  }
-  if (Array.isArray(value)) return value.map((v) => relativeToInventory(v, dir));
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, relativeToInventory(v, dir)]));
-  }
-  return value;
+function relativeToInventory(dir: string): Rewrite {
+  const prefix = `${dir}${path.sep}`;
+  return (s) => (s === dir ? "." : s.startsWith(prefix) ? path.relative(dir, s).split(path.sep).join("/") : s);
 }
 
 const SECRET_REF_KEYS = new Set(["env", "file", "command"]);
@@ -54,26 +73,23 @@ function secretReferences(value: unknown, at = ""): [string, unknown][] {
  * value is never read, so rotating one changes the hash only through these),
  * and every resource (contents, modes, owners, links, packages, services).
  */
-export function fingerprintDocument(host: HostConfig, resources: readonly Resource[]): unknown {
-  const dir = host.inventoryDir;
-  return relativeToInventory(
-    {
-      format: FORMAT,
-      host: host.name,
-      fqdn: host.fqdn,
-      platform: host.platform,
-      transport: host.transport,
-      secretRefs: secretReferences(host),
-      secretsVersion: host.secretsVersion,
-      resources,
-    },
-    dir,
-  );
+export function fingerprintText(host: HostConfig, resources: readonly Resource[]): string {
+  const doc = {
+    format: FORMAT,
+    host: host.name,
+    fqdn: host.fqdn,
+    platform: host.platform,
+    transport: host.transport,
+    secretRefs: secretReferences(host),
+    secretsVersion: host.secretsVersion,
+    resources,
+  };
+  return canonicalJson(doc, relativeToInventory(host.inventoryDir));
 }
 
 /** sha256 (hex) of a host's desired state; `resources` must come from the masking resolver. */
 export function desiredFingerprint(host: HostConfig, resources: readonly Resource[]): string {
-  return createHash("sha256").update(canonicalJson(fingerprintDocument(host, resources))).digest("hex");
+  return createHash("sha256").update(fingerprintText(host, resources)).digest("hex");
 }
 
 export function hostFingerprint(host: HostConfig): string {

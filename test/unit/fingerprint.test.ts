@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { desiredState } from "../../src/engine/desired.ts";
-import { canonicalJson, desiredFingerprint, fingerprintDocument, hostFingerprint } from "../../src/engine/fingerprint.ts";
+import { canonicalJson, desiredFingerprint, fingerprintText, hostFingerprint } from "../../src/engine/fingerprint.ts";
 import { parseInventory, type HostConfig } from "../../src/inventory/load.ts";
 import { revealingResolver } from "../../src/inventory/secrets.ts";
 import { REPO } from "../support/cli.ts";
@@ -40,7 +40,7 @@ describe("host fingerprint (the Terraform trigger)", () => {
     mkdirSync(path.join(dir, "secrets"));
     writeFileSync(path.join(dir, "secrets/pw"), "not-hashed\n");
     const [web1] = inventoryIn(dir, withAuth({ file: "secrets/pw" })).filter((h) => h.name === "web1");
-    const doc = canonicalJson(fingerprintDocument(web1!, desiredState(web1!, { value: () => "(sensitive)", revealed: () => [] })));
+    const doc = fingerprintText(web1!, desiredState(web1!, { value: () => "(sensitive)", revealed: () => [] }));
     expect(doc).not.toContain(dir);
     expect(doc).toContain('"root":"sandbox/web1"');
     expect(doc).toContain('"file":"secrets/pw"');
@@ -79,7 +79,7 @@ describe("host fingerprint (the Terraform trigger)", () => {
     const [web1] = inventoryIn(dir, env);
     const revealed = desiredState(web1!, revealingResolver(dir)).find((r) => r.id === "nullmailer:remotes");
     expect(revealed && "content" in revealed && revealed.content).toContain("rotated-secret-value");
-    expect(canonicalJson(fingerprintDocument(web1!, desiredState(web1!, { value: () => "(sensitive)", revealed: () => [] })))).not.toContain("rotated");
+    expect(fingerprintText(web1!, desiredState(web1!, { value: () => "(sensitive)", revealed: () => [] }))).not.toContain("rotated");
 
     const otherRef = fingerprints(inventoryIn(dir, withAuth({ env: "MF_FP_OTHER_PASSWORD" })));
     expect(otherRef.web1).not.toBe(one.web1);

@@ -120,6 +120,17 @@ describe("synthesized stack", () => {
     expect(parseBackendConfig(["schema_name=a=b", "skip_table_creation=true"])).toEqual({ schema_name: "a=b", skip_table_creation: "true" });
   });
 
+  it("refuses cdktf's HCL output (the stack is Terraform JSON) and writes nothing", async () => {
+    const dir = fleetDir();
+    process.env.SYNTH_HCL_OUTPUT = "true";
+    try {
+      await expect(synth(dir)).rejects.toThrow(/HCL output .* is not supported/);
+    } finally {
+      delete process.env.SYNTH_HCL_OUTPUT;
+    }
+    expect(readdirSync(dir).sort()).toEqual(["secrets", "zones.yaml"]);
+  });
+
   it("names every host's resource so Terraform accepts it, without collisions", () => {
     expect(terraformName("web1")).toBe("web1");
     expect(terraformName("db-2_x")).toBe("db-2_x");
