@@ -15,6 +15,8 @@ import { applyCommand, terraformName } from "./host-exec.ts";
 export interface SynthOptions {
   inventoryFile: string;
   hosts: readonly HostConfig[];
+  /** The inventory's group names: `--limit NAME` selects a whole group when a host has its name. */
+  groups?: readonly string[];
   outdir: string;
   stackName?: string;
   resource?: string;
@@ -56,8 +58,15 @@ export async function synthFleet(o: SynthOptions): Promise<SynthResult> {
     inventoryDir: path.dirname(inventoryFile),
   });
 
+  if (o.exec !== undefined && (o.exec.trim() === "" || /[\n\r\0]/.test(o.exec))) {
+    throw new StackError("--exec needs a command on one line, e.g. --exec mailfleet");
+  }
+  const groups = new Set(o.groups ?? []);
   const names = new Map<string, string>();
   const hosts: HostResource[] = o.hosts.map((h) => {
+    if (groups.has(h.name)) {
+      throw new StackError(`host ${h.name} has the name of a group, so 'mailfleet apply --limit ${h.name}' would apply the whole group; rename the host or the group`);
+    }
     const name = terraformName(h.name);
     const clash = names.get(name);
     if (clash) throw new StackError(`hosts ${clash} and ${h.name} would share the Terraform resource name ${name}`);

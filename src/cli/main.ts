@@ -14,6 +14,7 @@ import { maskingResolver, revealingResolver, scrub } from "../inventory/secrets.
 import { modeString } from "../resources/facts.ts";
 import { createTransport } from "../transports/index.ts";
 import { selectHosts, SelectionError } from "./select.ts";
+import type { SynthCommandOptions } from "./synth.ts";
 
 interface CommonOptions {
   inventory: string;
@@ -215,10 +216,10 @@ export function buildProgram(setCode: (n: number) => void): Command {
     .option("--backend-config <key=value>", "backend setting, Terraform's name (repeatable); credentials come from the environment", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--exec <command>", "how the stack runs mailfleet (default: node <this bin/mailfleet.js, relative to the stack>)")
     .option("--cdktf-app", "run as cdktf.json's app: write where the cdktf CLI says (CDKTF_OUTDIR)")
-    .action(async (opts: CommonOptions & import("./synth.ts").SynthCommandOptions) => {
-      const { hosts } = load(opts);
+    .action(async (opts: CommonOptions & SynthCommandOptions) => {
+      const { inventory, hosts } = load(opts);
       const { runSynth, synthSummary } = await import("./synth.ts");
-      const result = await runSynth(opts.inventory, hosts, opts);
+      const result = await runSynth(inventory, hosts, opts);
       out(opts.json ? JSON.stringify(result, null, 2) : synthSummary(result));
     });
 

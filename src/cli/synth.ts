@@ -3,7 +3,7 @@
 import path from "node:path";
 import { parseBackendConfig } from "../../stacks/backend.ts";
 import { synthFleet, type SynthResult } from "../../stacks/synth.ts";
-import type { HostConfig } from "../inventory/load.ts";
+import type { HostConfig, Inventory } from "../inventory/load.ts";
 
 export interface SynthCommandOptions {
   out: string;
@@ -16,11 +16,12 @@ export interface SynthCommandOptions {
   cdktfApp?: boolean;
 }
 
-export async function runSynth(inventoryFile: string, hosts: HostConfig[], opts: SynthCommandOptions): Promise<SynthResult> {
+export async function runSynth(inventory: Inventory, hosts: HostConfig[], opts: SynthCommandOptions): Promise<SynthResult> {
   const outdir = (opts.cdktfApp && process.env.CDKTF_OUTDIR) || opts.out;
   return synthFleet({
-    inventoryFile,
+    inventoryFile: inventory.file,
     hosts,
+    groups: [...new Set(inventory.hosts.flatMap((h) => (h.group ? [h.group] : [])))],
     outdir,
     stackName: opts.stack,
     resource: opts.resource,

@@ -131,6 +131,13 @@ describe("synthesized stack", () => {
     expect(readdirSync(dir).sort()).toEqual(["secrets", "zones.yaml"]);
   });
 
+  it("refuses a host named like a group (its --limit would select the group) and a multi-line --exec", async () => {
+    const dir = fleetDir();
+    await expect(synth(dir, { groups: ["zones", "web1"] })).rejects.toThrow(/host web1 has the name of a group/);
+    await expect(synth(dir, { exec: "mailfleet\nrm -rf /" })).rejects.toThrow(/--exec needs a command on one line/);
+    expect(readdirSync(dir).sort()).toEqual(["secrets", "zones.yaml"]);
+  });
+
   it("names every host's resource so Terraform accepts it, without collisions", () => {
     expect(terraformName("web1")).toBe("web1");
     expect(terraformName("db-2_x")).toBe("db-2_x");
