@@ -14,38 +14,32 @@ const FORMAT = 1;
 
 type Rewrite = (s: string) => string;
 
-function writeCanonical(value: unknown, out: string[], rewrite: Rewrite): void {
-  if (typeof value === "string") out.push(JSON.stringify(rewrite(value)));
-  else if (value === null || typeof value !== "object") out.push(JSON.stringify(value) ?? "null");
-  else if (Array.isArray(value)) {
-    out.push("[");
-    value.forEach((v, i) => {
-      if (i > 0) out.push(",");
-      if (v === undefined || typeof v === "function") out.push("null");
-      else writeCanonical(v, out, rewrite);
-    });
-    out.push("]");
-  } else {
-    const keys = Object.keys(value)
-      .filter((k) => {
-        const v = (value as Record<string, unknown>)[k];
-        return v !== undefined && typeof v !== "function";
-      })
-      .sort();
-    out.push("{");
-    keys.forEach((k, i) => {
-      out.push(i > 0 ? `,${JSON.stringify(k)}:` : `${JSON.stringify(k)}:`);
-      writeCanonical((value as Record<string, unknown>)[k], out, rewrite);
-    });
-    out.push("}");
+function writeCanonical(value: unknown, rewrite: Rewrite): string {
+  if (typeof value === "string") return JSON.stringify(rewrite(value));
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  let out: string;
+  if (Array.isArray(value)) {
+    out = "[";
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      out += (i > 0 ? "," : "") + (v === undefined || typeof v === "function" ? "null" : writeCanonical(v, rewrite));
+    }
+    return `${out}]`;
   }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).sort();
+  out = "{";
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined || typeof v === "function") continue;
+    out += `${out.length > 1 ? "," : ""}${JSON.stringify(k)}:${writeCanonical(v, rewrite)}`;
+  }
+  return `${out}}`;
 }
 
 /** JSON with sorted keys; functions (e.g. a file's mask) and undefined are left out. */
 export function canonicalJson(value: unknown, rewrite: Rewrite = (s) => s): string {
-  const out: string[] = [];
-  writeCanonical(value, out, rewrite);
-  return out.join("");
+  return writeCanonical(value, rewrite);
 }
 
 /** Absolute paths inside the inventory's directory become relative to it: they name the same thing on every checkout. */
