@@ -1,4 +1,4 @@
-// The mailfleet command: validate | render | plan | apply | schema.
+// The mailfleet command: validate | render | plan | apply | synth | schema.
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, CommanderError, Option } from "commander";
@@ -16,6 +16,7 @@ import { maskingResolver, revealingResolver, scrub } from "../inventory/secrets.
 import { modeString } from "../resources/facts.ts";
 import { TransportSet } from "../transports/index.ts";
 import { selectHosts, SelectionError } from "./select.ts";
+import type { SynthCommandOptions } from "./synth.ts";
 
 interface CommonOptions {
   inventory: string;
@@ -178,6 +179,21 @@ export function buildProgram(setCode: (n: number) => void): Command {
   withCommon(program.command("apply").description("make every host match the inventory, then verify"))
     .option("-y, --yes", "do not ask for confirmation (needed when not on a terminal)")
     .action((opts: CommonOptions & { yes?: boolean }) => withTransports((transports) => applyCommand(opts, transports)));
+
+  withCommon(program.command("synth").description("write the Terraform stack (cdktf) for the inventory: one resource per host"), false)
+    .option("--out <dir>", "output directory (cdktf layout: <dir>/stacks/<stack>/cdk.tf.json)", "cdktf.out")
+    .option("--stack <name>", "stack name", "mailfleet")
+    .option("--resource <kind>", "terraform_data (built into Terraform >= 1.4) or null_resource (hashicorp/null)", "terraform_data")
+    .option("--backend <type>", "where Terraform keeps state: local, pg or s3", "local")
+    .option("--backend-config <key=value>", "backend setting, Terraform's name (repeatable); credentials come from the environment", (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option("--exec <command>", "how the stack runs mailfleet (default: node <this bin/mailfleet.js, relative to the stack>)")
+    .option("--cdktf-app", "run as cdktf.json's app: write where the cdktf CLI says (CDKTF_OUTDIR)")
+    .action(async (opts: CommonOptions & SynthCommandOptions) => {
+      const { inventory, hosts } = load(opts);
+      const { runSynth, synthSummary } = await import("./synth.ts");
+      const result = await runSynth(inventory, hosts, opts);
+      out(opts.json ? JSON.stringify(result, null, 2) : synthSummary(result));
+    });
 
   program
     .command("schema")

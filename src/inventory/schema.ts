@@ -91,6 +91,9 @@ export const settingsShape = {
   transport: transportLevel.optional(),
   nullmailer: nullmailerSettings.optional(),
   postfix: postfixSettings.optional(),
+  secretsVersion: singleLine
+    .optional()
+    .describe("any label; change it after rotating a secret so Terraform re-applies the hosts that use it (values are never hashed)"),
 };
 export const settings = z.strictObject(settingsShape);
 export type Settings = z.infer<typeof settings>;
