@@ -141,9 +141,9 @@ describe("cdktf.json", () => {
       expect(Object.keys(manifest.stacks)).toEqual(["mailfleet"]);
       const stackDir = path.join(outdir, "stacks/mailfleet");
       const json = JSON.parse(readFileSync(path.join(outdir, manifest.stacks.mailfleet!.synthesizedStackPath), "utf8"));
-      expect(Object.keys(json.resource.terraform_data).sort()).toEqual(["db1", "web1"]);
-      expect(json.resource.terraform_data.web1.provisioner[0]["local-exec"].command).toBe(
-        "node ../../../../bin/mailfleet.js apply -i ../../../../examples/zones.yaml --limit web1 --yes",
+      expect(Object.keys(json.resource.terraform_data).sort()).toEqual(["db1", "pi", "web1"]);
+      expect(json.resource.terraform_data.pi.provisioner[0]["local-exec"].command).toBe(
+        "node ../../../../bin/mailfleet.js apply -i ../../../../examples/sandbox-fleet.yaml --limit pi --yes",
       );
       const transcript: string[] = [];
       const init = await terraform(stackDir, ["init", "-backend=false", "-input=false"], {}, transcript);
