@@ -4,7 +4,7 @@
 // its own config, queue and data directory (postfix -c DIR), like a
 // postmulti instance. smtp-sink from the same package is the far end.
 import { chownSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
@@ -12,6 +12,7 @@ import { debian } from "../../src/platforms/debian.ts";
 import type { Platform } from "../../src/platforms/types.ts";
 import { POSTFIX_ROOT } from "./cli.ts";
 import { withMachineLock } from "./machine-lock.ts";
+import { freePort } from "./ports.ts";
 
 export const POSTFIX_LIB = path.join(POSTFIX_ROOT, "usr/lib/postfix");
 export const POSTFIX_SBIN = path.join(POSTFIX_ROOT, "usr/sbin");
@@ -25,16 +26,6 @@ export async function postfixTool(name: string, args: string[], opts: { input?: 
 }
 
 /** A TCP port free right now on 127.0.0.1 (picked by the kernel). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Postfix's mail_owner and setgid_group; creating them changes the machine, hence the lock. */
 export async function ensurePostfixAccounts(): Promise<void> {
@@ -263,3 +254,5 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+export { freePort };

@@ -4,10 +4,10 @@
 // connection string carries a secret (the tests check it never leaks).
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { freePort } from "./ports.ts";
 
 export interface Postgres {
   port: number;
@@ -25,16 +25,6 @@ function pgBin(name: string): string {
   return path.join("/usr/lib/postgresql", versions[0]!, "bin", name);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const asPostgres = (cmd: string, args: string[]) => execa("runuser", ["-u", "postgres", "--", cmd, ...args], { reject: false, stdin: "ignore" });
 

@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { POSTFIX_ROOT } from "./cli.ts";
+import { freePort } from "./ports.ts";
 
 export interface SmtpSink {
   port: number;
@@ -16,16 +17,6 @@ export interface SmtpSink {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Reads one SMTP reply (all its lines) from a socket. */
 function replies(sock: net.Socket): () => Promise<string> {

@@ -5,9 +5,9 @@
 // from the server's side.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { execa } from "execa";
+import { freePort } from "./ports.ts";
 
 export interface SshdOptions {
   /** Environment of every session (sshd's SetEnv), e.g. PATH with the stand-ins. */
@@ -46,16 +46,6 @@ export interface Sshd {
 
 const SSHD = "/usr/sbin/sshd";
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function keygen(file: string, comment: string): Promise<void> {
   await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file]);
@@ -170,3 +160,5 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     };
   }
 }
+
+export { freePort };

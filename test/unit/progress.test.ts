@@ -34,7 +34,8 @@ describe("fleet progress", () => {
     await new Promise((r) => setTimeout(r, 150));
     p.done({ host: "web2", ok: true });
     p.end();
-    const text = chunks.join("");
+    // Colours depend on the environment (picocolors turns them on under CI=true); the layout does not.
+    const text = chunks.join("").replace(/\x1b\[[0-9;]*m/g, "");
     expect(text).toContain("0/2 done, 2 running");
     expect(text).toContain("web1 web2");
     expect(text).toContain("failed web1: timed out after 3 s\n");
