@@ -125,11 +125,15 @@ export const postfixSatelliteRole: Role = (host, { platform, secrets }) => {
     check: `${shq(pf.postfix)} -c ${shq(pf.configDir)} check && ! ${shq(pf.postconf)} -c ${shq(pf.configDir)} -n 2>&1 >/dev/null | grep 'warning:' >&2`,
   });
   // Deferred mail (say, after a wrong relay password) is retried now, not at the next queue run.
+  // A reload replaces qmgr and the smtp clients asynchronously: a flush handled by the old
+  // ones is lost or retried with the old credentials (and then backs off for minutes), so a
+  // second flush follows once the reload has taken effect.
+  const flush = `${shq(pf.postqueue)} -c ${shq(pf.configDir)} -f`;
   res.push({
     kind: "command",
     id: "postfix:flush",
     description: "postqueue -f (retry deferred mail with the new relay settings)",
-    command: `${shq(pf.postqueue)} -c ${shq(pf.configDir)} -f`,
+    command: `${flush} && sleep 2 && ${flush}`,
     inputs: saslPasswordMap ? ["postfix:main.cf", "postfix:postmap-sasl_passwd"] : ["postfix:main.cf"],
     sources: [],
     creates: [],
