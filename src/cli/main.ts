@@ -26,12 +26,6 @@ interface CommonOptions {
   timeout?: number;
 }
 
-class ExitCode extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith("\n") ? s : `${s}\n`);
 
@@ -290,9 +284,9 @@ export async function main(argv: string[]): Promise<number> {
       err(`mailfleet: ${e.problems.length} problem${e.problems.length === 1 ? "" : "s"} in the inventory; nothing was changed`);
       return 1;
     }
-    if (e instanceof SelectionError || e instanceof ExitCode) {
-      if (e instanceof SelectionError) err(`mailfleet: ${e.message}`);
-      return e instanceof ExitCode ? e.code : 1;
+    if (e instanceof SelectionError) {
+      err(`mailfleet: ${e.message}`);
+      return 1;
     }
     const error = e as Error;
     err(`mailfleet: ${error.name === "Error" ? "" : `${error.name}: `}${error.message}`);
@@ -301,4 +295,3 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-export { summaryLine };

@@ -53,7 +53,7 @@ mf_pf_park() { # CONF POSTCONF POSTCAT POSTSUPER PARK
   [ "$(mf_pf_count "$1" "$2")" -eq 0 ]
 }`;
 
-const NULLMAILER_FN = `mf_nm_count() { ls "$1/queue" 2>/dev/null | wc -l; }
+const NULLMAILER_FN = `mf_nm_count() { mf_count "$1/queue"; echo "$mf_n"; }
 mf_nm_park() { # SPOOL PARK: rename() each queued file into the parking directory
   set +f
   for mf_f in "$1"/queue/*; do
@@ -69,7 +69,7 @@ mf_nm_park() { # SPOOL PARK: rename() each queued file into the parking director
 
 function queueProbe(r: MtaHandoverResource): string {
   const q = r.queue;
-  if (q.type === "nullmailer") return `if [ -d "$R"${shq(q.spool)}/queue ]; then echo "queue $(ls "$R"${shq(q.spool)}/queue | wc -l)"; else echo queue none; fi`;
+  if (q.type === "nullmailer") return `if [ -d "$R"${shq(q.spool)}/queue ]; then mf_count "$R"${shq(q.spool)}/queue; echo "queue $mf_n"; else echo queue none; fi`;
   return [
     POSTFIX_FN,
     `if [ -x ${shq(q.postconf)} ] && mf_q=$(mf_pf_ids ${shq(q.configDir)} ${shq(q.postconf)}); then echo "queue $(printf '%s' "$mf_q" | grep -c .)"; else echo queue none; fi`,

@@ -15,7 +15,7 @@ const PROBE_FN = `mf_spool_probe() { # SPOOL DIR SUB
   printf 'target '; mf_stat "$R$2/$3"
 }`;
 
-export const SPOOL_APPLY_FN = `mf_move_files() { # FROM TO: link or copy every entry, sync, then remove the sources
+const SPOOL_APPLY_FN = `mf_move_files() { # FROM TO: link or copy every entry, sync, then remove the sources
   rm -f "$2"/.mailfleet-part.* 2>/dev/null
   set +f
   for mf_f in "$1"/* "$1"/.[!.]*; do
