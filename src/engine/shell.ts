@@ -82,6 +82,39 @@ mf_stat() {
 }
 # where symlink $1 points: ls prints "... $1 -> target", and $1 itself may hold " -> "
 mf_link_target() { mf_ls_line "$1" l && printf '%s\n' "\${mf_line#*" $1 -> "}"; }
+# mf_resolve PATH: host path PATH (without $R) with every symlink followed as
+# the host sees it (an absolute target stays inside $R); fails after 40 links.
+mf_resolve() {
+  mf_todo=$1; mf_out=; mf_hops=0
+  while [ -n "$mf_todo" ]; do
+    case $mf_todo in
+      /*) mf_todo=\${mf_todo#/}; continue ;;
+      */*) mf_c=\${mf_todo%%/*}; mf_todo=\${mf_todo#*/} ;;
+      *) mf_c=$mf_todo; mf_todo= ;;
+    esac
+    case $mf_c in
+      .) continue ;;
+      ..) mf_out=\${mf_out%/*}; continue ;;
+    esac
+    if [ -L "$R$mf_out/$mf_c" ]; then
+      mf_hops=$((mf_hops + 1)); [ "$mf_hops" -le 40 ] || return 1
+      mf_lt=$(mf_link_target "$R$mf_out/$mf_c") || return 1
+      case $mf_lt in /*) mf_out= ;; esac
+      mf_todo=$mf_lt/$mf_todo
+    else
+      mf_out=$mf_out/$mf_c
+    fi
+  done
+  printf '%s\n' "\${mf_out:-/}"
+}
+# mf_overlap A B: A is B, or one of them lies inside the other
+mf_overlap() {
+  [ "$1" = "$2" ] && return 0
+  { [ "$1" = / ] || [ "$2" = / ]; } && return 0
+  case $1/ in "$2"/*) return 0 ;; esac
+  case $2/ in "$1"/*) return 0 ;; esac
+  return 1
+}
 # mf_n = entries in directory $1 (dot files included), counted without a process
 mf_count() {
   set +f; set -- "$1"/* "$1"/.[!.]* "$1"/..?*; set -f

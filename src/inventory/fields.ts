@@ -37,11 +37,29 @@ export const port = z
   .min(1, "a port from 1 to 65535")
   .max(65535, "a port from 1 to 65535");
 
+/**
+ * The normal form of an absolute host path: no "." components, no repeated or
+ * trailing slashes. Paths are compared, hashed and written only in this form,
+ * so /var/spool/./nullmailer is seen to be /var/spool/nullmailer. ".." is not
+ * folded (on the host it follows symlinks): absolutePath refuses it.
+ */
+export function normalizeHostPath(p: string): string {
+  const parts = p.split("/").filter((c) => c !== "" && c !== ".");
+  return `/${parts.join("/")}`;
+}
+
+/** a is b, or one of them lies inside the other (both in normal form). */
+export function pathsOverlap(a: string, b: string): boolean {
+  const inside = (x: string, y: string) => y === "/" || x.startsWith(`${y}/`);
+  return a === b || inside(a, b) || inside(b, a);
+}
+
 export const absolutePath = z
   .string()
   .max(1024, "an absolute path of at most 1024 characters")
   .regex(/^\/[A-Za-z0-9._+@\/-]*$/, "an absolute path of letters, digits and . _ + @ - /")
-  .refine((v) => !v.split("/").includes(".."), "a path without '..'");
+  .refine((v) => !v.split("/").includes(".."), "a path without '..'")
+  .overwrite(normalizeHostPath);
 
 /** A path on the machine running mailfleet; relative ones are relative to the inventory file. */
 export const localPath = z

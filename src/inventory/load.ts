@@ -9,6 +9,7 @@ import { InventoryError, describeIssue, type InventoryProblem } from "./errors.t
 import { mergeSettings } from "./merge.ts";
 import { hostConfig, inventoryFile, isValidHostName, type HostSettings, type InventoryFile } from "./schema.ts";
 import type { SecretRef } from "./fields.ts";
+import { nullmailerRules } from "../../roles/nullmailer/rules.ts";
 import { postfixSatelliteRequirements } from "../../roles/postfix-satellite/requirements.ts";
 
 export interface HostConfig extends HostSettings {
@@ -282,20 +283,17 @@ export function parseInventory(text: string, file: string): Inventory {
   return { file: path.resolve(file), hosts };
 }
 
-/** Cross-field rules that a per-field schema cannot say. */
+/** Cross-field rules that a per-field schema cannot say; each problem is placed at the field it names, at the level that sets it. */
 function roleRequirements(hosts: HostConfig[], pos: Positions, entries: { name: string; levels: Path[] }[]): InventoryProblem[] {
   const out: InventoryProblem[] = [];
   for (const h of hosts) {
-    const hostPath = entries.find((e) => e.name === h.name)!.levels.at(-1)!;
-    if (h.roles.includes("nullmailer") && !h.relay?.host) {
-      out.push(pos.problem(hostPath, "role nullmailer needs relay.host (set it in defaults, the group or the host)", true));
-    }
-    if (h.nullmailer?.persistentSpoolDataset && !h.nullmailer.persistentSpool) {
-      out.push(pos.problem(hostPath, "nullmailer.persistentSpoolDataset needs nullmailer.persistentSpool (its mountpoint)", true));
-    }
-    if (h.nullmailer?.persistentSpool?.startsWith("/var/spool/nullmailer")) {
-      out.push(pos.problem(hostPath, "nullmailer.persistentSpool must lie outside /var/spool/nullmailer", true));
-    }
+    const levels = entries.find((e) => e.name === h.name)!.levels;
+    const hostPath = levels.at(-1)!;
+    const place = (field: string[] | undefined, message: string) => {
+      const level = field && [...levels].reverse().find((l) => pos.has([...l, ...field]));
+      out.push(level ? pos.problem([...level, ...field!], message) : pos.problem(hostPath, message, true));
+    };
+    if (h.roles.includes("nullmailer")) for (const p of nullmailerRules(h)) place(p.field, p.message);
     if (h.roles.includes("postfix-satellite")) out.push(...postfixSatelliteRequirements(h).map((m) => pos.problem(hostPath, m, true)));
   }
   return out;

@@ -39,6 +39,29 @@ const SPOOL_APPLY_FN = `mf_move_files() { # FROM TO: link or copy every entry, s
   set -f
   return 0
 }
+# Refuses, with the host's own view of the paths (symlinks followed), a move
+# of the spool onto itself, into itself or over a directory holding it:
+# mf_move_files would then find every message "already copied" and unlink it.
+mf_spool_check() { # SPOOL DIR SUB...
+  mf_cs=$1; mf_cd=$2; shift 2
+  mf_rs=$(mf_resolve "$mf_cs") && mf_rd=$(mf_resolve "$mf_cd") || mf_fail "cannot resolve $mf_cs or $mf_cd (a symlink loop?); no message was moved"
+  if mf_overlap "$mf_rs" "$mf_rd"; then
+    mf_fail "refusing to move the spool $mf_cs into $mf_cd: on this host they are $mf_rs and $mf_rd, the same directory or one inside the other; no message was moved"
+  fi
+  for mf_sub; do
+    mf_s="$R$mf_cs/$mf_sub"
+    if [ -L "$mf_s" ]; then
+      mf_from=$(mf_link_target "$mf_s")
+      [ "$mf_from" = "$mf_cd/$mf_sub" ] && continue
+    else
+      mf_from=$mf_cs/$mf_sub
+    fi
+    mf_rf=$(mf_resolve "$mf_from") && mf_rt=$(mf_resolve "$mf_cd/$mf_sub") || mf_fail "cannot resolve $mf_from or $mf_cd/$mf_sub (a symlink loop?); no message was moved"
+    if mf_overlap "$mf_rf" "$mf_rt"; then
+      mf_fail "refusing to move $mf_from into $mf_cd/$mf_sub: on this host they are $mf_rf and $mf_rt, the same directory or one inside the other; no message was moved"
+    fi
+  done
+}
 mf_spool_move() { # SPOOL DIR SUB MODE OWNER GROUP
   mf_s="$R$1/$3"; mf_d="$R$2/$3"; mf_o="$mf_s.mailfleet-old"
   [ -d "$mf_d" ] || mkdir -p "$mf_d" || return 1
@@ -124,10 +147,11 @@ export const spoolMoveHandler: ResourceHandler<SpoolMoveResource> = {
       r.service && !ctx.sandbox
         ? `if [ "$(${ctx.platform.serviceProbe(r.service)})" = running ]; then ${ctx.platform.serviceStop(r.service)} || mf_fail ${shq(`cannot stop ${r.service} before moving its spool`)}; fi\n`
         : "";
+    const check = `mf_spool_check ${shq(r.spool)} ${shq(r.dir)} ${subs.map(shq).join(" ")}\n`;
     const moves = subs.map(
       (s) =>
         `mf_spool_move ${shq(r.spool)} ${shq(r.dir)} ${shq(s)} ${octal(r.mode)} ${shq(owner)} ${shq(group)} || mf_fail ${shq(`moving ${r.spool}/${s} to ${r.dir} stopped; run apply again to finish (no message is lost)`)}`,
     );
-    return `${SPOOL_APPLY_FN}\n${stop}${moves.join("\n")}`;
+    return `${SPOOL_APPLY_FN}\n${check}${stop}${moves.join("\n")}`;
   },
 };

@@ -1,0 +1,181 @@
+// A persistent spool that is the spool itself, lies inside it or holds it must
+// never be "moved": the move would find every message already in place and
+// unlink it. Refused at validate for every spelling of such a path, and
+// refused again on the host (its own view of the paths, symlinks followed)
+// whatever the inventory said. Queued messages in queue/, tmp/ and failed/
+// are counted byte for byte after every refusal.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { applyHost, planHost, prepareHost } from "../../src/engine/host.ts";
+import { parseInventory } from "../../src/inventory/load.ts";
+import { maskingResolver } from "../../src/inventory/secrets.ts";
+import type { SpoolMoveResource } from "../../src/resources/types.ts";
+import { LocalTransport } from "../../src/transports/local.ts";
+import { mailfleet, withoutProgress } from "../support/cli.ts";
+import { checkShells, SHELLS } from "../support/shells.ts";
+import { snapshotTree } from "../support/tree.ts";
+
+const SPOOL = "var/spool/nullmailer";
+const cleanup: string[] = [];
+afterAll(() => cleanup.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** A zone's sandbox tree with two messages in each of queue/, tmp/ and failed/ (8-bit bytes, CRLF, no final newline). */
+function zone(): { dir: string; root: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "mf-overlap-"));
+  cleanup.push(dir);
+  const root = path.join(dir, "sb/web1");
+  for (const sub of ["queue", "tmp", "failed"]) {
+    mkdirSync(path.join(root, SPOOL, sub), { recursive: true });
+    for (let i = 0; i < 2; i++) {
+      writeFileSync(path.join(root, SPOOL, sub, `17000000${i}.${sub}`), Buffer.concat([Buffer.from(`root@web1\nadmin@example.org\n\nSubject: ${sub} ${i}\r\n\r\n`), Buffer.from([0xe9, 0x00, 0x41])]));
+    }
+  }
+  return { dir, root };
+}
+
+/** The inventory of the report, with `spool` as the group's persistent spool (line 9). */
+function inventory(dir: string, spool: string): string {
+  const file = path.join(dir, "inventory.yaml");
+  writeFileSync(
+    file,
+    `defaults:
+  domain: example.org
+  adminaddr: root@example.org
+  relay: { host: 10.200.0.7, port: 25 }
+groups:
+  zones:
+    platform: smartos
+    roles: [nullmailer]
+    nullmailer: { persistentSpool: ${spool} }
+    hosts:
+      web1: { transport: { type: local, root: sb/web1 } }
+`,
+  );
+  return file;
+}
+
+const messages = (root: string) => snapshotTree(path.join(root, SPOOL)).filter((e) => e.type === "file");
+
+describe("a persistent spool overlapping the spool or the config directory is refused at validate", () => {
+  const spellings = [
+    "/var/spool/./nullmailer",
+    "/var/spool//nullmailer",
+    "//var/spool/nullmailer",
+    "/var/./spool/nullmailer",
+    "/var/spool/nullmailer/",
+    "/var/spool",
+    "/var/spool/nullmailer/keep",
+    "/opt/local/etc/nullmailer",
+    "/opt/local/etc/nullmailer/spool",
+    "/opt/local",
+    "/",
+  ];
+  it.each(spellings)("%s: refused with file:line:column and the field, nothing written, every message where it was", async (spelling) => {
+    const { dir, root } = zone();
+    const file = inventory(dir, spelling);
+    const before = snapshotTree(dir);
+    expect(messages(root)).toHaveLength(6);
+    for (const cmd of [["validate"], ["plan"], ["apply", "--yes"]]) {
+      const r = await mailfleet([...cmd, "-i", file]);
+      expect(r.code, `${cmd[0]}: ${r.stderr}`).toBe(1);
+      const line = r.stderr.split("\n").find((l) => l.includes("groups.zones.nullmailer.persistentSpool"));
+      expect(line, r.stderr).toMatch(/inventory\.yaml:9:\d+: groups\.zones\.nullmailer\.persistentSpool: /);
+      expect(line).toMatch(/(is|lies inside|contains) (the spool \/var\/spool\/nullmailer|the configuration directory \/opt\/local\/etc\/nullmailer)/);
+      expect(line).toMatch(/must be a directory of its own/);
+      expect(r.stderr).toMatch(/nothing was changed/);
+      expect(r.stdout).toBe("");
+    }
+    expect(snapshotTree(dir)).toEqual(before);
+  });
+
+  it("paths are used in their normal form: plan and links show /home/keep for /home//keep/./", async () => {
+    const { dir, root } = zone();
+    const file = inventory(dir, "/home//keep/./");
+    const plan = await mailfleet(["plan", "-i", file]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain("to /home/keep (6 queued files) and link them back");
+    expect(plan.stdout).not.toMatch(/\/home\/\/|keep\/\.|keep\/ /);
+    const apply = await mailfleet(["apply", "-i", file, "--yes"]);
+    expect(apply.code, apply.stderr).toBe(0);
+    const links = snapshotTree(path.join(root, SPOOL)).filter((e) => e.type === "link");
+    expect(links.map((l) => `${l.path} -> ${l.content}`).sort()).toEqual(["failed -> /home/keep/failed", "queue -> /home/keep/queue", "tmp -> /home/keep/tmp"]);
+    expect(snapshotTree(path.join(root, "home/keep")).filter((e) => e.type === "file")).toHaveLength(6);
+  });
+});
+
+// Links inside a sandbox are relative: an absolute one would lead the kernel out of the tree.
+describe("the host refuses a spool move onto or into itself, symlinks followed", () => {
+  checkShells();
+  const moveRefused = /refusing to move .* the same directory or one inside the other; no message was moved/;
+  const layouts: { name: string; spool: string; make: (root: string) => void; refusal: RegExp }[] = [
+    {
+      name: "/home is a symlink to var/spool, so /home/nullmailer is the spool",
+      spool: "/home/nullmailer",
+      make: (root) => symlinkSync("var/spool", path.join(root, "home")),
+      refusal: moveRefused,
+    },
+    {
+      name: "/home/keep/queue is left over as a link to the spool's queue",
+      spool: "/home/keep",
+      make: (root) => {
+        mkdirSync(path.join(root, "home/keep"), { recursive: true });
+        symlinkSync("../../var/spool/nullmailer/queue", path.join(root, "home/keep/queue"));
+      },
+      refusal: moveRefused,
+    },
+    {
+      // the directory step refuses before any move: a link is not the directory it expects
+      name: "/home/keep itself is a symlink to the spool",
+      spool: "/home/keep",
+      make: (root) => {
+        mkdirSync(path.join(root, "home"));
+        symlinkSync("../var/spool/nullmailer", path.join(root, "home/keep"));
+      },
+      refusal: /\/home\/keep is a link, not a directory/,
+    },
+  ];
+  for (const shell of SHELLS) {
+    it.each(layouts)(`${shell.name}: $name: apply exits 1, every message still there byte for byte`, async ({ spool, make, refusal }) => {
+      const { dir, root } = zone();
+      make(root);
+      const file = inventory(dir, spool);
+      const before = messages(root);
+      const validate = await mailfleet(["validate", "-i", file]);
+      expect(validate.code, validate.stderr).toBe(0);
+      const r = await mailfleet(["apply", "-i", file, "--yes"], { env: { MAILFLEET_LOCAL_SHELL: shell.env } });
+      expect(r.code, r.stdout).toBe(1);
+      expect(withoutProgress(r.stderr)).toMatch(refusal);
+      expect(messages(root)).toEqual(before);
+      expect(before).toHaveLength(6);
+    });
+  }
+
+  it.each(SHELLS)("$name: a spool move resource naming the spool in another spelling is refused by the script itself", async (shell) => {
+    const { dir, root } = zone();
+    const host = parseInventory(
+      "hosts:\n  web1: { platform: smartos, roles: [nullmailer], domain: example.org, relay: { host: 10.200.0.7 } }\n",
+      path.join(dir, "inventory.yaml"),
+    ).hosts[0]!;
+    const before = messages(root);
+    for (const spelling of ["/var/spool/./nullmailer", "/var//spool/nullmailer/", "/var/spool/nullmailer/queue/.."]) {
+      const move: SpoolMoveResource = { kind: "spoolMove", id: "t:spool", spool: "/var/spool/nullmailer", dir: spelling, subdirs: ["queue", "tmp", "failed"], mode: 0o700 };
+      process.env.MAILFLEET_LOCAL_SHELL = shell.env;
+      try {
+        const t = { ...prepareHost(host, new LocalTransport(root), maskingResolver), resources: [move] };
+        const plan = await planHost(t);
+        expect(plan.changes.map((c) => c.kind)).toEqual(["spoolMove"]);
+        const err = await applyHost(t, plan).then(
+          () => null,
+          (e: Error & { detail?: string }) => `${e.message}\n${e.detail ?? ""}`,
+        );
+        expect(err).toMatch(/apply failed .* at t:spool \(exit 1\)/);
+        expect(err).toMatch(/refusing to move the spool \/var\/spool\/nullmailer into .*no message was moved/);
+      } finally {
+        delete process.env.MAILFLEET_LOCAL_SHELL;
+      }
+      expect(messages(root)).toEqual(before);
+    }
+  });
+});
