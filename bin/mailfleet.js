@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so `npx mailfleet` works right after
-// `npm install`, with no build step, and Terraform's local-exec calls the same code.
-import { register } from "tsx/esm/api";
-register();
-const { main } = await import("../src/cli/main.ts");
-process.exitCode = await main(process.argv);
+// The compiled CLI (npm run build writes dist/; `prepare` runs it on npm install).
+import { existsSync } from "node:fs";
+
+const main = new URL("../dist/src/cli/main.js", import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write("mailfleet: dist/ is missing; run `npm run build` (npm install does it through `prepare`)\n");
+  process.exit(1);
+}
+const { main: run } = await import(main.href);
+process.exitCode = await run(process.argv);

@@ -1,10 +1,8 @@
-import type { RoleName } from "../src/inventory/schema.ts";
-import { nullmailerRole } from "./nullmailer/index.ts";
-import { postfixSatelliteRole } from "./postfix-satellite/index.ts";
+// The role registry: one line per role. Each role's folder holds everything about it.
+import { nullmailer } from "./nullmailer/index.ts";
+import { postfixSatellite } from "./postfix-satellite/index.ts";
 import type { Role } from "./types.ts";
 
-export const roles: Record<RoleName, Role> = {
-  nullmailer: nullmailerRole,
-  "postfix-satellite": postfixSatelliteRole,
-};
+export const roles: readonly Role[] = [nullmailer, postfixSatellite];
+
 export type { Role, RoleContext } from "./types.ts";

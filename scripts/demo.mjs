@@ -3,6 +3,9 @@
 import { rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 
+// the compiled CLI: npm install built it (prepare); rebuilt here only if a source changed since
+spawnSync(process.execPath, ["scripts/build.mjs", "--if-stale"], { stdio: "inherit" });
+
 const inventory = process.env.DEMO_INVENTORY ?? "examples/sandbox-fleet.yaml";
 const run = (title, args, okCodes) => {
   console.log(`\n\x1b[1m$ mailfleet ${args.join(" ")}\x1b[0m   # ${title}`);

@@ -2,11 +2,19 @@
 // Pure; every path is relative to the stack directory, so a checkout of the
 // repository anywhere else (a CI runner) runs the same command.
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { shq } from "../src/engine/shell.ts";
+import { shq } from "../src/shell/quote.ts";
 
-export const MAILFLEET_BIN = fileURLToPath(new URL("../bin/mailfleet.js", import.meta.url));
+/** This mailfleet's bin/mailfleet.js: next to stacks/ in a checkout, two levels up from dist/stacks/ when compiled. */
+export const MAILFLEET_BIN = ((): string => {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const bin = path.join(dir, "bin", "mailfleet.js");
+    if (existsSync(bin)) return bin;
+    if (path.dirname(dir) === dir) throw new Error("bin/mailfleet.js not found above stacks/");
+  }
+})();
 
 /** `a` relative to the directory `from`, with forward slashes. */
 export function relativePath(from: string, to: string): string {

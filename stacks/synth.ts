@@ -3,11 +3,11 @@
 // `mailfleet synth` and, through cdktf.json, `cdktf synth` do.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { desiredFingerprint } from "../src/engine/fingerprint.ts";
 import { desiredState } from "../src/engine/desired.ts";
-import type { HostConfig } from "../src/inventory/load.ts";
+import type { HostConfig } from "../src/inventory/catalog.ts";
 import { maskingResolver } from "../src/inventory/secrets.ts";
 import { backendSettings, StackError } from "./backend.ts";
+import { desiredFingerprint } from "./fingerprint.ts";
 import { App } from "./cdktf.ts";
 import { FleetStack, RESOURCE_KINDS, type HostResource, type ResourceKind } from "./fleet-stack.ts";
 import { applyCommand, terraformName } from "./host-exec.ts";
@@ -15,6 +15,8 @@ import { applyCommand, terraformName } from "./host-exec.ts";
 export interface SynthOptions {
   inventoryFile: string;
   hosts: readonly HostConfig[];
+  /** Every host of the inventory, when `hosts` is a selection (a hub's settings depend on the others). */
+  fleet?: readonly HostConfig[];
   /** The inventory's group names: `--limit NAME` selects a whole group when a host has its name. */
   groups?: readonly string[];
   outdir: string;
@@ -74,7 +76,7 @@ export async function synthFleet(o: SynthOptions): Promise<SynthResult> {
     return {
       host: h.name,
       name,
-      desired: desiredFingerprint(h, desiredState(h, maskingResolver)),
+      desired: desiredFingerprint(h, desiredState(h, maskingResolver, o.fleet ?? o.hosts)),
       command: applyCommand({ stackDir, inventoryFile, host: h.name, exec: o.exec }),
     };
   });

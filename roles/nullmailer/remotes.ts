@@ -1,4 +1,4 @@
-import type { HostConfig } from "../../src/inventory/load.ts";
+import type { HostConfig } from "../../src/inventory/catalog.ts";
 import type { SecretResolver } from "../../src/inventory/secrets.ts";
 
 /**

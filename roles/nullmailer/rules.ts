@@ -1,15 +1,11 @@
 // Rules across fields for the nullmailer role; each names the field it is about.
+import type { RuleProblem } from "../../src/inventory/catalog.ts";
 import { pathsOverlap } from "../../src/inventory/fields.ts";
-import type { HostConfig } from "../../src/inventory/load.ts";
-import { platforms } from "../../src/platforms/index.ts";
+import type { RoleHost, RuleContext } from "../types.ts";
+import type { NullmailerData } from "./platforms.ts";
+import type { nullmailerSections } from "./schema.ts";
 
-export interface RuleProblem {
-  /** The field the problem is about, under the host's settings (e.g. ["nullmailer", "persistentSpool"]); none: the host itself. */
-  field?: string[];
-  message: string;
-}
-
-export function nullmailerRules(h: HostConfig): RuleProblem[] {
+export function nullmailerRules(h: RoleHost<typeof nullmailerSections>, { data: nm }: RuleContext<NullmailerData>): RuleProblem[] {
   const out: RuleProblem[] = [];
   const cfg = h.nullmailer ?? {};
   if (!h.relay?.host) out.push({ message: "role nullmailer needs relay.host (set it in defaults, the group or the host)" });
@@ -18,7 +14,6 @@ export function nullmailerRules(h: HostConfig): RuleProblem[] {
   }
   const keep = cfg.persistentSpool;
   if (keep) {
-    const nm = platforms[h.platform].nullmailer;
     // Moving the spool onto itself, into itself or over its parent would unlink every queued message.
     for (const [what, dir] of [["the spool", nm.spool], ["the configuration directory", nm.confDir]] as const) {
       if (!pathsOverlap(keep, dir)) continue;

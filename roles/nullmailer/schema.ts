@@ -30,3 +30,6 @@ export const nullmailerSettings = z.strictObject({
     .describe("hand Postfix's queue to nullmailer, then remove Postfix (default true; on Debian installing nullmailer removes Postfix anyway)"),
 });
 export type NullmailerSettings = z.infer<typeof nullmailerSettings>;
+
+/** The settings sections the role reads. */
+export const nullmailerSections = { nullmailer: nullmailerSettings };

@@ -1,6 +1,6 @@
 // The SASL password map: its key must be exactly the relayhost value
 // (brackets and port included), or Postfix silently sends no credentials.
-import type { HostConfig } from "../../src/inventory/load.ts";
+import type { HostConfig } from "../../src/inventory/catalog.ts";
 import type { SecretResolver } from "../../src/inventory/secrets.ts";
 import type { PostfixSettings } from "./schema.ts";
 

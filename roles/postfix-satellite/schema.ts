@@ -85,3 +85,6 @@ export const postfixSettings = z.strictObject({
     .describe("further main.cf settings, name -> value; removing a key removes its line"),
 });
 export type PostfixSettings = z.infer<typeof postfixSettings>;
+
+/** The settings sections the role reads. */
+export const postfixSections = { postfix: postfixSettings };

@@ -1,4 +1,4 @@
-import type { HostConfig } from "../inventory/load.ts";
+import type { HostConfig } from "../inventory/catalog.ts";
 
 export class SelectionError extends Error {
   override name = "SelectionError";

@@ -3,7 +3,7 @@
 import path from "node:path";
 import { parseBackendConfig } from "../../stacks/backend.ts";
 import { synthFleet, type SynthResult } from "../../stacks/synth.ts";
-import type { HostConfig, Inventory } from "../inventory/load.ts";
+import type { HostConfig, Inventory } from "../inventory/catalog.ts";
 
 export interface SynthCommandOptions {
   out: string;
@@ -21,6 +21,7 @@ export async function runSynth(inventory: Inventory, hosts: HostConfig[], opts: 
   return synthFleet({
     inventoryFile: inventory.file,
     hosts,
+    fleet: inventory.hosts,
     groups: [...new Set(inventory.hosts.flatMap((h) => (h.group ? [h.group] : [])))],
     outdir,
     stackName: opts.stack,

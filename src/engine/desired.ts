@@ -1,32 +1,50 @@
-import { roles } from "../../roles/index.ts";
-import type { HostConfig } from "../inventory/load.ts";
+import type { HostConfig } from "../inventory/catalog.ts";
 import type { SecretResolver } from "../inventory/secrets.ts";
-import { platforms } from "../platforms/index.ts";
+import { handlerFor } from "../resources/index.ts";
 import type { HostContext, Resource } from "../resources/types.ts";
+import type { Platform } from "../platforms/index.ts";
+import { platformOf, roleMasks, roleNamed, roleResources } from "./roles.ts";
 
 export class DesiredStateError extends Error {
   override name = "DesiredStateError";
 }
 
-export function hostContext(host: HostConfig, root: string): HostContext {
-  return { root, sandbox: root !== "", platform: platforms[host.platform] };
+export function hostContext(platform: Platform, root: string): HostContext {
+  return { root, sandbox: root !== "", platform, masks: roleMasks };
 }
 
-/** inventory host -> role(s) -> resources, checked for ids or paths claimed twice. */
-export function desiredState(host: HostConfig, secrets: SecretResolver): Resource[] {
-  const platform = platforms[host.platform];
-  const out: Resource[] = [];
-  for (const name of host.roles) out.push(...roles[name](host, { platform, secrets }));
+export function hostContextFor(host: HostConfig, root: string): HostContext {
+  return hostContext(platformOf(host), root);
+}
+
+/**
+ * Checks a desired state: no id or path claimed twice, every trigger input
+ * names a resource of it, every mask exists.
+ */
+export function checkDesired(hostName: string, resources: readonly Resource[]): void {
   const ids = new Set<string>();
   const paths = new Map<string, string>();
-  for (const r of out) {
-    if (ids.has(r.id)) throw new DesiredStateError(`${host.name}: resource ${r.id} is defined twice`);
+  for (const r of resources) {
+    if (ids.has(r.id)) throw new DesiredStateError(`${hostName}: resource ${r.id} is defined twice`);
     ids.add(r.id);
     if ("path" in r) {
       const other = paths.get(r.path);
-      if (other) throw new DesiredStateError(`${host.name}: ${r.path} is managed by both ${other} and ${r.id}`);
+      if (other) throw new DesiredStateError(`${hostName}: ${r.path} is managed by both ${other} and ${r.id}`);
       paths.set(r.path, r.id);
     }
+    if (r.kind === "file" && r.mask && !roleMasks[r.mask]) throw new DesiredStateError(`${hostName}: ${r.id} names mask ${r.mask}, which no role provides`);
   }
+  for (const r of resources) {
+    for (const input of handlerFor(r).references?.(r) ?? []) {
+      if (!ids.has(input)) throw new DesiredStateError(`${hostName}: ${r.id} is triggered by ${input}, which is not a resource of this host`);
+    }
+  }
+}
+
+/** inventory host -> role(s) -> resources, checked (see checkDesired). */
+export function desiredState(host: HostConfig, secrets: SecretResolver, fleet: readonly HostConfig[] = [host]): Resource[] {
+  const out: Resource[] = [];
+  for (const name of host.roles) out.push(...roleResources(roleNamed(name), host, { secrets, fleet }));
+  checkDesired(host.name, out);
   return out;
 }

@@ -1,10 +1,10 @@
 // Probe and apply for one host: the only impure part of the engine, and it
 // talks to the host through a transport only.
-import type { HostConfig } from "../inventory/load.ts";
+import type { HostConfig } from "../inventory/catalog.ts";
 import type { SecretResolver } from "../inventory/secrets.ts";
 import type { Change, HostContext, Resource } from "../resources/types.ts";
 import type { Transport } from "../transports/types.ts";
-import { desiredState, hostContext } from "./desired.ts";
+import { desiredState, hostContextFor } from "./desired.ts";
 import { diffHost, makePlan, type HostPlan } from "./plan.ts";
 import { applyScript, parseApplyOutput, parseProbeOutput, probeScript } from "./scripts.ts";
 
@@ -25,8 +25,8 @@ export interface HostTarget {
   resources: Resource[];
 }
 
-export function prepareHost(host: HostConfig, transport: Transport, secrets: SecretResolver): HostTarget {
-  return { host, transport, ctx: hostContext(host, transport.root), resources: desiredState(host, secrets) };
+export function prepareHost(host: HostConfig, transport: Transport, secrets: SecretResolver, fleet: readonly HostConfig[] = [host]): HostTarget {
+  return { host, transport, ctx: hostContextFor(host, transport.root), resources: desiredState(host, secrets, fleet) };
 }
 
 function lastLines(text: string, n = 6): string {

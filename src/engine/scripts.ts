@@ -2,27 +2,28 @@
 // the same probe (the verification), so an apply costs one round trip.
 import { handlerFor } from "../resources/index.ts";
 import type { Change, HostContext, Resource } from "../resources/types.ts";
-import { applyPrelude, prelude, shq } from "./shell.ts";
+import { hostPath, join, sh, type Sh } from "../shell/builder.ts";
+import { applyPrelude, prelude } from "../shell/prelude.ts";
 
 export const PROBE_BEGIN = "@@mailfleet-probe";
 export const PROBE_END = "@@mailfleet-end";
 export const VERIFY = "@@mailfleet-verify";
 export const APPLIED = "@@mailfleet-applied";
 
-function probeBody(resources: readonly Resource[], ctx: HostContext): string {
+function probeBody(resources: readonly Resource[], ctx: HostContext): Sh {
   const paths = [...new Set(resources.flatMap((r) => handlerFor(r).statPaths?.(r) ?? []))];
   // One ls for every path of the host; mf_stat reads its lines instead of running ls per path.
-  const list = paths.length ? `MF_LS=$(ls -ld -- ${paths.map((p) => `"$R"${shq(p)}`).join(" ")} 2>/dev/null)` : "MF_LS=";
-  const parts = [list, `echo ${PROBE_BEGIN}`];
+  const list = paths.length ? sh`MF_LS=$(ls -ld -- ${paths.map(hostPath)} 2>/dev/null)` : sh`MF_LS=`;
+  const parts = [list, sh`echo ${PROBE_BEGIN}`];
   for (const r of resources) {
-    parts.push(`echo ${shq(`@@ ${r.id}`)}`, `{\n${handlerFor(r).probe(r, ctx)}\n} 2>/dev/null`, "echo @@.");
+    parts.push(sh`echo ${`@@ ${r.id}`}`, sh`{\n${handlerFor(r).probe(r, ctx)}\n} 2>/dev/null`, sh`echo @@.`);
   }
-  parts.push(`echo ${PROBE_END}`);
-  return parts.join("\n");
+  parts.push(sh`echo ${PROBE_END}`);
+  return join(parts);
 }
 
 export function probeScript(resources: readonly Resource[], ctx: HostContext): string {
-  return `${prelude(ctx.root)}\n${probeBody(resources, ctx)}\n`;
+  return `${join([prelude(ctx.root, ctx.platform.basePath), probeBody(resources, ctx)]).sh}\n`;
 }
 
 /** Facts per resource id, from the lines between PROBE_BEGIN and PROBE_END. */
@@ -45,24 +46,22 @@ export function parseProbeOutput(stdout: string): Map<string, string[]> | null {
 
 export function applyScript(resources: readonly Resource[], changes: readonly Change[], ctx: HostContext): string {
   const byId = new Map(resources.map((r) => [r.id, r]));
-  const steps: string[] = [];
+  const steps: Sh[] = [];
   for (const change of changes) {
     if (change.action === "skip") continue;
     const r = byId.get(change.id);
     if (!r) throw new Error(`plan names unknown resource ${change.id}`);
-    steps.push(`echo ${shq(`@@step ${change.id}`)}`, handlerFor(r).apply(r, change, ctx));
+    steps.push(sh`echo ${`@@step ${change.id}`}`, handlerFor(r).apply(r, change, ctx));
   }
-  const makeRoot = ctx.root ? `[ -d "$R" ] || mkdir -p "$R" || mf_fail "cannot create the root prefix $R"\n` : "";
-  return [
-    prelude(ctx.root),
-    applyPrelude(),
-    makeRoot + "mf_lock",
+  return `${join([
+    prelude(ctx.root, ctx.platform.basePath),
+    applyPrelude(ctx.root),
+    sh`mf_lock`,
     ...steps,
-    `echo ${APPLIED}`,
-    `echo ${VERIFY}`,
+    sh`echo ${APPLIED}`,
+    sh`echo ${VERIFY}`,
     probeBody(resources, ctx),
-    "",
-  ].join("\n");
+  ]).sh}\n`;
 }
 
 export interface ApplyOutput {

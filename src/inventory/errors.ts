@@ -31,28 +31,34 @@ function describeValue(v: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}..."` : s;
 }
 
+/** What the schema says is allowed where the issue is (from the inventory's JSON Schema). */
+export interface Allowed {
+  /** The keys of the mapping, for an unknown key. */
+  keys?: string[];
+  /** The forms of a union, in words. */
+  forms?: string;
+}
+
+const typeWords = (t: string) => (t === "object" ? "a mapping" : t === "array" ? "a list" : `a ${t}`);
+
 /** Turns one zod issue into a sentence that says what was found and what is allowed. */
-export function describeIssue(issue: z.core.$ZodIssue, value: unknown, allowedKeys?: string[]): string {
+export function describeIssue(issue: z.core.$ZodIssue, value: unknown, allowed: Allowed = {}): string {
   switch (issue.code) {
     case "unrecognized_keys":
       return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}${
-        allowedKeys?.length ? `; allowed: ${allowedKeys.join(", ")}` : ""
+        allowed.keys?.length ? `; allowed: ${allowed.keys.join(", ")}` : ""
       }`;
     case "invalid_type":
-      if (value === undefined) return `is required (set it in the host, its group or defaults): ${issue.expected === "object" ? "a mapping" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}`;
-      return `${describeValue(value)} is not allowed; expected ${issue.expected === "object" ? "a mapping" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}`;
+      if (value === undefined) return `is required (set it in the host, its group or defaults): ${typeWords(issue.expected)}`;
+      return `${describeValue(value)} is not allowed; expected ${typeWords(issue.expected)}`;
     case "invalid_value":
       if (value === undefined) return `is required (set it in the host, its group or defaults); allowed: ${issue.values.map((v) => String(v)).join(", ")}`;
       return `${describeValue(value)} is not allowed; allowed: ${issue.values.map((v) => String(v)).join(", ")}`;
     case "invalid_union":
-      if (issue.errors.length > 0 && typeof value === "object" && value !== null)
-        return `not one of the allowed forms: { env: NAME }, { file: path } or { command: "..." }`;
+      if (allowed.forms) return `${describeValue(value)} is not one of the allowed forms: ${allowed.forms}`;
       return `${describeValue(value)} is not allowed; ${issue.message}`;
     case "invalid_key":
       return `key ${describeValue(issue.path.at(-1))} is not allowed; ${issue.issues[0]?.message ?? issue.message}`;
-    case "too_big":
-    case "too_small":
-      return `${describeValue(value)} is not allowed; ${issue.message}`;
     default:
       return `${describeValue(value)} is not allowed; ${issue.message}`;
   }

@@ -74,10 +74,11 @@ export const duration = z
   .min(1, "a number of seconds >= 1")
   .max(31_536_000, "a number of seconds up to one year");
 
+/** A secret is a reference, read when a plan or apply needs it; a mapping of exactly one of these keys is always one. */
 export const secretRef = z.union([
-  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name") }),
-  z.strictObject({ file: localPath }),
-  z.strictObject({ command: z.string().min(1, "a non-empty command").max(4096, "a command of at most 4096 characters") }),
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name") }).describe("{ env: NAME }"),
+  z.strictObject({ file: localPath }).describe("{ file: path }"),
+  z.strictObject({ command: z.string().min(1, "a non-empty command").max(4096, "a command of at most 4096 characters") }).describe('{ command: "..." }'),
 ]);
 export type SecretRef = z.infer<typeof secretRef>;
 

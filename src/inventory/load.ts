@@ -1,30 +1,19 @@
 // Reads an inventory file, validates every level, merges defaults < group < host
 // and returns one HostConfig per host. Any problem becomes an InventoryError
-// that names file:line:column, the field and what is allowed.
+// that names file:line:column, the field and what is allowed. The roles and
+// platforms it knows come from the catalog the caller passes.
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import YAML, { LineCounter, isMap, isScalar, type Document, type Node } from "yaml";
 import type { z } from "zod";
+import type { CatalogRole, HostConfig, Inventory, InventoryCatalog, RuleProblem } from "./catalog.ts";
+import { SchemaIndex, valueAt } from "./describe.ts";
 import { InventoryError, describeIssue, type InventoryProblem } from "./errors.ts";
-import { mergeSettings } from "./merge.ts";
-import { hostConfig, inventoryFile, isValidHostName, type HostSettings, type InventoryFile } from "./schema.ts";
 import type { SecretRef } from "./fields.ts";
-import { nullmailerRules } from "../../roles/nullmailer/rules.ts";
-import { postfixSatelliteRequirements } from "../../roles/postfix-satellite/requirements.ts";
+import { mergeSettings } from "./merge.ts";
+import { composeSchemas, inventoryJsonSchema, isValidHostName, type InventoryFile, type InventorySchemas } from "./schema.ts";
 
-export interface HostConfig extends HostSettings {
-  name: string;
-  group?: string;
-  /** The host's full name: fqdn if set, else <name>.<domain>. */
-  fqdn: string;
-  inventoryFile: string;
-  inventoryDir: string;
-}
-
-export interface Inventory {
-  file: string;
-  hosts: HostConfig[];
-}
+export type { HostConfig, Inventory } from "./catalog.ts";
 
 type Path = (string | number)[];
 
@@ -68,63 +57,44 @@ class Positions {
   }
 }
 
-function valueAt(root: unknown, p: Path): unknown {
-  let v: unknown = root;
-  for (const k of p) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<string | number, unknown>)[k];
-  }
-  return v;
+/** The catalog's schemas, built once per catalog; what errors need from them is built on the first error. */
+interface Compiled {
+  schemas: InventorySchemas;
+  index(): SchemaIndex;
+  roles: Map<string, CatalogRole>;
 }
 
-/** Keys an object schema allows at a path, for "unknown key" messages. */
-function allowedKeys(schema: z.ZodType, p: Path): string[] | undefined {
-  let s: unknown = schema;
-  const unwrap = (x: unknown): unknown => {
-    let cur = x as { _zod?: { def?: Record<string, unknown> } };
-    for (let i = 0; i < 8; i++) {
-      const def = cur?._zod?.def;
-      if (!def) return cur;
-      if (def.type === "optional" || def.type === "nullable" || def.type === "default") cur = def.innerType as typeof cur;
-      else return cur;
-    }
-    return cur;
-  };
-  for (const k of p) {
-    s = unwrap(s);
-    const def = (s as { _zod?: { def?: Record<string, unknown> } })?._zod?.def;
-    if (!def) return undefined;
-    if (def.type === "object") s = (def.shape as Record<string, unknown>)[String(k)];
-    else if (def.type === "record") s = def.valueType;
-    else if (def.type === "array") s = def.element;
-    else if (def.type === "union") {
-      const opts = def.options as unknown[];
-      s = opts.map((o) => (unwrap(o) as { _zod: { def: { shape?: Record<string, unknown> } } })._zod.def.shape?.[String(k)]).find(Boolean);
-    } else return undefined;
+const compiledCatalogs = new WeakMap<InventoryCatalog, Compiled>();
+
+function compile(catalog: InventoryCatalog): Compiled {
+  let c = compiledCatalogs.get(catalog);
+  if (!c) {
+    const schemas = composeSchemas(catalog);
+    let index: SchemaIndex | undefined;
+    // The same document `mailfleet schema` prints; a merged host is described by the schema of a `hosts` entry.
+    c = { schemas, index: () => (index ??= new SchemaIndex(inventoryJsonSchema(schemas))), roles: new Map(catalog.roles.map((r) => [r.name, r])) };
+    compiledCatalogs.set(catalog, c);
   }
-  s = unwrap(s);
-  const def = (s as { _zod?: { def?: Record<string, unknown> } })?._zod?.def;
-  if (def?.type === "object") return Object.keys(def.shape as object);
-  if (def?.type === "union") {
-    const keys = new Set<string>();
-    for (const o of def.options as unknown[]) {
-      const sh = (unwrap(o) as { _zod: { def: { shape?: object } } })._zod.def.shape;
-      if (sh) Object.keys(sh).forEach((x) => keys.add(x));
-    }
-    return [...keys];
-  }
-  return undefined;
+  return c;
+}
+
+export function catalogSchemas(catalog: InventoryCatalog): InventorySchemas {
+  return compile(catalog).schemas;
 }
 
 function zodProblems(
   error: z.ZodError,
-  schema: z.ZodType,
+  index: SchemaIndex,
+  /** Where the validated value sits in the file's document (the schema index is of the whole file). */
+  schemaAt: Path,
   data: unknown,
   locate: (p: Path, keyOfLast: boolean) => { line: number; column: number },
   file: string,
   prefix: Path,
 ): InventoryProblem[] {
   const out: InventoryProblem[] = [];
+  const doc = (p: Path): Path => [...schemaAt, ...p];
+  const wrapped = schemaAt.reduceRight<unknown>((v, k) => ({ [k]: v }), data);
   for (const issue of error.issues) {
     const p = issue.path.map((x) => (typeof x === "symbol" ? String(x) : x)) as Path;
     if (issue.code === "unrecognized_keys") {
@@ -134,30 +104,52 @@ function zodProblems(
           file,
           ...locate(full, true),
           field: [...prefix, ...full].join("."),
-          message: describeIssue({ ...issue, keys: [key] }, undefined, allowedKeys(schema, p)),
+          message: describeIssue({ ...issue, keys: [key] }, undefined, { keys: index.allowedKeys(doc(p), wrapped) }),
         });
       }
       continue;
+    }
+    let forms: string | undefined;
+    if (issue.code === "invalid_union") {
+      // a discriminator (transport.type) that matches no form: the values it may take
+      const key = p.at(-1);
+      const values = typeof key === "string" ? index.discriminatorValues(doc(p.slice(0, -1)), wrapped, key) : undefined;
+      forms = index.forms(doc(p), wrapped);
+      if (!forms && values) {
+        out.push({ file, ...locate(p, false), field: [...prefix, ...p].join("."), message: describeIssue({ ...issue, code: "invalid_value", values } as z.core.$ZodIssue, valueAt(data, p)) });
+        continue;
+      }
     }
     out.push({
       file,
       ...locate(p, false),
       field: [...prefix, ...p].join("."),
-      message: describeIssue(issue, valueAt(data, p)),
+      message: describeIssue(issue, valueAt(data, p), { forms }),
     });
   }
   return out;
 }
 
 function resolveLocal(dir: string, p: string): string {
-  return path.isAbsolute(p) ? p : path.resolve(dir, p);
+  return path.isAbsolute(p) ? path.resolve(p) : path.resolve(dir, p);
 }
 
-function resolveSecretPaths(ref: SecretRef, dir: string): SecretRef {
-  return "file" in ref ? { file: resolveLocal(dir, ref.file) } : ref;
+const SECRET_KEYS = new Set(["env", "file", "command"]);
+
+function isSecretRef(v: unknown): v is SecretRef {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length === 1 && SECRET_KEYS.has(keys[0]!) && typeof (v as Record<string, unknown>)[keys[0]!] === "string";
 }
 
-export function loadInventory(file: string): Inventory {
+/** Every secret reference in a host's settings, with the path to it. */
+function secretRefs(value: unknown, at: Path = []): { at: Path; ref: SecretRef }[] {
+  if (isSecretRef(value)) return [{ at, ref: value }];
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([k, v]) => secretRefs(v, [...at, Array.isArray(value) ? Number(k) : k]));
+}
+
+export function loadInventory(file: string, catalog: InventoryCatalog): Inventory {
   const display = path.relative(process.cwd(), file) || file;
   let text: string;
   try {
@@ -166,10 +158,18 @@ export function loadInventory(file: string): Inventory {
     const code = (e as NodeJS.ErrnoException).code;
     throw new InventoryError([{ file: display, line: 1, column: 1, field: "", message: `cannot read the inventory (${code ?? String(e)})` }]);
   }
-  return parseInventory(text, file);
+  return parseInventory(text, file, catalog);
 }
 
-export function parseInventory(text: string, file: string): Inventory {
+interface Entry {
+  name: string;
+  group?: string;
+  /** Where the host's settings are, most general first: defaults, group, host. */
+  levels: Path[];
+}
+
+export function parseInventory(text: string, file: string, catalog: InventoryCatalog): Inventory {
+  const { schemas, index, roles } = compile(catalog);
   const display = path.relative(process.cwd(), file) || file;
   const dir = path.dirname(path.resolve(file));
   const lines = new LineCounter();
@@ -184,9 +184,9 @@ export function parseInventory(text: string, file: string): Inventory {
   }
   const pos = new Positions(display, doc, lines);
   const raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
-  const parsed = inventoryFile.safeParse(raw);
+  const parsed = schemas.inventoryFile.safeParse(raw);
   if (!parsed.success) {
-    const problems = zodProblems(parsed.error, inventoryFile, raw, (p, k) => pos.at(p, k), display, []);
+    const problems = zodProblems(parsed.error, index(), [], raw, (p, k) => pos.at(p, k), display, []);
     throw new InventoryError(problems.sort((a, b) => a.line - b.line || a.column - b.column));
   }
   const inv: InventoryFile = parsed.data;
@@ -194,7 +194,7 @@ export function parseInventory(text: string, file: string): Inventory {
   const hosts: HostConfig[] = [];
   const seen = new Map<string, string>();
 
-  const entries: { name: string; group?: string; levels: Path[] }[] = [];
+  const entries: Entry[] = [];
   for (const [gname, group] of Object.entries(inv.groups ?? {})) {
     for (const hname of Object.keys(group.hosts ?? {})) {
       entries.push({ name: hname, group: gname, levels: [["defaults"], ["groups", gname], ["groups", gname, "hosts", hname]] });
@@ -206,6 +206,7 @@ export function parseInventory(text: string, file: string): Inventory {
   if (entries.length === 0) {
     problems.push(pos.problem([], "the inventory defines no hosts; add groups.<group>.hosts or hosts"));
   }
+  const entryOf = new Map<string, Entry>();
 
   for (const entry of entries) {
     const hostPath = entry.levels[entry.levels.length - 1]!;
@@ -227,7 +228,7 @@ export function parseInventory(text: string, file: string): Inventory {
       return rest;
     });
     const merged = mergeSettings(...levelValues);
-    const result = hostConfig.safeParse(merged);
+    const result = schemas.hostConfig.safeParse(merged);
     if (!result.success) {
       // Point at the most specific level that sets the field, else at the host itself.
       const locate = (p: Path, keyOfLast: boolean) => {
@@ -242,7 +243,8 @@ export function parseInventory(text: string, file: string): Inventory {
         }
         return pos.at(hostPath, true);
       };
-      problems.push(...zodProblems(result.error, hostConfig, merged, locate, display, hostPath));
+      // The merged host has a level's shape: describe it with the schema of a host entry.
+      problems.push(...zodProblems(result.error, index(), ["hosts", entry.name], merged, locate, display, hostPath));
       continue;
     }
     const cfg = result.data;
@@ -250,24 +252,21 @@ export function parseInventory(text: string, file: string): Inventory {
     // A key file is on this machine (relative to the inventory); a remote root prefix is a path on that host.
     const ssh = cfg.transport.type === "ssh" ? cfg.transport : cfg.transport.type === "zlogin" ? cfg.transport.via : undefined;
     if (ssh?.identityFile) ssh.identityFile = resolveLocal(dir, ssh.identityFile);
-    const secrets: { at: Path; auth: { password: SecretRef } }[] = [];
-    if (cfg.relay?.auth) secrets.push({ at: ["relay", "auth"], auth: cfg.relay.auth });
-    for (const [sender, auth] of Object.entries(cfg.postfix?.senderAuth ?? {})) secrets.push({ at: ["postfix", "senderAuth", sender], auth });
     let missingSecret = false;
-    for (const s of secrets) {
-      s.auth.password = resolveSecretPaths(s.auth.password, dir);
-      const ref = s.auth.password;
-      if (!("file" in ref)) continue;
+    for (const s of secretRefs(cfg)) {
+      if (!("file" in s.ref)) continue;
+      s.ref.file = resolveLocal(dir, s.ref.file);
       try {
-        statSync(ref.file);
+        statSync(s.ref.file);
       } catch {
-        const p = [...s.at, "password", "file"];
+        const p = [...s.at, "file"];
         const lvl = [...entry.levels].reverse().find((l) => pos.has([...l, ...p])) ?? hostPath;
-        problems.push(pos.problem([...lvl, ...p], `secret file ${ref.file} does not exist; give a readable file (relative paths are relative to the inventory)`));
+        problems.push(pos.problem([...lvl, ...p], `secret file ${s.ref.file} does not exist; give a readable file (relative paths are relative to the inventory)`));
         missingSecret = true;
       }
     }
     if (missingSecret) continue;
+    entryOf.set(entry.name, entry);
     hosts.push({
       ...cfg,
       name: entry.name,
@@ -277,24 +276,41 @@ export function parseInventory(text: string, file: string): Inventory {
       inventoryDir: dir,
     });
   }
-  problems.push(...roleRequirements(hosts, pos, entries));
+  for (const h of hosts) problems.push(...roleRules(h, hosts, entryOf.get(h.name)!, roles, pos));
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   if (problems.length > 0) throw new InventoryError(problems);
   return { file: path.resolve(file), hosts };
 }
 
-/** Cross-field rules that a per-field schema cannot say; each problem is placed at the field it names, at the level that sets it. */
-function roleRequirements(hosts: HostConfig[], pos: Positions, entries: { name: string; levels: Path[] }[]): InventoryProblem[] {
+/** The rules of the host's roles, and what holds for every role: each once, on a platform it supports, one of each exclusive group. */
+function roleRules(h: HostConfig, fleet: readonly HostConfig[], entry: Entry, roles: Map<string, CatalogRole>, pos: Positions): InventoryProblem[] {
   const out: InventoryProblem[] = [];
-  for (const h of hosts) {
-    const levels = entries.find((e) => e.name === h.name)!.levels;
-    const hostPath = levels.at(-1)!;
-    const place = (field: string[] | undefined, message: string) => {
-      const level = field && [...levels].reverse().find((l) => pos.has([...l, ...field]));
-      out.push(level ? pos.problem([...level, ...field!], message) : pos.problem(hostPath, message, true));
-    };
-    if (h.roles.includes("nullmailer")) for (const p of nullmailerRules(h)) place(p.field, p.message);
-    if (h.roles.includes("postfix-satellite")) out.push(...postfixSatelliteRequirements(h).map((m) => pos.problem(hostPath, m, true)));
+  const hostPath = entry.levels.at(-1)!;
+  const place = (p: RuleProblem) => {
+    const level = p.field && [...entry.levels].reverse().find((l) => pos.has([...l, ...p.field!]));
+    out.push(level ? pos.problem([...level, ...p.field!], p.message) : pos.problem(hostPath, p.message, true));
+  };
+  const rolesAt = [...entry.levels].reverse().find((l) => pos.has([...l, "roles"]));
+  const placeRoles = (message: string) => out.push(rolesAt ? pos.problem([...rolesAt, "roles"], message) : pos.problem(hostPath, message, true));
+  const listed = new Set<string>();
+  const exclusive = new Map<string, string>();
+  for (const name of h.roles) {
+    const role = roles.get(name)!;
+    if (listed.has(name)) {
+      placeRoles(`role ${name} is listed twice for host ${h.name}; list each role once`);
+      continue;
+    }
+    listed.add(name);
+    if (!role.platforms.includes(h.platform)) {
+      placeRoles(`role ${name} does not support platform ${h.platform}; it runs on ${role.platforms.join(", ")}`);
+      continue;
+    }
+    if (role.exclusive) {
+      const other = exclusive.get(role.exclusive);
+      if (other) placeRoles(`roles ${other} and ${name} exclude each other (one ${role.exclusive.toUpperCase()} per host); keep one`);
+      exclusive.set(role.exclusive, name);
+    }
+    for (const p of role.rules?.(h, fleet) ?? []) place(p);
   }
   return out;
 }

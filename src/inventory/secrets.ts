@@ -1,8 +1,8 @@
 // Secrets are references in the inventory and are read only when a host's
 // desired state is built for plan or apply. Their values are remembered so
 // every line mailfleet prints can be scrubbed of them.
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { execaSync } from "execa";
 import type { SecretRef } from "./fields.ts";
 
 export class SecretError extends Error {
@@ -39,11 +39,12 @@ export function readSecret(ref: SecretRef, cwd: string): string {
       throw new SecretError(`cannot read secret file ${ref.file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
   }
-  const r = execaSync("/bin/sh", ["-c", ref.command], { cwd, reject: false, stdin: "ignore", stderr: "pipe" });
-  if (r.exitCode !== 0) {
-    throw new SecretError(`secret command exited ${r.exitCode ?? `without a status (${r.signal ?? r.code ?? "could not run"})`}; its output is not shown`);
+  const r = spawnSync("/bin/sh", ["-c", ref.command], { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+  if (r.status !== 0) {
+    const why = r.status !== null ? String(r.status) : `without a status (${r.signal ?? (r.error as NodeJS.ErrnoException | undefined)?.code ?? "could not run"})`;
+    throw new SecretError(`secret command exited ${why}; its output is not shown`);
   }
-  return validateValue(ref, trimOneNewline(String(r.stdout)));
+  return validateValue(ref, trimOneNewline(r.stdout));
 }
 
 /** How roles get secret values: revealed for plan/apply, placeholders for render and hashing. */

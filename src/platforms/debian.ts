@@ -1,10 +1,10 @@
 // Debian (12 and later): dpkg/apt, systemd when it runs, else the init scripts.
-import { shq } from "../engine/shell.ts";
+import { sh, type Sh } from "../shell/builder.ts";
 import type { Platform } from "./types.ts";
 
-const systemd = `[ -d /run/systemd/system ]`;
+const systemd = sh`[ -d /run/systemd/system ]`;
 
-const initStatus = (svc: string) => `service ${shq(svc)} status >/dev/null 2>&1`;
+const initStatus = (svc: string) => sh`service ${svc} status >/dev/null 2>&1`;
 
 /**
  * `service NAME VERB` without systemd, then CHECK. An init script's daemon
@@ -13,8 +13,8 @@ const initStatus = (svc: string) => `service ${shq(svc)} status >/dev/null 2>&1`
  * transport's pipes or the apply waits for that daemon forever: output goes
  * to a file, shown on failure.
  */
-const initScript = (svc: string, verb: string, check: string) =>
-  `mf_svc_out=$(mktemp) && { service ${shq(svc)} ${verb} </dev/null >"$mf_svc_out" 2>&1 && { ${check}; }; mf_svc_rc=$?; [ $mf_svc_rc -eq 0 ] || cat "$mf_svc_out" >&2; rm -f "$mf_svc_out"; [ $mf_svc_rc -eq 0 ]; }`;
+const initScript = (svc: string, verb: string, check: Sh) =>
+  sh`mf_svc_out=$(mktemp) && { service ${svc} ${verb} </dev/null >"$mf_svc_out" 2>&1 && { ${check}; }; mf_svc_rc=$?; [ $mf_svc_rc -eq 0 ] || cat "$mf_svc_out" >&2; rm -f "$mf_svc_out"; [ $mf_svc_rc -eq 0 ]; }`;
 
 // Init scripts exit 0 whatever happened (nullmailer's start "fails" on a daemon
 // still exiting and still exits 0), and their stop does not wait for the daemon
@@ -24,59 +24,27 @@ const initStop = (svc: string) =>
   initScript(
     svc,
     "stop",
-    `mf_n=0; while ${initStatus(svc)} && [ $mf_n -lt 150 ]; do sleep 0.2; mf_n=$((mf_n + 1)); done; ! ${initStatus(svc)} || { echo ${shq(`mailfleet: ${svc} still runs 30 s after stop`)} >>"$mf_svc_out"; false; }`,
+    sh`mf_n=0; while ${initStatus(svc)} && [ $mf_n -lt 150 ]; do sleep 0.2; mf_n=$((mf_n + 1)); done; ! ${initStatus(svc)} || { echo ${`mailfleet: ${svc} still runs 30 s after stop`} >>"$mf_svc_out"; false; }`,
   );
 const initStart = (svc: string) =>
-  initScript(svc, "start", `${initStatus(svc)} || { echo ${shq(`mailfleet: ${svc} is not running after start`)} >>"$mf_svc_out"; false; }`);
+  initScript(svc, "start", sh`${initStatus(svc)} || { echo ${`mailfleet: ${svc} is not running after start`} >>"$mf_svc_out"; false; }`);
 
-export const debian: Platform = {
+export const debian = {
   name: "debian",
+  basePath: ["/usr/sbin", "/usr/bin", "/sbin", "/bin"],
+  become: "sudo",
   packageProbe: (pkg) =>
-    `mf_v=$(dpkg-query -W -f='\${Status} \${Version}' ${shq(pkg)} 2>/dev/null); case "$mf_v" in "install ok installed "*) echo "installed \${mf_v##* }" ;; *) echo absent ;; esac`,
+    sh`mf_v=$(dpkg-query -W -f='\${Status} \${Version}' ${pkg} 2>/dev/null); case "$mf_v" in "install ok installed "*) echo "installed \${mf_v##* }" ;; *) echo absent ;; esac`,
   packageInstall: (pkg) =>
-    `DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${shq(pkg)} </dev/null`,
-  packageRemove: (pkg) => `DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ${shq(pkg)} </dev/null`,
-  serviceProbe: (svc) =>
-    `if ${systemd}; then systemctl is-active --quiet ${shq(svc)} && echo running || echo stopped; else service ${shq(svc)} status >/dev/null 2>&1 && echo running || echo stopped; fi`,
-  serviceStart: (svc) =>
-    `if ${systemd}; then systemctl enable --now ${shq(svc)}; else ${initStart(svc)}; fi`,
-  serviceStop: (svc) =>
-    `if ${systemd}; then systemctl stop ${shq(svc)}; else ${initStop(svc)}; fi`,
-  serviceRestart: (svc) =>
-    `if ${systemd}; then systemctl restart ${shq(svc)}; else ${initStop(svc)} && ${initStart(svc)}; fi`,
-  serviceReload: (svc) =>
-    `if ${systemd}; then systemctl reload ${shq(svc)}; else ${initScript(svc, "reload", "true")}; fi`,
-  upstreamVersion: (v) => v.replace(/^\d+:/, "").replace(/-[^-]*$/, ""),
-  nullmailer: {
-    package: "nullmailer",
-    service: "nullmailer",
-    confDir: "/etc/nullmailer",
-    spool: "/var/spool/nullmailer",
-    user: "mail",
-    group: "mail",
-    // Debian's nullmailer ignores `me` and reads /etc/mailname.
-    meFile: "/etc/mailname",
-    inject: "/usr/bin/nullmailer-inject",
-    sendmail: "/usr/sbin/sendmail",
-    mailq: "/usr/bin/mailq",
-    spoolMode: 0o750,
-    spoolGroup: "root",
-    triggerMode: 0o622,
-  },
-  packagePreseed: (selections) => `printf '%s\\n' ${shq(selections)} | debconf-set-selections`,
+    sh`DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${pkg} </dev/null`,
+  packageRemove: (pkg) => sh`DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ${pkg} </dev/null`,
+  packagePreseed: (selections) => sh`printf '%s\\n' ${selections} | debconf-set-selections`,
   mtaPackagesConflict: true,
-  postfix: {
-    package: "postfix",
-    service: "postfix",
-    configDir: "/etc/postfix",
-    postfix: "/usr/sbin/postfix",
-    postmap: "/usr/sbin/postmap",
-    postconf: "/usr/sbin/postconf",
-    postqueue: "/usr/sbin/postqueue",
-    postcat: "/usr/sbin/postcat",
-    postsuper: "/usr/sbin/postsuper",
-    sendmail: "/usr/sbin/sendmail",
-    mailname: "/etc/mailname",
-    mapType: "hash",
-  },
-};
+  serviceProbe: (svc) =>
+    sh`if ${systemd}; then systemctl is-active --quiet ${svc} && echo running || echo stopped; else service ${svc} status >/dev/null 2>&1 && echo running || echo stopped; fi`,
+  serviceStart: (svc) => sh`if ${systemd}; then systemctl enable --now ${svc}; else ${initStart(svc)}; fi`,
+  serviceStop: (svc) => sh`if ${systemd}; then systemctl stop ${svc}; else ${initStop(svc)}; fi`,
+  serviceRestart: (svc) => sh`if ${systemd}; then systemctl restart ${svc}; else ${initStop(svc)} && ${initStart(svc)}; fi`,
+  serviceReload: (svc) => sh`if ${systemd}; then systemctl reload ${svc}; else ${initScript(svc, "reload", sh`true`)}; fi`,
+  upstreamVersion: (v) => v.replace(/^\d+:/, "").replace(/-[^-]*$/, ""),
+} as const satisfies Platform;

@@ -1,59 +1,32 @@
-/** What differs between operating systems: data plus tiny shell adapters. */
+// What differs between operating systems, and nothing about mail: the package
+// manager, the service manager, how versions are spelt, the base PATH. What a
+// role needs on a platform (package names, paths, users) lives with the role.
+import type { Sh } from "../shell/builder.ts";
+
 export interface Platform {
-  name: "smartos" | "debian";
+  /** The platform's name in the inventory (`platform: smartos`). */
+  readonly name: string;
+  /** Directories put in front of PATH in every script (e.g. pkgsrc's /opt/local/bin). */
+  basePath: readonly string[];
+  /** How a login that is not root runs scripts as root. */
+  become: "sudo" | "pfexec";
   /** Prints `installed <version>` or `absent`. */
-  packageProbe(pkg: string): string;
-  packageInstall(pkg: string): string;
-  packageRemove(pkg: string): string;
+  packageProbe(pkg: string): Sh;
+  packageInstall(pkg: string): Sh;
+  packageRemove(pkg: string): Sh;
+  /** Preseeds debconf answers (debconf-set-selections lines) before a package install, where the platform has debconf. */
+  packagePreseed?(selections: string): Sh;
+  /** Installing one MTA package removes the other (Debian: they all provide mail-transport-agent). */
+  mtaPackagesConflict: boolean;
   /** Prints `running` or `stopped`. */
-  serviceProbe(svc: string): string;
-  serviceStart(svc: string): string;
-  serviceStop(svc: string): string;
-  serviceRestart(svc: string): string;
-  serviceReload(svc: string): string;
+  serviceProbe(svc: string): Sh;
+  serviceStart(svc: string): Sh;
+  serviceStop(svc: string): Sh;
+  serviceRestart(svc: string): Sh;
+  serviceReload(svc: string): Sh;
   /** Strips packaging decoration from a version (epochs, revisions, nbN). */
   upstreamVersion(v: string): string;
-  nullmailer: {
-    package: string;
-    service: string;
-    confDir: string;
-    spool: string;
-    user: string;
-    group: string;
-    /** File holding the host's name: nullmailer's `me`, or /etc/mailname where the build reads that. */
-    meFile: string;
-    inject: string;
-    sendmail: string;
-    mailq: string;
-    /** /etc/mailer.conf where the platform has mailwrapper. */
-    mailerConf?: string;
-    /** Spool directory mode (queue, tmp, failed). */
-    spoolMode: number;
-    spoolGroup: string;
-    triggerMode: number;
-  };
-  /** Debian: preseeds debconf answers (debconf-set-selections lines) before a package install. */
-  packagePreseed?(selections: string): string;
-  /** Installing one MTA package removes the other (Debian: both provide mail-transport-agent). */
-  mtaPackagesConflict: boolean;
-  postfix: {
-    package: string;
-    service: string;
-    /** main.cf and the maps the satellite role writes; every Postfix command gets -c (sendmail -C) with it. */
-    configDir: string;
-    postfix: string;
-    postmap: string;
-    postconf: string;
-    postqueue: string;
-    postcat: string;
-    postsuper: string;
-    sendmail: string;
-    /** File holding the host's mail name; myorigin points at it. */
-    mailname?: string;
-    /** Default lookup table type (postconf default_database_type). */
-    mapType: "hash" | "lmdb";
-  };
   /** ZFS datasets (SmartOS): prints `present <mountpoint>` or `absent`. */
-  zfsProbe?(dataset: string): string;
-  zfsCreate?(dataset: string, mountpoint: string): string;
+  zfsProbe?(dataset: string): Sh;
+  zfsCreate?(dataset: string, mountpoint: string): Sh;
 }

@@ -1,6 +1,6 @@
 // A command run as a handler. Its outputs are probed too, so a run that was
 // interrupted (source written, command not run) is caught by the next plan.
-import { octal, shq } from "../engine/shell.ts";
+import { hostPath, join, mode, sh } from "../shell/builder.ts";
 import { parsePathFacts } from "./facts.ts";
 import { metaDrift, ownerWanted } from "./file.ts";
 import { sandboxSkip } from "./package.ts";
@@ -8,18 +8,18 @@ import type { Change, CommandResource, ResourceHandler } from "./types.ts";
 
 export const commandHandler: ResourceHandler<CommandResource> = {
   statPaths: (r) => r.creates.map((c) => c.path),
+  references: (r) => r.inputs,
   probe(r, ctx) {
-    if (ctx.sandbox) return "echo sandbox";
-    const lines: string[] = [];
+    if (ctx.sandbox) return sh`echo sandbox`;
+    const lines = [];
     for (const out of r.creates) {
-      lines.push(`printf 'out '; mf_stat "$R"${shq(out.path)}`);
+      const o = hostPath(out.path);
+      lines.push(sh`printf 'out '; mf_stat ${o}`);
       for (const src of r.sources) {
-        lines.push(
-          `if [ -e "$R"${shq(out.path)} ] && [ -n "$(find "$R"${shq(src)} -prune -newer "$R"${shq(out.path)} 2>/dev/null)" ]; then echo ${shq(`stale ${out.path} ${src}`)}; fi`,
-        );
+        lines.push(sh`if [ -e ${o} ] && [ -n "$(find ${hostPath(src)} -prune -newer ${o} 2>/dev/null)" ]; then echo ${`stale ${out.path} ${src}`}; fi`);
       }
     }
-    return lines.join("\n") || "true";
+    return lines.length ? join(lines) : sh`true`;
   },
 
   // A host program cannot run on a directory tree standing in for a host, so
@@ -51,12 +51,12 @@ export const commandHandler: ResourceHandler<CommandResource> = {
   },
 
   apply(r, change, ctx) {
-    const steps: string[] = [];
-    if (change.data?.run) steps.push(`{ ${r.command}; } || mf_fail ${shq(`${r.description} failed`)}`);
+    const steps = [];
+    if (change.data?.run) steps.push(sh`{ ${r.command}; } || mf_fail ${`${r.description} failed`}`);
     for (const c of r.creates) {
       const { owner, group } = ownerWanted(c, ctx);
-      steps.push(`mf_own ${shq(c.path)} ${octal(c.mode)} ${shq(owner)} ${shq(group)} || mf_fail ${shq(`cannot set mode/owner of ${c.path}`)}`);
+      steps.push(sh`mf_own ${c.path} ${mode(c.mode)} ${owner} ${group} || mf_fail ${`cannot set mode/owner of ${c.path}`}`);
     }
-    return steps.join("\n");
+    return join(steps);
   },
 };

@@ -1,11 +1,11 @@
-import { octal, shq } from "../engine/shell.ts";
+import { hostPath, mode, sh } from "../shell/builder.ts";
 import { parsePathFacts } from "./facts.ts";
 import { metaDrift, ownerWanted } from "./file.ts";
 import type { Change, DirectoryResource, ResourceHandler } from "./types.ts";
 
 export const directoryHandler: ResourceHandler<DirectoryResource> = {
   statPaths: (r) => [r.path],
-  probe: (r) => `mf_stat "$R"${shq(r.path)}`,
+  probe: (r) => sh`mf_stat ${hostPath(r.path)}`,
   diff(r, lines, ctx): Change | null {
     const f = parsePathFacts(lines);
     if (f.type === "missing") {
@@ -26,8 +26,9 @@ export const directoryHandler: ResourceHandler<DirectoryResource> = {
     return { id: r.id, kind: "directory", action: "update", target: r.path, summary: `directory ${r.path} (${drift.join(", ")})` };
   },
   apply(r, change, ctx) {
-    if (change.data?.conflict) return `mf_fail ${shq(`${r.path} is a ${change.data.conflict}, not a directory`)}`;
+    if (change.data?.conflict) return sh`mf_fail ${`${r.path} is a ${change.data.conflict}, not a directory`}`;
     const { owner, group } = ownerWanted(r, ctx);
-    return `{ [ -d "$R"${shq(r.path)} ] || mkdir -p "$R"${shq(r.path)}; } && mf_own ${shq(r.path)} ${octal(r.mode)} ${shq(owner)} ${shq(group)} || mf_fail ${shq(`cannot create directory ${r.path}`)}`;
+    const p = hostPath(r.path);
+    return sh`{ [ -d ${p} ] || mkdir -p ${p}; } && mf_own ${r.path} ${mode(r.mode)} ${owner} ${group} || mf_fail ${`cannot create directory ${r.path}`}`;
   },
 };

@@ -1,4 +1,4 @@
-// Parsing what the probe helpers print (see engine/shell.ts mf_probe_path).
+// Parsing what the probe helpers print (see shell/prelude.ts mf_probe_path).
 
 export interface PathFacts {
   type: "missing" | "file" | "dir" | "link" | "fifo" | "other";

@@ -1,11 +1,11 @@
-import { octal, shq } from "../engine/shell.ts";
+import { hostPath, mode, sh } from "../shell/builder.ts";
 import { parsePathFacts } from "./facts.ts";
 import { metaDrift, ownerWanted } from "./file.ts";
 import type { Change, FifoResource, ResourceHandler } from "./types.ts";
 
 export const fifoHandler: ResourceHandler<FifoResource> = {
   statPaths: (r) => [r.path],
-  probe: (r) => `mf_stat "$R"${shq(r.path)}`,
+  probe: (r) => sh`mf_stat ${hostPath(r.path)}`,
   diff(r, lines, ctx): Change | null {
     const f = parsePathFacts(lines);
     if (f.type === "fifo") {
@@ -21,11 +21,10 @@ export const fifoHandler: ResourceHandler<FifoResource> = {
     return { id: r.id, kind: "fifo", action: f.type === "missing" ? "create" : "update", target: r.path, summary, data: { recreate: true } };
   },
   apply(r, change, ctx) {
-    if (change.data?.conflict) return `mf_fail ${shq(`${r.path} is a directory, not a FIFO`)}`;
+    if (change.data?.conflict) return sh`mf_fail ${`${r.path} is a directory, not a FIFO`}`;
     const { owner, group } = ownerWanted(r, ctx);
-    const p = `"$R"${shq(r.path)}`;
-    const own = `mf_own ${shq(r.path)} ${octal(r.mode)} ${shq(owner)} ${shq(group)}`;
-    const make = change.data?.recreate ? `rm -f ${p} && mkfifo ${p} && ` : "";
-    return `${make}${own} || mf_fail ${shq(`cannot create FIFO ${r.path}`)}`;
+    const p = hostPath(r.path);
+    const own = sh`mf_own ${r.path} ${mode(r.mode)} ${owner} ${group} || mf_fail ${`cannot create FIFO ${r.path}`}`;
+    return change.data?.recreate ? sh`rm -f ${p} && mkfifo ${p} && ${own}` : own;
   },
 };

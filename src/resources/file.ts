@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from "diff";
-import { octal, printfLiteral, shq } from "../engine/shell.ts";
+import { content, hostPath, mode, sh } from "../shell/builder.ts";
 import { modeString, parsePathFacts } from "./facts.ts";
 import type { Change, FileResource, HostContext, ResourceHandler } from "./types.ts";
 
@@ -18,6 +18,14 @@ export function unifiedDiff(path: string, before: string, after: string): string
 
 function isText(buf: Buffer): boolean {
   return !buf.includes(0) && Buffer.from(buf.toString("utf8"), "utf8").equals(buf);
+}
+
+/** The file's mask by name; a name no role provides is a bug in the role. */
+function maskFor(r: FileResource, ctx: HostContext): (text: string) => string {
+  if (!r.mask) return (text) => text;
+  const m = ctx.masks[r.mask];
+  if (!m) throw new Error(`${r.id}: no mask named ${r.mask}`);
+  return m;
 }
 
 export function ownerWanted(r: { owner?: string; group?: string }, ctx: HostContext): { owner: string; group: string } {
@@ -40,7 +48,7 @@ export function metaDrift(
 
 export const fileHandler: ResourceHandler<FileResource> = {
   statPaths: (r) => [r.path],
-  probe: (r) => `mf_probe_path "$R"${shq(r.path)} ${FILE_PROBE_LIMIT}`,
+  probe: (r) => sh`mf_probe_path ${hostPath(r.path)} ${FILE_PROBE_LIMIT}`,
 
   diff(r, lines, ctx): Change | null {
     const f = parsePathFacts(lines);
@@ -49,7 +57,7 @@ export const fileHandler: ResourceHandler<FileResource> = {
       return { id: r.id, kind: "file", action: "delete", target: r.path, summary: `remove ${r.path} (kept as a backup)` };
     }
     const desired = Buffer.from(r.content, "utf8");
-    const mask = r.mask ?? ((s: string) => s);
+    const mask = maskFor(r, ctx);
     const meta = `(${modeString(r.mode)}${ctx.sandbox || !r.owner ? "" : ` ${r.owner}:${r.group ?? r.owner}`})`;
     if (f.type === "missing") {
       return {
@@ -97,13 +105,10 @@ export const fileHandler: ResourceHandler<FileResource> = {
   },
 
   apply(r, change, ctx) {
-    if (change.action === "delete") {
-      return `mv -f "$R"${shq(r.path)} "$R"${shq(r.path)}.mailfleet-bak.$MF_STAMP || mf_fail ${shq(`cannot remove ${r.path}`)}`;
-    }
+    const p = hostPath(r.path);
+    if (change.action === "delete") return sh`mv -f ${p} ${p}.mailfleet-bak.$MF_STAMP || mf_fail ${`cannot remove ${r.path}`}`;
     const { owner, group } = ownerWanted(r, ctx);
-    if (change.data?.content === false) {
-      return `mf_own ${shq(r.path)} ${octal(r.mode)} ${shq(owner)} ${shq(group)} || mf_fail ${shq(`cannot set mode/owner of ${r.path}`)}`;
-    }
-    return `mf_write ${shq(r.path)} ${octal(r.mode)} ${shq(owner)} ${shq(group)} ${printfLiteral(r.content)} || mf_fail ${shq(`cannot write ${r.path}`)}`;
+    if (change.data?.content === false) return sh`mf_own ${r.path} ${mode(r.mode)} ${owner} ${group} || mf_fail ${`cannot set mode/owner of ${r.path}`}`;
+    return sh`mf_write ${r.path} ${mode(r.mode)} ${owner} ${group} ${content(r.content)} || mf_fail ${`cannot write ${r.path}`}`;
   },
 };

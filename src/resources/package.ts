@@ -1,4 +1,4 @@
-import { shq } from "../engine/shell.ts";
+import { join, sh } from "../shell/builder.ts";
 import type { Change, HostContext, PackageResource, ResourceHandler } from "./types.ts";
 
 export function sandboxSkip(
@@ -17,7 +17,7 @@ export function packageVersion(lines: string[]): string | null {
 }
 
 export const packageHandler: ResourceHandler<PackageResource> = {
-  probe: (r, ctx: HostContext) => (ctx.sandbox ? "echo sandbox" : ctx.platform.packageProbe(r.name)),
+  probe: (r, ctx: HostContext) => (ctx.sandbox ? sh`echo sandbox` : ctx.platform.packageProbe(r.name)),
   diff(r, lines, ctx) {
     if (ctx.sandbox) return sandboxSkip(r.id, "package", r.name, `${r.state === "present" ? "install" : "remove"} package ${r.name}`);
     const version = packageVersion(lines);
@@ -33,8 +33,8 @@ export const packageHandler: ResourceHandler<PackageResource> = {
     const cmd = change.action === "install" ? ctx.platform.packageInstall(r.name) : ctx.platform.packageRemove(r.name);
     const preseed =
       change.action === "install" && r.debconf && ctx.platform.packagePreseed
-        ? `${ctx.platform.packagePreseed(r.debconf)} || mf_fail ${shq(`cannot preseed debconf for ${r.name}`)}\n`
-        : "";
-    return `${preseed}${cmd} || mf_fail ${shq(`cannot ${change.action} package ${r.name}`)}`;
+        ? sh`${ctx.platform.packagePreseed(r.debconf)} || mf_fail ${`cannot preseed debconf for ${r.name}`}`
+        : undefined;
+    return join([preseed, sh`${cmd} || mf_fail ${`cannot ${change.action} package ${r.name}`}`]);
   },
 };

@@ -1,12 +1,17 @@
 // Delivers messages parked by an MTA handover through the new MTA's sendmail.
 // A parked file is deleted only after sendmail exited 0 (the new MTA has it);
 // one that fails stays for the next apply.
-import { shq } from "../engine/shell.ts";
+import { hostPath, sh } from "../shell/builder.ts";
 import { sandboxSkip } from "./package.ts";
 import type { Change, ParkedMailResource, ResourceHandler } from "./types.ts";
 
 export const parkedMailHandler: ResourceHandler<ParkedMailResource> = {
-  probe: (r, ctx) => (ctx.sandbox ? "echo sandbox" : `if [ -d "$R"${shq(r.parking)} ]; then echo "parked $(ls "$R"${shq(r.parking)} | wc -l)"; else echo parked 0; fi`),
+  references: (r) => r.inputs,
+  probe: (r, ctx) => {
+    if (ctx.sandbox) return sh`echo sandbox`;
+    const p = hostPath(r.parking);
+    return sh`if [ -d ${p} ]; then echo "parked $(ls ${p} | wc -l)"; else echo parked 0; fi`;
+  },
 
   diff(r, lines, ctx, changed): Change | null {
     if (ctx.sandbox) return sandboxSkip(r.id, "parkedMail", r.parking, `deliver messages parked in ${r.parking}`, "no MTA runs in a sandbox");
@@ -19,17 +24,16 @@ export const parkedMailHandler: ResourceHandler<ParkedMailResource> = {
 
   // Each file: sender line (empty for <>), recipient lines, a blank line, the message.
   apply(r) {
-    const sendmail = r.sendmail.map(shq).join(" ");
-    return `mf_bad=
+    return sh`mf_bad=
 set +f
-for mf_f in "$R"${shq(r.parking)}/*; do
+for mf_f in ${hostPath(r.parking)}/*; do
   [ -f "$mf_f" ] || continue
   set --
   { IFS= read -r mf_from; while IFS= read -r mf_r && [ -n "$mf_r" ]; do set -- "$@" "$mf_r"; done; } < "$mf_f"
   if [ $# -eq 0 ]; then echo "mailfleet: $mf_f names no recipient; left in place" >&2; mf_bad=1; continue; fi
-  if tail -n +$(($# + 3)) "$mf_f" | ${sendmail} -i -f "\${mf_from:-<>}" -- "$@"; then rm -f "$mf_f"; else mf_bad=1; fi
+  if tail -n +$(($# + 3)) "$mf_f" | ${r.sendmail} -i -f "\${mf_from:-<>}" -- "$@"; then rm -f "$mf_f"; else mf_bad=1; fi
 done
 set -f
-[ -z "$mf_bad" ] || mf_fail ${shq(`some messages parked in ${r.parking} were not accepted by ${r.sendmail[0]}; they are kept (run apply again)`)}`;
+[ -z "$mf_bad" ] || mf_fail ${`some messages parked in ${r.parking} were not accepted by ${r.sendmail[0]}; they are kept (run apply again)`}`;
   },
 };

@@ -1,9 +1,10 @@
-import { shq } from "../engine/shell.ts";
+import { join, sh } from "../shell/builder.ts";
 import { sandboxSkip } from "./package.ts";
 import type { ResourceHandler, ServiceResource } from "./types.ts";
 
 export const serviceHandler: ResourceHandler<ServiceResource> = {
-  probe: (r, ctx) => (ctx.sandbox ? "echo sandbox" : ctx.platform.serviceProbe(r.name)),
+  references: (r) => r.inputs,
+  probe: (r, ctx) => (ctx.sandbox ? sh`echo sandbox` : ctx.platform.serviceProbe(r.name)),
   diff(r, lines, ctx, changed) {
     const because = r.inputs.filter((i) => changed.has(i));
     if (ctx.sandbox) {
@@ -22,11 +23,14 @@ export const serviceHandler: ResourceHandler<ServiceResource> = {
   },
   apply(r, change, ctx) {
     const p = ctx.platform;
-    const check = r.check ? `{ ${r.check}; } || mf_fail ${shq(`${r.name}: configuration check failed, not restarted`)}\n` : "";
-    const fail = `mf_fail ${shq(`cannot ${change.action} service ${r.name}`)}`;
-    if (change.action === "start") return `${check}{ ${p.serviceStart(r.name)}; } || ${fail}`;
+    const check = r.check && sh`{ ${r.check}; } || mf_fail ${`${r.name}: configuration check failed, not restarted`}`;
+    const fail = sh`mf_fail ${`cannot ${change.action} service ${r.name}`}`;
+    if (change.action === "start") return join([check, sh`{ ${p.serviceStart(r.name)}; } || ${fail}`]);
     const now = change.action === "reload" ? p.serviceReload(r.name) : p.serviceRestart(r.name);
     // A step before (a spool move) may have stopped it: then start instead.
-    return `${check}if [ "$(${p.serviceProbe(r.name)})" = running ]; then { ${now}; } || ${fail}; else { ${p.serviceStart(r.name)}; } || ${fail}; fi`;
+    return join([
+      check,
+      sh`if [ "$(${p.serviceProbe(r.name)})" = running ]; then { ${now}; } || ${fail}; else { ${p.serviceStart(r.name)}; } || ${fail}; fi`,
+    ]);
   },
 };

@@ -1,7 +1,7 @@
 // A wrapper installed in front of a binary, recognised by its content: after
 // a package upgrade overwrote it, the next plan sees a binary again and
 // wraps that; when the wrapper is no longer wanted the original goes back.
-import { octal, printfLiteral, shq } from "../engine/shell.ts";
+import { code, content, hostPath, join, mode, sh } from "../shell/builder.ts";
 import { parsePathFacts, type PathFacts } from "./facts.ts";
 import { ownerWanted } from "./file.ts";
 import { packageVersion, sandboxSkip } from "./package.ts";
@@ -10,11 +10,11 @@ import type { Change, HostContext, ResourceHandler, ShimResource } from "./types
 const LIMIT = 16384;
 
 /** Exit 0 when dotted version $1 is below $2 (numeric parts; missing parts are 0). */
-const VERSION_BELOW_FN = `mf_version_below() {
+const VERSION_BELOW_FN = code(`mf_version_below() {
   awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, "."); m = split(b, y, "."); if (m > n) n = m
     for (i = 1; i <= n; i++) { p = x[i] + 0; q = y[i] + 0; if (p < q) exit 0; if (p > q) exit 1 }
     exit 1 }'
-}`;
+}`);
 
 /** -1, 0 or 1 comparing dotted versions numerically (2.0.1 < 2.1 < 2.10). */
 export function compareVersions(a: string, b: string): number {
@@ -49,12 +49,12 @@ function splitFacts(lines: string[]): { version: string | null; sandbox: boolean
 export const shimHandler: ResourceHandler<ShimResource> = {
   statPaths: (r) => [r.path, r.realPath],
   probe: (r, ctx) =>
-    [
-      ctx.sandbox ? "echo sandbox" : ctx.platform.packageProbe(r.package),
-      `mf_probe_path "$R"${shq(r.path)} ${LIMIT}`,
-      "echo @real",
-      `mf_probe_path "$R"${shq(r.realPath)} ${LIMIT}`,
-    ].join("\n"),
+    join([
+      ctx.sandbox ? sh`echo sandbox` : ctx.platform.packageProbe(r.package),
+      sh`mf_probe_path ${hostPath(r.path)} ${LIMIT}`,
+      sh`echo @real`,
+      sh`mf_probe_path ${hostPath(r.realPath)} ${LIMIT}`,
+    ]),
 
   diff(r, lines, ctx): Change | null {
     const f = splitFacts(lines);
@@ -93,27 +93,25 @@ export const shimHandler: ResourceHandler<ShimResource> = {
   },
 
   apply(r, change, ctx) {
-    const bin = `"$R"${shq(r.path)}`;
-    const real = `"$R"${shq(r.realPath)}`;
-    const fail = (m: string) => `mf_fail ${shq(m)}`;
+    const bin = hostPath(r.path);
+    const real = hostPath(r.realPath);
+    const fail = (m: string) => sh`mf_fail ${m}`;
     if (change.data?.broken) return fail(change.summary);
-    if (change.action === "unwrap") return `mv -f ${real} ${bin} || ${fail(`cannot restore ${r.path}`)}`;
-    if (change.action === "delete") return `rm -f ${real} || ${fail(`cannot remove ${r.realPath}`)}`;
+    if (change.action === "unwrap") return sh`mv -f ${real} ${bin} || ${fail(`cannot restore ${r.path}`)}`;
+    if (change.action === "delete") return sh`rm -f ${real} || ${fail(`cannot remove ${r.realPath}`)}`;
     const { owner, group } = ownerWanted({ owner: "root", group: "root" }, ctx);
     // ln -f keeps a binary at the real path at every moment; the wrapper then replaces the old name atomically.
-    const wrap = [
-      `[ -f ${bin} ] || ${fail(`${r.path} not found: is ${r.package} installed?`)}`,
-      `if ! cmp -s ${bin} - <<'MF_SHIM_EOF'`,
-      `${r.content}MF_SHIM_EOF`,
-      `then ln -f ${bin} ${real} || ${fail(`cannot keep ${r.path} as ${r.realPath}`)}; fi`,
-      `mf_write ${shq(r.path)} ${octal(0o755)} ${shq(owner)} ${shq(group)} ${printfLiteral(r.content)} || ${fail(`cannot install the wrapper at ${r.path}`)}`,
+    const wrap = join([
+      sh`[ -f ${bin} ] || ${fail(`${r.path} not found: is ${r.package} installed?`)}`,
+      sh`if ! printf '%b' ${content(r.content)} | cmp -s ${bin} -; then ln -f ${bin} ${real} || ${fail(`cannot keep ${r.path} as ${r.realPath}`)}; fi`,
+      sh`mf_write ${r.path} ${mode(0o755)} ${owner} ${group} ${content(r.content)} || ${fail(`cannot install the wrapper at ${r.path}`)}`,
       // the binary is kept at the real path already; no second backup of it
-      `rm -f "$R"${shq(r.path)}.mailfleet-bak.$MF_STAMP`,
-    ].join("\n");
+      sh`rm -f ${bin}.mailfleet-bak.$MF_STAMP`,
+    ]);
     if (!change.data?.ifBelow) return wrap;
-    const version = `$( { ${ctx.platform.packageProbe(r.package)}; } | sed -n -e 's/^installed //' -e 's/^[0-9]*://' -e 's/-[^-]*$//' -e 's/nb[0-9]*$//' -e p)`;
-    return `${VERSION_BELOW_FN}
-if mf_version_below "${version}" ${shq(String(change.data.ifBelow))}; then
+    const version = sh`$( { ${ctx.platform.packageProbe(r.package)}; } | sed -n -e 's/^installed //' -e 's/^[0-9]*://' -e 's/-[^-]*$//' -e 's/nb[0-9]*$//' -e p)`;
+    return sh`${VERSION_BELOW_FN}
+if mf_version_below "${version}" ${String(change.data.ifBelow)}; then
 ${wrap}
 fi`;
   },

@@ -1,21 +1,23 @@
 // Moves a spool's queue, tmp and failed into a persistent directory and links
 // them back. Messages move by link (same filesystem) or copy + rename (another
 // filesystem), and a source is removed only once its copy is complete and
-// synced; a run interrupted at any point can simply be run again.
-import { octal, shq } from "../engine/shell.ts";
+// synced; a run interrupted at any point can simply be run again. The
+// functions take host paths (without the root prefix) and read them inside
+// $R themselves: a link's target is a host path too.
+import { code, join, mode, sh } from "../shell/builder.ts";
 import { ownerWanted } from "./file.ts";
 import type { ResourceHandler, SpoolMoveResource } from "./types.ts";
 
-const PROBE_FN = `mf_spool_probe() { # SPOOL DIR SUB
+const PROBE_FN = code(`mf_spool_probe() { # SPOOL DIR SUB
   mf_s="$R$1/$3"
   printf 'sub %s ' "$3"; mf_stat "$mf_s"
   if [ -L "$mf_s" ]; then printf 'T '; mf_link_target "$mf_s"; fi
   if [ -d "$mf_s" ] && [ ! -L "$mf_s" ]; then mf_count "$mf_s"; echo "count $mf_n"; fi
   if [ -d "$mf_s.mailfleet-old" ]; then mf_count "$mf_s.mailfleet-old"; echo "old $mf_n"; fi
   printf 'target '; mf_stat "$R$2/$3"
-}`;
+}`);
 
-const SPOOL_APPLY_FN = `mf_move_files() { # FROM TO: link or copy every entry, sync, then remove the sources
+const SPOOL_APPLY_FN = code(`mf_move_files() { # FROM TO: link or copy every entry, sync, then remove the sources
   rm -f "$2"/.mailfleet-part.* 2>/dev/null
   set +f
   for mf_f in "$1"/* "$1"/.[!.]*; do
@@ -84,7 +86,7 @@ mf_spool_move() { # SPOOL DIR SUB MODE OWNER GROUP
     rmdir "$mf_o" || return 1
   fi
   return 0
-}`;
+}`);
 
 interface SubState {
   sub: string;
@@ -114,7 +116,7 @@ function parse(lines: string[]): SubState[] {
 
 export const spoolMoveHandler: ResourceHandler<SpoolMoveResource> = {
   statPaths: (r) => r.subdirs.flatMap((s) => [`${r.spool}/${s}`, `${r.dir}/${s}`]),
-  probe: (r) => [PROBE_FN, ...r.subdirs.map((s) => `mf_spool_probe ${shq(r.spool)} ${shq(r.dir)} ${shq(s)}`)].join("\n"),
+  probe: (r) => join([PROBE_FN, ...r.subdirs.map((s) => sh`mf_spool_probe ${r.spool} ${r.dir} ${s}`)]),
   diff(r, lines) {
     const states = parse(lines);
     const todo: string[] = [];
@@ -145,13 +147,13 @@ export const spoolMoveHandler: ResourceHandler<SpoolMoveResource> = {
     const subs = String(change.data?.subs ?? r.subdirs.join(" ")).split(" ");
     const stop =
       r.service && !ctx.sandbox
-        ? `if [ "$(${ctx.platform.serviceProbe(r.service)})" = running ]; then ${ctx.platform.serviceStop(r.service)} || mf_fail ${shq(`cannot stop ${r.service} before moving its spool`)}; fi\n`
-        : "";
-    const check = `mf_spool_check ${shq(r.spool)} ${shq(r.dir)} ${subs.map(shq).join(" ")}\n`;
+        ? sh`if [ "$(${ctx.platform.serviceProbe(r.service)})" = running ]; then ${ctx.platform.serviceStop(r.service)} || mf_fail ${`cannot stop ${r.service} before moving its spool`}; fi`
+        : undefined;
+    const check = sh`mf_spool_check ${r.spool} ${r.dir} ${subs}`;
     const moves = subs.map(
       (s) =>
-        `mf_spool_move ${shq(r.spool)} ${shq(r.dir)} ${shq(s)} ${octal(r.mode)} ${shq(owner)} ${shq(group)} || mf_fail ${shq(`moving ${r.spool}/${s} to ${r.dir} stopped; run apply again to finish (no message is lost)`)}`,
+        sh`mf_spool_move ${r.spool} ${r.dir} ${s} ${mode(r.mode)} ${owner} ${group} || mf_fail ${`moving ${r.spool}/${s} to ${r.dir} stopped; run apply again to finish (no message is lost)`}`,
     );
-    return `${SPOOL_APPLY_FN}\n${check}${stop}${moves.join("\n")}`;
+    return join([SPOOL_APPLY_FN, check, stop, ...moves]);
   },
 };

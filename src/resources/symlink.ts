@@ -1,10 +1,10 @@
-import { shq } from "../engine/shell.ts";
+import { hostPath, sh } from "../shell/builder.ts";
 import { parsePathFacts } from "./facts.ts";
 import type { ResourceHandler, SymlinkResource } from "./types.ts";
 
 export const symlinkHandler: ResourceHandler<SymlinkResource> = {
   statPaths: (r) => [r.path],
-  probe: (r) => `mf_probe_path "$R"${shq(r.path)} 0`,
+  probe: (r) => sh`mf_probe_path ${hostPath(r.path)} 0`,
   diff(r, lines) {
     const f = parsePathFacts(lines);
     if (f.type === "link" && f.linkTarget === r.target) return null;
@@ -23,8 +23,9 @@ export const symlinkHandler: ResourceHandler<SymlinkResource> = {
     return { id: r.id, kind: "symlink", action, target: r.path, summary: `link ${r.path} -> ${r.target}${was}` };
   },
   apply(r, change) {
-    if (change.data?.conflict) return `mf_fail ${shq(`${r.path} is a directory, not a link`)}`;
-    const p = `"$R"${shq(r.path)}`;
-    return `{ [ -d "$(dirname ${p})" ] || mkdir -p "$(dirname ${p})"; } && rm -f ${p} && ln -s ${shq(r.target)} ${p} || mf_fail ${shq(`cannot link ${r.path}`)}`;
+    if (change.data?.conflict) return sh`mf_fail ${`${r.path} is a directory, not a link`}`;
+    const p = hostPath(r.path);
+    // the target is a host path as the host reads it: no root prefix
+    return sh`{ [ -d "$(dirname ${p})" ] || mkdir -p "$(dirname ${p})"; } && rm -f ${p} && ln -s -- ${r.target} ${p} || mf_fail ${`cannot link ${r.path}`}`;
   },
 };

@@ -1,6 +1,9 @@
-// Desired state is a list of resources; each kind knows how to probe the
-// host for it, how to diff, and how to apply the difference (see ./index.ts).
+// Desired state is a list of resources: plain data (code in them is an Sh of
+// the script builder), so the desired state and a plan serialize as they are.
+// Each kind knows how to probe the host for it, how to diff, and how to apply
+// the difference (see ./index.ts).
 import type { Platform } from "../platforms/types.ts";
+import type { Sh } from "../shell/builder.ts";
 
 interface Owned {
   /** Owner and group on a real host; not managed under a root prefix (a sandbox). */
@@ -18,8 +21,8 @@ export interface FileResource extends Owned {
   state?: "present" | "absent";
   /** Holds a secret: diffs are shown masked, never the value. */
   sensitive?: boolean;
-  /** Masks secret parts of this file's text (applied to both sides of a diff). */
-  mask?: (text: string) => string;
+  /** Name of the mask (see HostContext.masks) hiding secret parts of this file's text on both sides of a diff. */
+  mask?: string;
 }
 
 export interface DirectoryResource extends Owned {
@@ -57,8 +60,8 @@ export interface ServiceResource {
   /** Resource ids whose change restarts (or reloads) this service. */
   inputs: string[];
   onChange: "restart" | "reload";
-  /** Shell command that must succeed before a restart or reload (e.g. `postfix check`). */
-  check?: string;
+  /** Must succeed before a restart or reload (e.g. `postfix check`). */
+  check?: Sh;
 }
 
 /** Moves queue/tmp/failed of a spool into a persistent directory and links them back. */
@@ -85,20 +88,30 @@ export interface ShimResource {
   fixedIn: string;
 }
 
-/** The queue of a Postfix instance: its config dir and the tools that read it. */
-export interface PostfixQueue {
-  type: "postfix";
-  configDir: string;
-  postconf: string;
-  postqueue: string;
-  postcat: string;
-  postsuper: string;
-}
-
-/** nullmailer's spool (queue/, trigger). */
-export interface NullmailerQueue {
-  type: "nullmailer";
-  spool: string;
+/**
+ * The queue of an MTA, as its role describes it for a handover: plain data
+ * and code. Every command runs on the host with the root prefix applied.
+ */
+export interface MtaQueue {
+  /** The MTA's software ("postfix", "nullmailer"): roles with the same one share a queue and never hand over to each other. */
+  mta: string;
+  /** For messages, e.g. "Postfix". */
+  title: string;
+  package: string;
+  service: string;
+  /** Shell functions the commands below use. */
+  functions: Sh;
+  /** Succeeds when this MTA's queue is there to look at. */
+  present: Sh;
+  /** Prints the number of messages queued. */
+  count: Sh;
+  /** Asks the MTA to deliver what it holds now (its service running when `flushNeedsService`). */
+  flush: Sh;
+  flushNeedsService: boolean;
+  /** Moves every queued message into the parking directory given as the next word, in the parking format; fails unless the queue is then empty. */
+  park: Sh;
+  /** How to hand it a message: sendmail and its fixed options, e.g. ["/usr/sbin/sendmail", "-C", "/etc/postfix"]. */
+  sendmail: string[];
 }
 
 /**
@@ -110,9 +123,7 @@ export interface NullmailerQueue {
 export interface MtaHandoverResource {
   kind: "mtaHandover";
   id: string;
-  queue: PostfixQueue | NullmailerQueue;
-  package: string;
-  service: string;
+  queue: MtaQueue;
   /** Remove the old package afterwards (where installing the new one does not). */
   removePackage: boolean;
   /** Where messages wait: a file each with the sender line, recipient lines, a blank line, the message (nullmailer's queue format). */
@@ -142,8 +153,8 @@ export interface CommandResource {
   id: string;
   /** What it does, for the plan, e.g. "postmap /etc/postfix/sasl_passwd". */
   description: string;
-  /** Shell run on the host; never holds a secret (secrets travel in files). */
-  command: string;
+  /** Run on the host; never holds a secret (secrets travel in files). */
+  command: Sh;
   /** Resource ids whose change makes it run. */
   inputs: string[];
   /** Files it reads: one newer than an output makes it run again. */
@@ -210,15 +221,19 @@ export interface HostContext {
   /** A root prefix is set: packages and services are skipped, ownership is not managed. */
   sandbox: boolean;
   platform: Platform;
+  /** Masks by name (FileResource.mask): each hides the secret parts of a file's text. */
+  masks: Readonly<Record<string, (text: string) => string>>;
 }
 
 export interface ResourceHandler<R extends Resource> {
   /** Host paths the probe looks at, listed up front with one `ls` for the whole host (mf_stat reads that). */
   statPaths?(r: R): string[];
-  /** Shell that prints this resource's facts (lines between the engine's markers). */
-  probe(r: R, ctx: HostContext): string;
+  /** Prints this resource's facts (lines between the engine's markers). */
+  probe(r: R, ctx: HostContext): Sh;
   /** Compares desired with probed facts. `changed` holds the ids already changing before this one. */
   diff(r: R, facts: string[], ctx: HostContext, changed: ReadonlySet<string>): Change | null;
-  /** Shell that makes the change; returns non-zero on failure. */
-  apply(r: R, change: Change, ctx: HostContext): string;
+  /** Makes the change; ends with mf_fail (exit 1) on failure. */
+  apply(r: R, change: Change, ctx: HostContext): Sh;
+  /** Ids of other resources this one names (trigger inputs): each must exist in the desired state. */
+  references?(r: R): string[];
 }

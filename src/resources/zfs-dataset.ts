@@ -1,9 +1,9 @@
-import { shq } from "../engine/shell.ts";
+import { sh } from "../shell/builder.ts";
 import { sandboxSkip } from "./package.ts";
 import type { ResourceHandler, ZfsDatasetResource } from "./types.ts";
 
 export const zfsDatasetHandler: ResourceHandler<ZfsDatasetResource> = {
-  probe: (r, ctx) => (ctx.sandbox || !ctx.platform.zfsProbe ? "echo sandbox" : ctx.platform.zfsProbe(r.dataset)),
+  probe: (r, ctx) => (ctx.sandbox || !ctx.platform.zfsProbe ? sh`echo sandbox` : ctx.platform.zfsProbe(r.dataset)),
   diff(r, lines, ctx) {
     if (ctx.sandbox) return sandboxSkip(r.id, "zfsDataset", r.dataset, `ZFS dataset ${r.dataset} at ${r.mountpoint}`);
     if (!ctx.platform.zfsCreate) {
@@ -24,7 +24,7 @@ export const zfsDatasetHandler: ResourceHandler<ZfsDatasetResource> = {
     return { id: r.id, kind: "zfsDataset", action: "create", target: r.dataset, summary: `create ZFS dataset ${r.dataset} mounted at ${r.mountpoint}` };
   },
   apply(r, change, ctx) {
-    if (change.data?.unsupported || change.data?.conflict || !ctx.platform.zfsCreate) return `mf_fail ${shq(change.summary)}`;
-    return `${ctx.platform.zfsCreate(r.dataset, r.mountpoint)} || mf_fail ${shq(`cannot create ZFS dataset ${r.dataset}`)}`;
+    if (change.data?.unsupported || change.data?.conflict || !ctx.platform.zfsCreate) return sh`mf_fail ${change.summary}`;
+    return sh`${ctx.platform.zfsCreate(r.dataset, r.mountpoint)} || mf_fail ${`cannot create ZFS dataset ${r.dataset}`}`;
   },
 };

@@ -1,16 +1,17 @@
-import type { HostConfig } from "../inventory/load.ts";
+import type { HostConfig } from "../inventory/catalog.ts";
 import { LocalTransport } from "./local.ts";
-import { SshConnections, SshTransport } from "./ssh.ts";
+import { SshConnections, SshTransport, type Escalation } from "./ssh.ts";
 import type { Transport } from "./types.ts";
 import { ZloginTransport } from "./zlogin.ts";
 
-export function createTransport(host: HostConfig, connections: SshConnections): Transport {
+/** The transport of a host; `escalation` is how its platform runs scripts as root for a login that is not root. */
+export function createTransport(host: HostConfig, escalation: Escalation, connections: SshConnections): Transport {
   const t = host.transport;
   switch (t.type) {
     case "local":
       return new LocalTransport(t.root);
     case "ssh":
-      return new SshTransport(connections.get(`host:${host.name}`, t), host.platform, t.root);
+      return new SshTransport(connections.get(`host:${host.name}`, t), escalation, t.root);
     case "zlogin":
       return new ZloginTransport(t, connections);
   }
@@ -21,8 +22,8 @@ export class TransportSet {
   private readonly connections = new SshConnections();
   private readonly open: Transport[] = [];
 
-  for(host: HostConfig): Transport {
-    const t = createTransport(host, this.connections);
+  for(host: HostConfig, escalation: Escalation): Transport {
+    const t = createTransport(host, escalation, this.connections);
     this.open.push(t);
     return t;
   }

@@ -21,9 +21,12 @@ const CONTROL_PERSIST = 120;
 /** Sessions at once over one connection: below sshd's default MaxSessions (10). */
 const SESSIONS_PER_CONNECTION = 8;
 
-/** The escalation prefix for a remote command: none as root, else sudo -n (Linux) or pfexec (SmartOS). */
-export function becomePrefix(t: Pick<SshTarget, "user" | "become">, platform: "smartos" | "debian"): string[] {
-  const become = t.become ?? (t.user && t.user !== "root" ? (platform === "smartos" ? "pfexec" : "sudo") : "none");
+/** How a platform escalates a login that is not root (its Platform.become). */
+export type Escalation = "sudo" | "pfexec";
+
+/** The escalation prefix for a remote command: none as root, else the platform's (sudo -n on Linux, pfexec on SmartOS). */
+export function becomePrefix(t: Pick<SshTarget, "user" | "become">, platformDefault: Escalation): string[] {
+  const become = t.become ?? (t.user && t.user !== "root" ? platformDefault : "none");
   if (become === "sudo") return ["sudo", "-n"];
   if (become === "pfexec") return ["pfexec"];
   return [];
@@ -242,11 +245,11 @@ export class SshTransport implements Transport {
 
   constructor(
     private readonly connection: SshConnection,
-    platform: "smartos" | "debian",
+    escalation: Escalation,
     readonly root = "",
   ) {
     const t = connection.target;
-    this.remoteCommand = [...becomePrefix(t, platform), "/bin/sh", "-s"].join(" ");
+    this.remoteCommand = [...becomePrefix(t, escalation), "/bin/sh", "-s"].join(" ");
     this.description = `ssh:${destination(t)}${root ? `:${root}` : ""}`;
   }
 

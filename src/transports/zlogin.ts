@@ -32,7 +32,7 @@ export class ZloginTransport implements Transport {
     this.root = settings.root ?? "";
     const via = settings.via;
     // The global zone is always SmartOS: pfexec when the login is not root.
-    this.command = zloginCommand(settings.zone, via ? becomePrefix(via, "smartos") : []);
+    this.command = zloginCommand(settings.zone, via ? becomePrefix(via, "pfexec") : []);
     this.gz = via ? connections.get(`gz:${connectionKey(via)}`, via) : undefined;
     this.description = `zlogin:${via ? `${destination(via)}/` : ""}${settings.zone}${this.root ? `:${this.root}` : ""}`;
   }

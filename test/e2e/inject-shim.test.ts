@@ -6,8 +6,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, 
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nullmailerRole } from "../../roles/nullmailer/index.ts";
-import { parseInventory } from "../../src/inventory/load.ts";
+import { nullmailer } from "../../roles/nullmailer/index.ts";
+import { nullmailerPlatforms } from "../../roles/nullmailer/platforms.ts";
+import { roleResources } from "../../src/engine/roles.ts";
+import { parseInventory } from "../../src/engine/inventory.ts";
 import { maskingResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import type { ShimResource } from "../../src/resources/types.ts";
@@ -24,8 +26,8 @@ function roleShim(inject: string): ShimResource {
     "hosts:\n  h1: { platform: debian, roles: [nullmailer], domain: example.test, relay: { host: 127.0.0.1 } }\n",
     path.join(tmp, "inventory.yaml"),
   );
-  const platform = { ...debian, nullmailer: { ...debian.nullmailer, inject } };
-  const shim = nullmailerRole(inv.hosts[0]!, { platform, secrets: maskingResolver }).find((r) => r.kind === "shim");
+  const data = { ...nullmailerPlatforms.debian, inject };
+  const shim = roleResources(nullmailer, inv.hosts[0]!, { platform: debian, data, secrets: maskingResolver }).find((r) => r.kind === "shim");
   if (!shim || shim.kind !== "shim") throw new Error("the nullmailer role made no shim");
   return shim;
 }

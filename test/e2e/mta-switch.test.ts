@@ -10,16 +10,22 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyHost, planHost, type HostTarget } from "../../src/engine/host.ts";
-import { parseInventory } from "../../src/inventory/load.ts";
+import { parseInventory } from "../../src/engine/inventory.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import type { Platform } from "../../src/platforms/types.ts";
-import { mtaSwitch } from "../../src/resources/mta-handover.ts";
+import type { MtaQueue } from "../../src/resources/types.ts";
+import { mtaSwitch } from "../../roles/mta/handover.ts";
+import { nullmailerPlatforms } from "../../roles/nullmailer/platforms.ts";
+import { nullmailerQueue as nullmailerMtaQueue } from "../../roles/nullmailer/queue.ts";
+import { postfixQueue } from "../../roles/postfix-satellite/queue.ts";
+import { hostContext } from "../../src/engine/desired.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
 import { REPO } from "../support/cli.ts";
 import { acquireMachineLock } from "../support/machine-lock.ts";
 import {
   ensurePostfixAccounts,
   freePort,
+  instanceData,
   instancePlatform,
   mainCfLines,
   POSTFIX_LIB,
@@ -60,14 +66,14 @@ function tagged(sink: SmtpSink, tag: string): string[] {
 }
 
 /** Runs park + deliver for `from` through the engine, as the roles place them (nothing in between here). */
-async function switchMta(platform: Platform, from: "postfix" | "nullmailer", newSendmail: string[], shell: string) {
+async function switchMta(platform: Platform, from: MtaQueue, newSendmail: string[], shell: string) {
   const parking = mkdtempSync(path.join(os.tmpdir(), "mf-parking-"));
   cleanups.push(() => rmSync(parking, { recursive: true, force: true }));
-  const { park, deliver } = mtaSwitch(platform, from, newSendmail, "switch");
-  park.parking = parking;
+  const { park: [park], deliver } = mtaSwitch(platform, { mta: from.mta === "postfix" ? "nullmailer" : "postfix", sendmail: newSendmail }, [from], "switch");
+  park!.parking = parking;
   deliver.parking = parking;
   process.env.MAILFLEET_LOCAL_SHELL = shell;
-  const t: HostTarget = { host, transport: new LocalTransport(), ctx: { root: "", sandbox: false, platform }, resources: [park, deliver] };
+  const t: HostTarget = { host, transport: new LocalTransport(), ctx: hostContext(platform, ""), resources: [park!, deliver] };
   const plan = await planHost(t);
   const started = Date.now();
   const result = await applyHost(t, plan).catch((e: Error & { detail?: string }) => {
@@ -137,7 +143,7 @@ describe("switching MTAs without losing mail", () => {
     await pf.start();
     const platform = instancePlatform(pf);
 
-    const { plan, result, parking, started } = await switchMta(platform, "nullmailer", [platform.postfix.sendmail, "-C", pf.conf], "/usr/bin/ksh93");
+    const { plan, result, parking, started } = await switchMta(platform, nullmailerMtaQueue(nullmailerPlatforms.debian), [instanceData(pf).sendmail, "-C", pf.conf], "/usr/bin/ksh93");
     expect(plan.changes.map((c) => c.id)).toEqual(["switch:replace-nullmailer", "switch:deliver-parked"]);
     expect(plan.changes[0]!.summary).toMatch(new RegExp(`park the ${N} messages`));
     // nullmailer stays installed on this machine (on a Debian host installing Postfix removes it),
@@ -174,7 +180,7 @@ describe("switching MTAs without losing mail", () => {
     await nullmailer(`127.0.0.1 smtp --port=${sink.port}`);
     const platform = instancePlatform(pf);
 
-    const { plan, result, parking, started } = await switchMta(platform, "postfix", [debian.nullmailer.sendmail], "busybox sh");
+    const { plan, result, parking, started } = await switchMta(platform, postfixQueue(instanceData(pf)), [nullmailerPlatforms.debian.sendmail], "busybox sh");
     expect(plan.changes.map((c) => c.id)).toEqual(["switch:replace-postfix", "switch:deliver-parked"]);
     expect(plan.changes[0]!.summary).toMatch(new RegExp(`flush Postfix's queue and park the ${N} messages`));
     expect(result.remaining).toEqual([]);
@@ -201,7 +207,7 @@ describe("parked mail", () => {
     const t: HostTarget = {
       host,
       transport: new LocalTransport(),
-      ctx: { root: "", sandbox: false, platform },
+      ctx: hostContext(platform, ""),
       resources: [{ kind: "parkedMail", id: "switch:deliver-parked", parking, inputs: [], sendmail: ["/bin/false"] }],
     };
     const plan = await planHost(t);

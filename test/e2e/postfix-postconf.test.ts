@@ -4,9 +4,10 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { postfixSatelliteRole } from "../../roles/postfix-satellite/index.ts";
-import { parseInventory } from "../../src/inventory/load.ts";
-import { loadInventory } from "../../src/inventory/load.ts";
+import { postfixSatellite } from "../../roles/postfix-satellite/index.ts";
+import { roleResources } from "../../src/engine/roles.ts";
+import { parseInventory } from "../../src/engine/inventory.ts";
+import { loadInventory } from "../../src/engine/inventory.ts";
 import type { SecretResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import type { FileResource } from "../../src/resources/types.ts";
@@ -19,7 +20,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 function renderMainCf(yaml: string, host = "h1"): string {
   const h = parseInventory(yaml, path.join(REPO, "test/e2e/inline.yaml")).hosts.find((x) => x.name === host)!;
-  const rs = postfixSatelliteRole(h, { platform: debian, secrets });
+  const rs = roleResources(postfixSatellite, h, { platform: debian, secrets });
   return rs.find((r): r is FileResource => r.kind === "file" && r.path === "/etc/postfix/main.cf")!.content;
 }
 
@@ -73,8 +74,8 @@ describe("postconf -c DIR -n accepts every rendered main.cf", () => {
   }
 
   it("the demo fleet's satellite", async () => {
-    const pi = loadInventory("/work/shared/examples/sandbox-fleet.yaml").hosts.find((h) => h.name === "pi")!;
-    const cf = postfixSatelliteRole(pi, { platform: debian, secrets }).find((r): r is FileResource => r.kind === "file" && r.path === "/etc/postfix/main.cf")!;
+    const pi = loadInventory(path.join(REPO, "examples/sandbox-fleet.yaml")).hosts.find((h) => h.name === "pi")!;
+    const cf = roleResources(postfixSatellite, pi, { platform: debian, secrets }).find((r): r is FileResource => r.kind === "file" && r.path === "/etc/postfix/main.cf")!;
     const r = await postconf(cf.content);
     expect(r.warnings).toEqual([]);
     expect(r.stdout).toContain("sender_canonical_maps = static:pi");

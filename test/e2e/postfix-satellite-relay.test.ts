@@ -5,16 +5,19 @@ import { execSync } from "node:child_process";
 import { statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postfixSatelliteRole } from "../../roles/postfix-satellite/index.ts";
+import { postfixSatellite } from "../../roles/postfix-satellite/index.ts";
+import { hostContext } from "../../src/engine/desired.ts";
+import { roleResources } from "../../src/engine/roles.ts";
 import { applyHost, planHost, type HostTarget } from "../../src/engine/host.ts";
-import { formatPlan } from "../../src/engine/report.ts";
-import { parseInventory, type HostConfig } from "../../src/inventory/load.ts";
+import { formatPlan } from "../../src/cli/report.ts";
+import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
 import { revealingResolver } from "../../src/inventory/secrets.ts";
 import type { HostContext } from "../../src/resources/types.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
 import {
   ensurePostfixAccounts,
   freePort,
+  instanceData,
   instancePlatform,
   mainCfLines,
   POSTFIX_LIB,
@@ -37,10 +40,10 @@ let passwordFile: string;
 
 function target(): HostTarget {
   const platform = instancePlatform(sat);
-  const ctx: HostContext = { root: "", sandbox: false, platform };
+  const ctx: HostContext = hostContext(platform, "");
   // Postfix is unpacked, not installed (it conflicts with nullmailer here), and the
   // switch from nullmailer has its own test: packages and the handover are left out.
-  const resources = postfixSatelliteRole(host, { platform, secrets: revealingResolver(host.inventoryDir) }).filter(
+  const resources = roleResources(postfixSatellite, host, { platform, data: instanceData(sat), secrets: revealingResolver(host.inventoryDir) }).filter(
     (r) => r.kind !== "package" && r.kind !== "mtaHandover" && r.kind !== "parkedMail",
   );
   return { host, transport: new LocalTransport(), ctx, resources };

@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { applyHost, planHost, prepareHost } from "../../src/engine/host.ts";
 import { applyScript } from "../../src/engine/scripts.ts";
-import { parseInventory } from "../../src/inventory/load.ts";
+import { parseInventory } from "../../src/engine/inventory.ts";
 import { maskingResolver } from "../../src/inventory/secrets.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
 

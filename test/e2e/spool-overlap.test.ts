@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { applyHost, planHost, prepareHost } from "../../src/engine/host.ts";
-import { parseInventory } from "../../src/inventory/load.ts";
+import { parseInventory } from "../../src/engine/inventory.ts";
 import { maskingResolver } from "../../src/inventory/secrets.ts";
 import type { SpoolMoveResource } from "../../src/resources/types.ts";
 import { LocalTransport } from "../../src/transports/local.ts";

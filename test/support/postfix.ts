@@ -10,6 +10,8 @@ import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { debian } from "../../src/platforms/debian.ts";
 import type { Platform } from "../../src/platforms/types.ts";
+import { postfixPlatforms, type PostfixData } from "../../roles/postfix-satellite/platforms.ts";
+import { sh } from "../../src/shell/builder.ts";
 import { POSTFIX_ROOT } from "./cli.ts";
 import { withMachineLock } from "./machine-lock.ts";
 import { freePort } from "./ports.ts";
@@ -171,34 +173,36 @@ export function mainCfLines(settings: Record<string, string>): string {
 }
 
 /**
- * The Debian platform with Postfix's paths pointing at an instance: its
- * config dir, the unpacked programs, and `postfix -c DIR` as the service
- * manager for "postfix" (the way a postmulti instance is run). Everything
- * else is Debian's.
+ * The Debian platform with `postfix -c DIR` as the service manager for
+ * "postfix" (the way a postmulti instance is run). Everything else is Debian's.
  */
 export function instancePlatform(pf: PostfixInstance): Platform {
-  const c = pf.conf;
-  const ctl = (verb: string) => `${tool("postfix")} -c ${c} ${verb} >/dev/null 2>&1`;
+  const ctl = (verb: string) => sh`${tool("postfix")} -c ${pf.conf} ${verb} >/dev/null 2>&1`;
   const isPostfix = (svc: string) => svc === "postfix";
   return {
     ...debian,
-    serviceProbe: (svc) => (isPostfix(svc) ? `if ${ctl("status")}; then echo running; else echo stopped; fi` : debian.serviceProbe(svc)),
+    serviceProbe: (svc) => (isPostfix(svc) ? sh`if ${ctl("status")}; then echo running; else echo stopped; fi` : debian.serviceProbe(svc)),
     serviceStart: (svc) => (isPostfix(svc) ? ctl("start") : debian.serviceStart(svc)),
     serviceStop: (svc) => (isPostfix(svc) ? ctl("stop") : debian.serviceStop(svc)),
-    serviceRestart: (svc) => (isPostfix(svc) ? `${ctl("stop")}; ${ctl("start")}` : debian.serviceRestart(svc)),
+    serviceRestart: (svc) => (isPostfix(svc) ? sh`${ctl("stop")}; ${ctl("start")}` : debian.serviceRestart(svc)),
     serviceReload: (svc) => (isPostfix(svc) ? ctl("reload") : debian.serviceReload(svc)),
-    postfix: {
-      ...debian.postfix,
-      configDir: c,
-      postfix: tool("postfix"),
-      postmap: tool("postmap"),
-      postconf: tool("postconf"),
-      postqueue: tool("postqueue"),
-      postcat: tool("postcat"),
-      postsuper: tool("postsuper"),
-      sendmail: tool("sendmail"),
-      mailname: path.join(c, "mailname"),
-    },
+  };
+}
+
+/** The postfix-satellite role's Debian data with Postfix's paths pointing at an instance: its config dir and the unpacked programs. */
+export function instanceData(pf: PostfixInstance): PostfixData {
+  const c = pf.conf;
+  return {
+    ...postfixPlatforms.debian,
+    configDir: c,
+    postfix: tool("postfix"),
+    postmap: tool("postmap"),
+    postconf: tool("postconf"),
+    postqueue: tool("postqueue"),
+    postcat: tool("postcat"),
+    postsuper: tool("postsuper"),
+    sendmail: tool("sendmail"),
+    mailname: path.join(c, "mailname"),
   };
 }
 

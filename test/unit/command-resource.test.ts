@@ -2,13 +2,15 @@ import { describe, expect, it } from "vitest";
 import { commandHandler } from "../../src/resources/command.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import type { CommandResource, HostContext } from "../../src/resources/types.ts";
+import { hostContext } from "../../src/engine/desired.ts";
+import { code } from "../../src/shell/builder.ts";
 
-const ctx: HostContext = { root: "", sandbox: false, platform: debian };
+const ctx: HostContext = hostContext(debian, "");
 const r: CommandResource = {
   kind: "command",
   id: "postfix:postmap-sasl_passwd",
   description: "postmap /etc/postfix/sasl_passwd",
-  command: "/usr/sbin/postmap hash:/etc/postfix/sasl_passwd",
+  command: code("/usr/sbin/postmap hash:/etc/postfix/sasl_passwd"),
   inputs: ["postfix:sasl_passwd"],
   sources: ["/etc/postfix/sasl_passwd"],
   creates: [{ path: "/etc/postfix/sasl_passwd.db", mode: 0o600, owner: "root", group: "root" }],
@@ -25,7 +27,7 @@ describe("command resource", () => {
     const c = commandHandler.diff(r, db("-rw-------"), ctx, new Set(["postfix:sasl_passwd"]))!;
     expect(c).toMatchObject({ action: "run", data: { run: true } });
     expect(c.summary).toContain("changed: postfix:sasl_passwd");
-    const sh = commandHandler.apply(r, c, ctx);
+    const sh = commandHandler.apply(r, c, ctx).sh;
     expect(sh.indexOf("postmap")).toBeLessThan(sh.indexOf("mf_own /etc/postfix/sasl_passwd.db 0600 root root"));
   });
 
@@ -40,12 +42,12 @@ describe("command resource", () => {
     const c = commandHandler.diff(r, db("-rw-r--r--"), ctx, none)!;
     expect(c).toMatchObject({ action: "update", data: { run: false } });
     expect(c.summary).toContain("mode 0644 -> 0600");
-    expect(commandHandler.apply(r, c, ctx)).not.toContain("postmap");
+    expect(commandHandler.apply(r, c, ctx).sh).not.toContain("postmap");
   });
 
   it("is listed as skipped under a root prefix", () => {
     const c = commandHandler.diff(r, ["sandbox"], { ...ctx, root: "/tmp/x", sandbox: true }, new Set(["postfix:sasl_passwd"]))!;
     expect(c.action).toBe("skip");
-    expect(commandHandler.probe(r, { ...ctx, root: "/tmp/x", sandbox: true })).toBe("echo sandbox");
+    expect(commandHandler.probe(r, { ...ctx, root: "/tmp/x", sandbox: true }).sh).toBe("echo sandbox");
   });
 });

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { InventoryError } from "../../src/inventory/errors.ts";
-import { parseInventory } from "../../src/inventory/load.ts";
+import { parseInventory } from "../../src/engine/inventory.ts";
 import { mergeSettings } from "../../src/inventory/merge.ts";
 
 const FILE = "/srv/fleet/inventory.yaml";
@@ -71,6 +71,27 @@ hosts:
     expect(lines).toContainEqual(expect.stringMatching(/:4:3: hosts\.a: role nullmailer needs relay\.host/));
     expect(lines).toContainEqual(expect.stringMatching(/:5:\d+: hosts\.b\.platform: is required .*allowed: smartos, debian/));
     expect(lines).toContainEqual(expect.stringMatching(/:5:\d+: hosts\.b\.roles: .*at least one role/));
+  });
+
+  it("an error for a union names that union's forms", () => {
+    const base = "defaults:\n  domain: example.org\n  relay: { host: r.example.org }\nhosts:\n  a:\n    platform: debian\n    roles: [postfix-satellite]\n";
+    const mainCf = problems(`${base}    postfix: { mainCf: { smtp_helo_name: { nested: 1 } } }\n`);
+    expect(mainCf).toContainEqual(expect.stringMatching(/:8:\d+: hosts\.a\.postfix\.mainCf\.smtp_helo_name: a mapping is not one of the allowed forms: a string, a number or true or false$/));
+    const secret = problems(`${base}    relay: { auth: { user: u, password: { vault: x } } }\n`);
+    expect(secret).toContainEqual(expect.stringMatching(/hosts\.a\.relay\.auth\.password: a mapping is not one of the allowed forms: \{ env: NAME \}, \{ file: path \} or \{ command: "\.\.\." \}$/));
+    const transport = problems(`${base}    transport: { type: telnet }\n`);
+    expect(transport).toContainEqual(expect.stringMatching(/hosts\.a\.transport\.type: "telnet" is not allowed; allowed: local, ssh, zlogin$/));
+  });
+
+  it("names the keys of the form that was meant for an unknown key", () => {
+    const lines = problems("hosts:\n  a: { platform: debian, domain: example.org, roles: [nullmailer], relay: { host: r }, transport: { type: local, rooot: x } }\n");
+    expect(lines).toContainEqual(expect.stringMatching(/hosts\.a\.transport\.rooot: unknown key 'rooot'; allowed: type, root$/));
+  });
+
+  it("a role twice, a role on a platform it does not support, two MTAs: each at the roles list", () => {
+    const lines = problems("hosts:\n  a:\n    platform: debian\n    domain: example.org\n    relay: { host: r }\n    roles: [nullmailer, nullmailer, postfix-satellite]\n");
+    expect(lines).toContainEqual(expect.stringMatching(/:6:\d+: hosts\.a\.roles: role nullmailer is listed twice for host a/));
+    expect(lines).toContainEqual(expect.stringMatching(/:6:\d+: hosts\.a\.roles: roles nullmailer and postfix-satellite exclude each other \(one MTA per host\)/));
   });
 
   it("an empty inventory is an error, not an empty fleet", () => {

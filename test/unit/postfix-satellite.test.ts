@@ -1,11 +1,13 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { postfixSatelliteRole } from "../../roles/postfix-satellite/index.ts";
+import { postfixSatellite } from "../../roles/postfix-satellite/index.ts";
+import { hostContext } from "../../src/engine/desired.ts";
+import { roleResources } from "../../src/engine/roles.ts";
 import { maskSaslPasswd } from "../../roles/postfix-satellite/maps.ts";
 import { diffHost } from "../../src/engine/plan.ts";
 import { applyScript } from "../../src/engine/scripts.ts";
 import { InventoryError } from "../../src/inventory/errors.ts";
-import { loadInventory, parseInventory, type HostConfig } from "../../src/inventory/load.ts";
+import { loadInventory, parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
 import type { SecretResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import type { CommandResource, FileResource, HostContext, PackageResource, Resource } from "../../src/resources/types.ts";
@@ -30,7 +32,7 @@ ${postfix ? `    postfix: ${postfix}` : ""}
 `);
 }
 
-const resources = (h: HostConfig) => postfixSatelliteRole(h, { platform: debian, secrets });
+const resources = (h: HostConfig) => roleResources(postfixSatellite, h, { platform: debian, secrets });
 const file = (rs: Resource[], p: string) => rs.find((r): r is FileResource => r.kind === "file" && r.path === p);
 const mainCf = (h: HostConfig) => file(resources(h), "/etc/postfix/main.cf")!.content;
 const setting = (cf: string, name: string) => cf.split("\n").find((l) => l.startsWith(`${name} =`))?.slice(name.length + 3);
@@ -47,12 +49,12 @@ function errors(yaml: string): string {
 
 describe("postfix-satellite inventory", () => {
   it("accepts both shared inventories unchanged", () => {
-    const fleet = loadInventory("/work/shared/examples/sandbox-fleet.yaml");
+    const fleet = loadInventory(path.join(REPO, "examples/sandbox-fleet.yaml"));
     expect(fleet.hosts.map((h) => h.name)).toEqual(["web1", "db1", "pi"]);
     const pi = fleet.hosts.find((h) => h.name === "pi")!;
     expect(pi.roles).toEqual(["postfix-satellite"]);
     expect(pi.postfix).toEqual({ senderCanonical: "static", recipientCanonical: "admin@example.org", replyTo: "admin@example.org" });
-    expect(loadInventory("/work/shared/examples/zones.yaml").hosts).toHaveLength(2);
+    expect(loadInventory(path.join(REPO, "examples/zones.yaml")).hosts).toHaveLength(2);
   });
 
   it("names file:line, the field and what is allowed for bad values", () => {
@@ -118,7 +120,7 @@ describe("postfix-satellite role", () => {
     expect(entry.split(" ")[0]).toBe(setting(mainCf(satellite()), "relayhost"));
     expect(maskSaslPasswd(sasl.content)).not.toContain("s3cret");
     expect(maskSaslPasswd(sasl.content)).toContain("[hub.example.org]:587 u1:********");
-    const plan = diffHost(rs, new Map(), { root: "", sandbox: false, platform: debian });
+    const plan = diffHost(rs, new Map(), hostContext(debian, ""));
     const change = plan.find((c) => c.id === "postfix:sasl_passwd")!;
     expect(change.diff).toContain("u1:********");
     expect(change.diff).not.toContain("s3cret");
@@ -127,13 +129,13 @@ describe("postfix-satellite role", () => {
   it("runs postmap (never -p) when sasl_passwd changes and makes the .db 0600", () => {
     const rs = resources(satellite());
     const postmap = rs.find((r): r is CommandResource => r.kind === "command" && r.id === "postfix:postmap-sasl_passwd")!;
-    expect(postmap.command).toBe("/usr/sbin/postmap -c /etc/postfix hash:/etc/postfix/sasl_passwd");
-    expect(postmap.command).not.toMatch(/\s-p\b/);
+    expect(postmap.command.sh).toBe("/usr/sbin/postmap -c /etc/postfix hash:/etc/postfix/sasl_passwd");
+    expect(postmap.command.sh).not.toMatch(/\s-p\b/);
     expect(postmap.inputs).toEqual(["postfix:sasl_passwd"]);
     expect(postmap.creates).toEqual([{ path: "/etc/postfix/sasl_passwd.db", mode: 0o600, owner: "root", group: "root" }]);
     const service = rs.find((r) => r.kind === "service")!;
     expect(service).toMatchObject({ name: "postfix", onChange: "reload" });
-    expect(service.kind === "service" && service.check).toMatch(/^\/usr\/sbin\/postfix -c \/etc\/postfix check && ! \/usr\/sbin\/postconf -c \/etc\/postfix -n /);
+    expect(service.kind === "service" && service.check?.sh).toMatch(/^\/usr\/sbin\/postfix -c \/etc\/postfix check && ! \/usr\/sbin\/postconf -c \/etc\/postfix -n /);
     expect(service.kind === "service" && service.inputs).toEqual([
       "postfix:mailname",
       "postfix:main.cf",
@@ -146,7 +148,7 @@ describe("postfix-satellite role", () => {
     const rs = resources(satellite());
     const pkgs = rs.filter((r): r is PackageResource => r.kind === "package");
     expect(pkgs.map((p) => p.name)).toEqual(["postfix", "libsasl2-modules"]);
-    const ctx: HostContext = { root: "", sandbox: false, platform: debian };
+    const ctx: HostContext = hostContext(debian, "");
     const script = applyScript(rs, [{ id: "postfix:package", kind: "package", action: "install", target: "postfix", summary: "" }], ctx);
     const preseed = script.indexOf("debconf-set-selections");
     expect(preseed).toBeGreaterThan(0);

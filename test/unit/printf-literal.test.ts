@@ -2,7 +2,7 @@
 // as UTF-8 text on the shell's stdin.
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { printfLiteral } from "../../src/engine/shell.ts";
+import { printfLiteral } from "../../src/shell/quote.ts";
 import { SHELLS } from "../support/shells.ts";
 
 const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isLiveTerminal, lineProgress, liveProgress } from "../../src/engine/progress.ts";
+import { isLiveTerminal, lineProgress, liveProgress } from "../../src/cli/progress.ts";
 
 function sink(isTTY = false) {
   const chunks: string[] = [];

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { inventoryJsonSchema } from "../../src/inventory/schema.ts";
+import { inventoryJsonSchema } from "../../src/engine/inventory.ts";
 import { REPO } from "../support/cli.ts";
 
 describe("JSON Schema for editors", () => {

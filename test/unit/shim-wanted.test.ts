@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { FROM_LINE_FIXED_IN } from "../../roles/nullmailer/index.ts";
+import { FROM_LINE_FIXED_IN } from "../../roles/nullmailer/resources.ts";
+import { hostContext } from "../../src/engine/desired.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import { smartos } from "../../src/platforms/smartos.ts";
 import type { Platform } from "../../src/platforms/types.ts";
 import { compareVersions, shimHandler, shimWanted } from "../../src/resources/shim.ts";
 import type { HostContext, ShimResource } from "../../src/resources/types.ts";
 
-const ctx = (platform: Platform): HostContext => ({ root: "", sandbox: false, platform });
+const ctx = (platform: Platform): HostContext => hostContext(platform, "");
 const shim = (want: ShimResource["want"]): ShimResource => ({
   kind: "shim",
   id: "nullmailer:inject-shim",

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { InventoryError } from "../../src/inventory/errors.ts";
-import { parseInventory } from "../../src/inventory/load.ts";
+import { parseInventory } from "../../src/engine/inventory.ts";
 import { becomePrefix, connectionFailure, connectionKey, sshArgv, type SshTarget } from "../../src/transports/ssh.ts";
 import { zloginCommand } from "../../src/transports/zlogin.ts";
+import { debian } from "../../src/platforms/debian.ts";
+import { smartos } from "../../src/platforms/smartos.ts";
 
 function inventoryWith(transport: string): string {
   return `defaults:
@@ -115,12 +117,12 @@ describe("ssh argv", () => {
   });
 
   it("escalates only when the login is not root: sudo -n on Linux, pfexec on SmartOS", () => {
-    expect(becomePrefix({ user: "root" }, "debian")).toEqual([]);
-    expect(becomePrefix({}, "debian")).toEqual([]);
-    expect(becomePrefix({ user: "admin" }, "debian")).toEqual(["sudo", "-n"]);
-    expect(becomePrefix({ user: "admin" }, "smartos")).toEqual(["pfexec"]);
-    expect(becomePrefix({ user: "admin", become: "none" }, "debian")).toEqual([]);
-    expect(becomePrefix({ become: "sudo" }, "smartos")).toEqual(["sudo", "-n"]);
+    expect(becomePrefix({ user: "root" }, debian.become)).toEqual([]);
+    expect(becomePrefix({}, debian.become)).toEqual([]);
+    expect(becomePrefix({ user: "admin" }, debian.become)).toEqual(["sudo", "-n"]);
+    expect(becomePrefix({ user: "admin" }, smartos.become)).toEqual(["pfexec"]);
+    expect(becomePrefix({ user: "admin", become: "none" }, debian.become)).toEqual([]);
+    expect(becomePrefix({ become: "sudo" }, smartos.become)).toEqual(["sudo", "-n"]);
   });
 
   it("names one connection per machine, whatever order the options come in", () => {

@@ -2,7 +2,7 @@
 // lines rewritten in place (done, running, failed). In CI or when stderr is
 // not a terminal: one plain line per finished host.
 import pc from "picocolors";
-import type { HostOutcome } from "./fleet.ts";
+import type { HostOutcome } from "../engine/fleet.ts";
 
 export interface Progress {
   started(host: string): void;

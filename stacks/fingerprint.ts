@@ -4,10 +4,10 @@
 // never reaches it; the same inventory gives the same hash on any machine.
 import { createHash } from "node:crypto";
 import path from "node:path";
-import type { HostConfig } from "../inventory/load.ts";
-import { maskingResolver } from "../inventory/secrets.ts";
-import type { Resource } from "../resources/types.ts";
-import { desiredState } from "./desired.ts";
+import type { HostConfig } from "../src/inventory/catalog.ts";
+import { maskingResolver } from "../src/inventory/secrets.ts";
+import type { Resource } from "../src/resources/types.ts";
+import { desiredState } from "../src/engine/desired.ts";
 
 /** Bumped when the meaning of the hashed document changes, so old triggers never match by accident. */
 const FORMAT = 1;
@@ -86,6 +86,6 @@ export function desiredFingerprint(host: HostConfig, resources: readonly Resourc
   return createHash("sha256").update(fingerprintText(host, resources)).digest("hex");
 }
 
-export function hostFingerprint(host: HostConfig): string {
-  return desiredFingerprint(host, desiredState(host, maskingResolver));
+export function hostFingerprint(host: HostConfig, fleet: readonly HostConfig[] = [host]): string {
+  return desiredFingerprint(host, desiredState(host, maskingResolver, fleet));
 }

@@ -1,61 +1,12 @@
-// Building blocks for the portable sh scripts mailfleet sends to hosts.
-// Scripts must run under dash, ksh93 (illumos) and busybox sh, with POSIX
-// utilities only. Content travels inside the script, never in argv.
+// Helpers every probe and apply script starts with: POSIX sh functions
+// (dash, ksh93 on illumos, busybox sh) using POSIX utilities only. The probe
+// helpers (mf_stat, mf_probe_path, mf_count, mf_link_target) take a path as
+// the shell sees it (builder.ts hostPath: "$R"/etc/x); the helpers that
+// manage a host path (mf_write, mf_own, mf_resolve) take the host path and
+// read it inside $R themselves, as the paths they name are the host's.
+import { code, sh, type Sh } from "./builder.ts";
 
-/** Quotes a word for sh: single quotes, with ' written as '\''. */
-export function shq(s: string): string {
-  if (s !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Length of the well-formed UTF-8 sequence starting at buf[i], or 0 if none does. */
-function utf8Length(buf: Buffer, i: number): number {
-  const lead = buf[i]!;
-  const n = lead >= 0xf0 && lead <= 0xf4 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 && lead <= 0xdf ? 2 : 0;
-  if (n === 0 || i + n > buf.length || lead >= 0xf5) return 0;
-  const seq = buf.subarray(i, i + n);
-  return Buffer.from(seq.toString("utf8"), "utf8").equals(seq) ? n : 0;
-}
-
-/**
- * A literal for `printf '%b'` that reproduces `content` byte for byte:
- * backslashes doubled, NUL as \0000, ' closed and reopened, UTF-8 characters
- * as they are (scripts travel as UTF-8 text), any other byte >= 0x80 as an
- * octal escape (the script runs with LC_ALL=C, so printf writes it as one byte).
- */
-export function printfLiteral(content: string | Buffer): string {
-  const buf = typeof content === "string" ? Buffer.from(content, "utf8") : content;
-  let out = "";
-  for (let i = 0; i < buf.length; ) {
-    const byte = buf[i]!;
-    if (byte < 0x80) {
-      out += byte === 0x5c ? "\\\\" : byte === 0 ? "\\0000" : byte === 0x27 ? "'\\''" : String.fromCharCode(byte);
-      i++;
-      continue;
-    }
-    const n = utf8Length(buf, i);
-    if (n > 0) {
-      out += buf.toString("utf8", i, i + n);
-      i += n;
-    } else {
-      out += `\\0${byte.toString(8).padStart(3, "0")}`;
-      i++;
-    }
-  }
-  return `'${out}'`;
-}
-
-export function octal(mode: number): string {
-  return mode.toString(8).padStart(4, "0");
-}
-
-/** Helpers shared by probe and apply scripts. `R` is the root prefix. */
-export function prelude(root: string): string {
-  return `LC_ALL=C; export LC_ALL
-PATH=/usr/sbin:/usr/bin:/sbin:/bin:/opt/local/sbin:/opt/local/bin:$PATH; export PATH
-set -f
-R=${shq(root)}
-# The probe lists every path it will look at with one ls (MF_LS); mf_ls_line
+const PROBE_HELPERS = `# The probe lists every path it will look at with one ls (MF_LS); mf_ls_line
 # finds a path's line there with builtins only, falling back to its own ls.
 MF_LS=
 mf_ls_line() {
@@ -128,11 +79,8 @@ mf_probe_path() {
   elif [ -f "$1" ]; then od -An -v -tx1 -N "$2" "$1"; fi
 }
 `;
-}
 
-/** Helpers only the apply script needs. */
-export function applyPrelude(): string {
-  return `MF_STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+const APPLY_HELPERS = `MF_STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 mf_fail() { echo "mailfleet: $*" >&2; exit 1; }
 # mf_write PATH MODE OWNER GROUP CONTENT: temp file beside the target, mode and
 # owner set, the old file kept as PATH.mailfleet-bak.<stamp>, then rename.
@@ -169,4 +117,19 @@ mf_lock() {
   exit 75
 }
 `;
+
+/** The start of every script: C locale, the platform's PATH, no globbing, R = the root prefix, and the probe helpers. */
+export function prelude(root: string, basePath: readonly string[]): Sh {
+  return sh`LC_ALL=C; export LC_ALL
+PATH=${code(basePath.join(":"))}:$PATH; export PATH
+set -f
+R=${root}
+${code(PROBE_HELPERS)}`;
+}
+
+/** Helpers only the apply script needs; with a root prefix, it is created first. */
+export function applyPrelude(root: string): Sh {
+  const makeRoot = root ? code(`[ -d "$R" ] || mkdir -p "$R" || mf_fail "cannot create the root prefix $R"`) : code("");
+  return sh`${code(APPLY_HELPERS)}
+${makeRoot}`;
 }

@@ -3,9 +3,9 @@
 import pc from "picocolors";
 import { scrub } from "../inventory/secrets.ts";
 import type { Change } from "../resources/types.ts";
-import type { HostOutcome } from "./fleet.ts";
-import type { ApplyResult } from "./host.ts";
-import { countActions, type HostPlan } from "./plan.ts";
+import type { HostOutcome } from "../engine/fleet.ts";
+import type { ApplyResult } from "../engine/host.ts";
+import { countActions, type HostPlan } from "../engine/plan.ts";
 
 const SIGN: Record<Change["action"], string> = {
   create: "+",
@@ -88,4 +88,18 @@ export function planJson(outcomes: HostOutcome<HostPlan>[], secrets: readonly st
   );
   const changes = outcomes.reduce((n, o) => n + (o.value?.changes.length ?? 0), 0);
   return scrub(JSON.stringify({ format_version: 1, changes, errors: outcomes.filter((o) => !o.ok).length, hosts }, null, 2), secrets);
+}
+
+export function applyJson(outcomes: HostOutcome<HostPlan>[], applied: HostOutcome<ApplyResult>[], secrets: readonly string[]): string {
+  const hosts = outcomes.map((o) => {
+    const a = applied.find((x) => x.host === o.host);
+    return {
+      host: o.host,
+      error: o.error ?? a?.error,
+      changes: o.value?.changes ?? [],
+      applied: a?.value?.applied ?? [],
+      remaining: a?.value?.remaining ?? [],
+    };
+  });
+  return scrub(JSON.stringify({ format_version: 1, hosts }, null, 2), secrets);
 }

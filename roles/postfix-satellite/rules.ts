@@ -1,13 +1,13 @@
 // Rules across fields for the postfix-satellite role; each message says what to change.
-import type { HostConfig } from "../../src/inventory/load.ts";
-import { ENCRYPTED_TLS_LEVELS, MANAGED_PARAMETERS } from "./schema.ts";
+import type { RuleProblem } from "../../src/inventory/catalog.ts";
+import type { RoleHost } from "../types.ts";
+import { ENCRYPTED_TLS_LEVELS, MANAGED_PARAMETERS, type postfixSections } from "./schema.ts";
 
-export function postfixSatelliteRequirements(h: HostConfig): string[] {
+export function postfixSatelliteRules(h: RoleHost<typeof postfixSections>): RuleProblem[] {
   const out: string[] = [];
   const pf = h.postfix ?? {};
   const relay = h.relay;
   if (!relay?.host) out.push("role postfix-satellite needs relay.host (set it in defaults, the group or the host)");
-  if (h.roles.includes("nullmailer")) out.push("roles nullmailer and postfix-satellite exclude each other (one MTA per host); keep one");
   if (relay?.protocol === "qmqp") out.push("role postfix-satellite relays over SMTP only; remove relay.protocol: qmqp");
   const sendsPassword = relay?.auth !== undefined || Object.keys(pf.senderAuth ?? {}).length > 0;
   if (sendsPassword && relay?.tls === "none") {
@@ -30,5 +30,5 @@ export function postfixSatelliteRequirements(h: HostConfig): string[] {
       out.push(`postfix.mainCf.${key} is written by the role itself; use the role's setting for it (relay, postfix.*) instead`);
     }
   }
-  return out;
+  return out.map((message) => ({ message }));
 }

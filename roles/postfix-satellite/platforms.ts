@@ -1,0 +1,52 @@
+// What Postfix is called and where it lives on each platform.
+
+export interface PostfixData {
+  package: string;
+  service: string;
+  /** main.cf and the maps the role writes; every Postfix command gets -c (sendmail -C) with it. */
+  configDir: string;
+  postfix: string;
+  postmap: string;
+  postconf: string;
+  postqueue: string;
+  postcat: string;
+  postsuper: string;
+  sendmail: string;
+  /** File holding the host's mail name; myorigin points at it. */
+  mailname?: string;
+  /** Default lookup table type (postconf default_database_type). */
+  mapType: "hash" | "lmdb";
+  /** debconf answer that leaves main.cf to mailfleet instead of asking (where the platform has debconf). */
+  debconf?: string;
+}
+
+export const postfixPlatforms = {
+  smartos: {
+    package: "postfix",
+    service: "svc:/pkgsrc/postfix:default",
+    configDir: "/opt/local/etc/postfix",
+    postfix: "/opt/local/sbin/postfix",
+    postmap: "/opt/local/sbin/postmap",
+    postconf: "/opt/local/sbin/postconf",
+    postqueue: "/opt/local/sbin/postqueue",
+    postcat: "/opt/local/sbin/postcat",
+    postsuper: "/opt/local/sbin/postsuper",
+    sendmail: "/opt/local/sbin/sendmail",
+    mapType: "hash",
+  },
+  debian: {
+    package: "postfix",
+    service: "postfix",
+    configDir: "/etc/postfix",
+    postfix: "/usr/sbin/postfix",
+    postmap: "/usr/sbin/postmap",
+    postconf: "/usr/sbin/postconf",
+    postqueue: "/usr/sbin/postqueue",
+    postcat: "/usr/sbin/postcat",
+    postsuper: "/usr/sbin/postsuper",
+    sendmail: "/usr/sbin/sendmail",
+    mailname: "/etc/mailname",
+    mapType: "hash",
+    debconf: "postfix postfix/main_mailer_type select No configuration",
+  },
+} satisfies Record<string, PostfixData>;

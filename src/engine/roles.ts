@@ -1,0 +1,61 @@
+// From a host's roles to its resources: each role gets the OS adapter of the
+// host's platform, its own data for that platform, and the queues of the
+// other MTAs (for a switch between MTAs).
+import { roles, type Role } from "../../roles/index.ts";
+import type { HostConfig } from "../inventory/catalog.ts";
+import type { SecretResolver } from "../inventory/secrets.ts";
+import { isPlatformName, platforms, type Platform } from "../platforms/index.ts";
+import type { MtaQueue, Resource } from "../resources/types.ts";
+
+export function roleNamed(name: string): Role {
+  const role = roles.find((r) => r.name === name);
+  if (!role) throw new Error(`no role named ${name}`);
+  return role;
+}
+
+export function platformOf(host: Pick<HostConfig, "platform">): Platform {
+  if (!isPlatformName(host.platform)) throw new Error(`no platform named ${host.platform}`);
+  return platforms[host.platform];
+}
+
+export function roleDataFor(role: Role, platform: string): unknown {
+  const data = isPlatformName(platform) ? role.platforms[platform] : undefined;
+  if (data === undefined) throw new Error(`role ${role.name} does not support platform ${platform}`);
+  return data;
+}
+
+/** The queues of every MTA role but `role` (and those of the same MTA software) on `platform`. */
+export function otherMtaQueues(role: Role, platform: string): MtaQueue[] {
+  const own = role.queue?.(roleDataFor(role, platform)).mta;
+  const out = new Map<string, MtaQueue>();
+  for (const r of roles) {
+    if (r === role || !r.queue || !isPlatformName(platform) || r.platforms[platform] === undefined) continue;
+    const q = r.queue(r.platforms[platform]);
+    if (q.mta !== own && !out.has(q.mta)) out.set(q.mta, q);
+  }
+  return [...out.values()];
+}
+
+export interface RoleOptions {
+  secrets: SecretResolver;
+  fleet?: readonly HostConfig[];
+  /** Another OS adapter (tests: a service manager for a Postfix instance). */
+  platform?: Platform;
+  /** The role's data instead of its own for the host's platform (tests: paths of an instance). */
+  data?: unknown;
+  otherMtas?: readonly MtaQueue[];
+}
+
+/** One role's resources for one host. */
+export function roleResources(role: Role, host: HostConfig, opts: RoleOptions): Resource[] {
+  return role.resources(host, {
+    platform: opts.platform ?? platformOf(host),
+    data: opts.data ?? roleDataFor(role, host.platform),
+    secrets: opts.secrets,
+    fleet: opts.fleet ?? [host],
+    otherMtas: opts.otherMtas ?? otherMtaQueues(role, host.platform),
+  });
+}
+
+/** Every mask the roles provide, by name. */
+export const roleMasks: Readonly<Record<string, (text: string) => string>> = Object.assign({}, ...roles.map((r) => r.masks));

@@ -1,0 +1,40 @@
+// The package as a user gets it: `npm pack`, the tarball installed into an
+// empty directory, `npx mailfleet` run from there. It must work from the
+// compiled CLI alone: no tsx, no sources, templates found beside dist/.
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, describe, expect, it } from "vitest";
+import { REPO } from "../support/cli.ts";
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), "mf-package-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("the packed tarball", () => {
+  it("installs into an empty directory and runs `npx mailfleet validate`", async () => {
+    // dist/ is built by the tests' global setup; prepare would only build it again
+    const pack = await execa("npm", ["pack", "--ignore-scripts", "--pack-destination", tmp, "--json"], { cwd: REPO });
+    const [{ filename, files }] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
+    const paths = files.map((f) => f.path);
+    expect(paths).toContain("dist/src/cli/main.js");
+    expect(paths).toContain("dist/roles/nullmailer/templates/remotes.hbs");
+    expect(paths.filter((p) => p.startsWith("src/") || p.startsWith("test/") || p.endsWith(".ts"))).toEqual([]);
+
+    const app = path.join(tmp, "app");
+    cpSync(path.join(REPO, "examples"), path.join(app, "examples"), { recursive: true, filter: (src) => path.basename(src) !== "sandbox" });
+    writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "fleet", private: true }));
+    const install = await execa("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", path.join(tmp, filename)], { cwd: app, reject: false });
+    expect(install.exitCode, install.stderr).toBe(0);
+    expect(existsSync(path.join(app, "node_modules/tsx"))).toBe(false);
+    expect(readdirSync(path.join(app, "node_modules/mailfleet")).sort()).toEqual(["README.md", "bin", "dist", "package.json", "schema"]);
+
+    const help = await execa("npx", ["--no-install", "mailfleet", "--help"], { cwd: app, reject: false });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/validate/);
+    const validate = await execa("npx", ["--no-install", "mailfleet", "validate", "-i", "examples/sandbox-fleet.yaml"], { cwd: app, reject: false });
+    expect(validate.stderr).toBe("");
+    expect(validate.stdout).toBe("inventory examples/sandbox-fleet.yaml is valid: 3 hosts (web1, db1, pi)");
+    expect(validate.exitCode).toBe(0);
+  }, 240_000);
+});
