@@ -75,16 +75,16 @@ export async function doveconfN(configFile: string): Promise<ToolResult> {
   return outside("usr/bin/doveconf", ["-n", "-c", configFile]);
 }
 
-interface Section {
+export interface DoveconfSection {
   kind: string;
   name: string;
   settings: Map<string, string>;
-  children: Section[];
+  children: DoveconfSection[];
 }
 
 /** Parses doveconf output (`-a` or `-n`) into its sections. */
-export function parseDoveconf(text: string): Section {
-  const root: Section = { kind: "", name: "", settings: new Map(), children: [] };
+export function parseDoveconf(text: string): DoveconfSection {
+  const root: DoveconfSection = { kind: "", name: "", settings: new Map(), children: [] };
   const stack = [root];
   for (const line of text.split("\n")) {
     const t = line.trim();
@@ -96,7 +96,7 @@ export function parseDoveconf(text: string): Section {
     }
     const open = /^(\S+)(?:\s+(.*?))?\s*\{$/.exec(t);
     if (open) {
-      const s: Section = { kind: open[1]!, name: open[2] ?? "", settings: new Map(), children: [] };
+      const s: DoveconfSection = { kind: open[1]!, name: open[2] ?? "", settings: new Map(), children: [] };
       top.children.push(s);
       stack.push(s);
       continue;
@@ -114,7 +114,7 @@ export interface DovecotListener {
 }
 
 /** The overrides that make a config run here; see the comment at the top of this file. */
-function testOverrides(all: Section | undefined, dir: string, ports: Map<string, number>): { text: string; listeners: Map<string, DovecotListener> } {
+function testOverrides(all: DoveconfSection | undefined, dir: string, ports: Map<string, number>): { text: string; listeners: Map<string, DovecotListener> } {
   const u = DOVECOT_USER;
   const own = new Set(["", "$default_internal_user", "$default_login_user", u.user, String(u.uid)]);
   const ownGroup = new Set(["", "$default_internal_group", u.group, String(u.gid)]);
@@ -165,7 +165,7 @@ function testOverrides(all: Section | undefined, dir: string, ports: Map<string,
 }
 
 /** Every inet_listener name Dovecot would open (its ports are picked before the overrides are written). */
-function listenerNames(all: Section): string[] {
+function listenerNames(all: DoveconfSection): string[] {
   const protocols = new Set((all.settings.get("protocols") ?? "").split(/\s+/).filter(Boolean));
   const names: string[] = [];
   for (const svc of all.children.filter((c) => c.kind === "service")) {

@@ -26,8 +26,6 @@ export interface RunAs {
   gid: number;
 }
 
-export const ROOT: RunAs = { user: "root", group: "root", uid: 0, gid: 0 };
-
 function passwdEntry(file: string, field: 0 | 2, value: string): string[] | undefined {
   return readFileSync(file, "utf8")
     .split("\n")
