@@ -1,6 +1,8 @@
 // Installs what the tests need: Debian packages (test/system-packages.txt) and
-// .debs unpacked under .deps/ (Postfix, which cannot be installed beside
-// nullmailer). Does nothing when all is there. Needs root (or sudo -n) to install.
+// .debs unpacked under .deps/ (daemons that cannot be installed here: Postfix and
+// OpenSMTPD conflict with nullmailer; the postinsts of Dovecot and rspamd would
+// create users and start services). Does nothing when all is there. Needs root
+// (or sudo -n) to install.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -10,8 +12,13 @@ const wanted = readFileSync(path.join(root, "test/system-packages.txt"), "utf8")
   .split("\n")
   .map((l) => l.replace(/#.*/, "").trim())
   .filter(Boolean);
-/** .debs unpacked (dpkg -x) into .deps/<name>, for daemons that conflict with installed ones. */
-const unpacked = ["postfix"];
+/** .debs unpacked (dpkg -x) together into .deps/<dir>: one tree per daemon, as its files would lie on a host. */
+const unpacked = [
+  { dir: "postfix", debs: ["postfix"] },
+  { dir: "dovecot", debs: ["dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd"] },
+  { dir: "opensmtpd", debs: ["opensmtpd", "opensmtpd-filter-rspamd"] },
+  { dir: "rspamd", debs: ["rspamd"] },
+];
 
 const installed = (pkg) =>
   spawnSync("dpkg-query", ["-W", "-f=${Status}", pkg], { encoding: "utf8" }).stdout.startsWith("install ok installed");
@@ -39,23 +46,28 @@ if (missing.length > 0) {
 }
 
 const depsDir = path.join(root, ".deps");
-for (const pkg of unpacked) {
-  const dest = path.join(depsDir, pkg);
-  if (existsSync(path.join(dest, ".complete"))) continue;
-  rmSync(dest, { recursive: true, force: true });
-  mkdirSync(dest, { recursive: true });
-  const dl = path.join(depsDir, "download");
-  mkdirSync(dl, { recursive: true });
+const dl = path.join(depsDir, "download");
+const download = (pkg) => {
+  const find = () => readdirSync(dl).find((f) => f.startsWith(`${pkg}_`) && f.endsWith(".deb"));
+  if (find()) return path.join(dl, find());
   let r = spawnSync("apt-get", ["download", pkg], { cwd: dl, stdio: "inherit" });
   if (r.status !== 0) {
     update();
     r = spawnSync("apt-get", ["download", pkg], { cwd: dl, stdio: "inherit" });
   }
-  const deb = readdirSync(dl).find((f) => f.startsWith(`${pkg}_`) && f.endsWith(".deb"));
+  const deb = find();
   if (r.status !== 0 || !deb) {
     console.error(`test-deps: cannot download ${pkg}.deb`);
     process.exit(1);
   }
-  execFileSync("dpkg", ["-x", path.join(dl, deb), dest]);
+  return path.join(dl, deb);
+};
+for (const { dir, debs } of unpacked) {
+  const dest = path.join(depsDir, dir);
+  if (existsSync(path.join(dest, ".complete"))) continue;
+  rmSync(dest, { recursive: true, force: true });
+  mkdirSync(dest, { recursive: true });
+  mkdirSync(dl, { recursive: true });
+  for (const pkg of debs) execFileSync("dpkg", ["-x", download(pkg), dest]);
   execFileSync("touch", [path.join(dest, ".complete")]);
 }
