@@ -276,19 +276,28 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
       inventoryDir: dir,
     });
   }
-  for (const h of hosts) problems.push(...roleRules(h, hosts, entryOf.get(h.name)!, roles, pos));
+  for (const h of hosts) problems.push(...roleRules(h, hosts, entryOf, roles, pos));
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  // A fleet-level rule of two roles may find the same thing twice.
+  const seenProblems = new Set<string>();
+  for (let i = problems.length - 1; i >= 0; i--) {
+    const key = JSON.stringify(problems[i]);
+    if (seenProblems.has(key)) problems.splice(i, 1);
+    seenProblems.add(key);
+  }
   if (problems.length > 0) throw new InventoryError(problems);
   return { file: path.resolve(file), hosts };
 }
 
 /** The rules of the host's roles, and what holds for every role: each once, on a platform it supports, one of each exclusive group. */
-function roleRules(h: HostConfig, fleet: readonly HostConfig[], entry: Entry, roles: Map<string, CatalogRole>, pos: Positions): InventoryProblem[] {
+function roleRules(h: HostConfig, fleet: readonly HostConfig[], entries: Map<string, Entry>, roles: Map<string, CatalogRole>, pos: Positions): InventoryProblem[] {
   const out: InventoryProblem[] = [];
+  const entry = entries.get(h.name)!;
   const hostPath = entry.levels.at(-1)!;
   const place = (p: RuleProblem) => {
-    const level = p.field && [...entry.levels].reverse().find((l) => pos.has([...l, ...p.field!]));
-    out.push(level ? pos.problem([...level, ...p.field!], p.message) : pos.problem(hostPath, p.message, true));
+    const at = (p.host && entries.get(p.host)) || entry;
+    const level = p.field && [...at.levels].reverse().find((l) => pos.has([...l, ...p.field!]));
+    out.push(level ? pos.problem([...level, ...p.field!], p.message) : pos.problem(at.levels.at(-1)!, p.message, true));
   };
   const rolesAt = [...entry.levels].reverse().find((l) => pos.has([...l, "roles"]));
   const placeRoles = (message: string) => out.push(rolesAt ? pos.problem([...rolesAt, "roles"], message) : pos.problem(hostPath, message, true));

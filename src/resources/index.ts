@@ -1,7 +1,9 @@
+import { accountHandler } from "./account.ts";
 import { commandHandler } from "./command.ts";
 import { directoryHandler } from "./directory.ts";
 import { fifoHandler } from "./fifo.ts";
 import { fileHandler } from "./file.ts";
+import { keptDirsHandler } from "./kept-dirs.ts";
 import { mtaHandoverHandler } from "./mta-handover.ts";
 import { parkedMailHandler } from "./parked-mail.ts";
 import { packageHandler } from "./package.ts";
@@ -27,6 +29,8 @@ export const handlers: Handlers = {
   zfsDataset: zfsDatasetHandler,
   command: commandHandler,
   parkedMail: parkedMailHandler,
+  account: accountHandler,
+  keptDirs: keptDirsHandler,
 };
 
 export function handlerFor<R extends Resource>(r: R): ResourceHandler<R> {
