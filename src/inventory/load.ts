@@ -17,6 +17,11 @@ export type { HostConfig, Inventory } from "./catalog.ts";
 
 type Path = (string | number)[];
 
+/** A field as errors name it: keys joined with '.', a key holding anything unusual (a newline, a quote) written as a JSON string. */
+function fieldName(p: Path): string {
+  return p.map((k) => (typeof k === "number" || /^[A-Za-z0-9_@.+-]*$/.test(k) ? String(k) : JSON.stringify(k))).join(".");
+}
+
 class Positions {
   constructor(
     private readonly file: string,
@@ -49,7 +54,7 @@ class Positions {
   }
 
   problem(p: Path, message: string, keyOfLast = false): InventoryProblem {
-    return { file: this.file, ...this.at(p, keyOfLast), field: p.join("."), message };
+    return { file: this.file, ...this.at(p, keyOfLast), field: fieldName(p), message };
   }
 
   has(p: Path): boolean {
@@ -103,7 +108,7 @@ function zodProblems(
         out.push({
           file,
           ...locate(full, true),
-          field: [...prefix, ...full].join("."),
+          field: fieldName([...prefix, ...full]),
           message: describeIssue({ ...issue, keys: [key] }, undefined, { keys: index.allowedKeys(doc(p), wrapped) }),
         });
       }
@@ -116,14 +121,14 @@ function zodProblems(
       const values = typeof key === "string" ? index.discriminatorValues(doc(p.slice(0, -1)), wrapped, key) : undefined;
       forms = index.forms(doc(p), wrapped);
       if (!forms && values) {
-        out.push({ file, ...locate(p, false), field: [...prefix, ...p].join("."), message: describeIssue({ ...issue, code: "invalid_value", values } as z.core.$ZodIssue, valueAt(data, p)) });
+        out.push({ file, ...locate(p, false), field: fieldName([...prefix, ...p]), message: describeIssue({ ...issue, code: "invalid_value", values } as z.core.$ZodIssue, valueAt(data, p)) });
         continue;
       }
     }
     out.push({
       file,
       ...locate(p, false),
-      field: [...prefix, ...p].join("."),
+      field: fieldName([...prefix, ...p]),
       message: describeIssue(issue, valueAt(data, p), { forms }),
     });
   }
