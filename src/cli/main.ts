@@ -103,7 +103,7 @@ async function fleetModules(opts: CommonOptions) {
 
 export function buildProgram(setCode: (n: number) => void): Command {
   const program = new Command("mailfleet")
-    .description("Mail plumbing for a fleet: nullmailer and Postfix from one YAML inventory")
+    .description("Mail plumbing for a fleet: nullmailer, Postfix and the hub (Postfix, Dovecot) from one YAML inventory")
     .option("--no-color", "plain output")
     .showHelpAfterError()
     .exitOverride();
