@@ -49,4 +49,17 @@ export const postfixPlatforms = {
     mapType: "hash",
     debconf: "postfix postfix/main_mailer_type select No configuration",
   },
+  freebsd: {
+    package: "postfix",
+    service: "postfix",
+    configDir: "/usr/local/etc/postfix",
+    postfix: "/usr/local/sbin/postfix",
+    postmap: "/usr/local/sbin/postmap",
+    postconf: "/usr/local/sbin/postconf",
+    postqueue: "/usr/local/sbin/postqueue",
+    postcat: "/usr/local/sbin/postcat",
+    postsuper: "/usr/local/sbin/postsuper",
+    sendmail: "/usr/local/sbin/sendmail",
+    mapType: "hash",
+  },
 } satisfies Record<string, PostfixData>;
