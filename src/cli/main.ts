@@ -230,6 +230,11 @@ export function buildProgram(setCode: (n: number) => void): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `mailfleet render | head`: a reader that went away is not an error of ours
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   let code = 0;
   const program = buildProgram((n) => {
     code = n;

@@ -146,6 +146,12 @@ export const sshOptions = z
     }
   });
 
+/** A FreeBSD jail's name or jid, as jexec(8) takes it. */
+export const jailRef = z
+  .string()
+  .max(255)
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "a jail name or jid: letters, digits and . _ - (not starting with '.' or '-')");
+
 /** A zone's uuid, or its alias (looked up with vmadm in the global zone). */
 export const zoneRef = z
   .string()

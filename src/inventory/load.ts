@@ -255,7 +255,7 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
     const cfg = result.data;
     if (cfg.transport.type === "local" && cfg.transport.root) cfg.transport.root = resolveLocal(dir, cfg.transport.root);
     // A key file is on this machine (relative to the inventory); a remote root prefix is a path on that host.
-    const ssh = cfg.transport.type === "ssh" ? cfg.transport : cfg.transport.type === "zlogin" ? cfg.transport.via : undefined;
+    const ssh = cfg.transport.type === "ssh" ? cfg.transport : cfg.transport.type === "zlogin" || cfg.transport.type === "jexec" ? cfg.transport.via : undefined;
     if (ssh?.identityFile) ssh.identityFile = resolveLocal(dir, ssh.identityFile);
     let missingSecret = false;
     for (const s of secretRefs(cfg)) {

@@ -18,6 +18,7 @@ import {
   sshJump,
   sshOptions,
   zoneRef,
+  jailRef,
 } from "./fields.ts";
 
 export const relaySettings = z.strictObject({
@@ -68,13 +69,21 @@ export const zloginTransport = z.strictObject({
   root: absolutePath.optional().describe("prefix for every managed path, an absolute path inside the zone (a sandbox)"),
 });
 
-export const transportSettings = z.discriminatedUnion("type", [localTransport, sshTransport, zloginTransport]);
+export const jexecTransport = z.strictObject({
+  type: z.literal("jexec"),
+  jail: jailRef.describe("the jail's name or jid"),
+  via: z.strictObject(sshConnection).optional().describe("ssh to the jail host; omit when mailfleet runs on the jail host"),
+  root: absolutePath.optional().describe("prefix for every managed path, an absolute path inside the jail (a sandbox)"),
+});
+
+export const transportSettings = z.discriminatedUnion("type", [localTransport, sshTransport, zloginTransport, jexecTransport]);
 
 /** At one level (defaults, group, host) a transport names its type and may leave the rest to another level. */
 const transportLevel = z.discriminatedUnion("type", [
   localTransport,
   sshTransport.partial().required({ type: true }),
   zloginTransport.extend({ via: z.strictObject(sshConnection).partial().optional() }).partial().required({ type: true }),
+  jexecTransport.extend({ via: z.strictObject(sshConnection).partial().optional() }).partial().required({ type: true }),
 ]);
 
 /** The settings every host has, whatever its roles. Everything is optional at a level; `hostConfig` says what is required. */
