@@ -42,4 +42,16 @@ export const dovecotPlatforms = {
     loginUser: "dovenull",
     postfix: postfixSockets(postfixPlatforms.debian),
   },
+  // the mail/dovecot port: its users dovecot and dovenull, everything under /usr/local
+  freebsd: {
+    packages: ["dovecot"],
+    service: "dovecot",
+    config: "/usr/local/etc/dovecot/dovecot.conf",
+    passwdFile: "/usr/local/etc/dovecot/users",
+    doveconf: "/usr/local/bin/doveconf",
+    user: "dovecot",
+    group: "dovecot",
+    loginUser: "dovenull",
+    postfix: postfixSockets(postfixPlatforms.freebsd),
+  },
 } satisfies Record<string, DovecotData>;

@@ -1,11 +1,12 @@
 // The dovecot role's desired state on one host.
 import type { Resource } from "../../src/resources/types.ts";
+import path from "node:path";
 import { hostPath, sh, type Sh } from "../../src/shell/builder.ts";
 import { mailOf } from "../mail/model.ts";
 import { MASKED_HASH, PASSWORD_SCHEME, passwordHash } from "../mail/passwords.ts";
 import { roleTemplates } from "../templates.ts";
 import type { RoleContext, RoleHost } from "../types.ts";
-import { lmtpClients, lmtpEndpoint } from "./lmtp.ts";
+import { canonicalAddress, LMTP_CLIENT_FORMAT, lmtpClientKey, lmtpClients, lmtpEndpoint, LOCAL_LMTP_KEY } from "./lmtp.ts";
 import type { DovecotData } from "./platforms.ts";
 import { DOVECOT_PROTOCOLS, type dovecotSections } from "./schema.ts";
 
@@ -48,8 +49,14 @@ export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData
   const lmtpFor = [
     ...(postfixHere ? ["Postfix on this host (unix socket)"] : []),
     ...clients.map((c) => `${c.host}${c.address ? ` (${c.address})` : ""} over TCP`),
-    ...(lmtpInet && clients.length === 0 ? ["an MTA on another host over TCP"] : []),
   ];
+  // Over TCP only these clients may deliver: LMTP looks each recipient up under the client's key.
+  const clientsFile = path.posix.join(path.posix.dirname(dv.passwdFile), "lmtp-clients");
+  const known = clients.filter((c): c is { host: string; address: string } => c.address !== undefined);
+  const keyed = [
+    ...(postfixHere ? [{ key: LOCAL_LMTP_KEY, who: "Postfix on this host over the unix socket" }] : []),
+    ...known.map((c) => ({ key: lmtpClientKey(c.address), who: `${canonicalAddress(c.address)} (${c.host})` })),
+  ].filter((k, i, all) => all.findIndex((x) => x.key === k.key) === i);
   const submission = postfixHere && (host.hub as { submission?: unknown } | undefined)?.submission !== undefined;
   const conf = templates.render("dovecot.conf", {
     protocols: [...protocols, "lmtp"].join(" "),
@@ -68,6 +75,7 @@ export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData
     postfixSocket: postfixHere ? dv.postfix.lmtp : "",
     postfix: dv.postfix,
     lmtpInet: lmtpInet ?? false,
+    lmtpClients: lmtpInet ? { file: clientsFile, format: LMTP_CLIENT_FORMAT } : false,
     authSocket: submission ? dv.postfix.auth : "",
   });
   res.push({ kind: "file", id: "dovecot:dovecot.conf", path: dv.config, content: conf, mode: 0o644, owner: "root", group: "root" });
@@ -92,7 +100,18 @@ export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData
     sensitive: true,
     mask: "dovecot:passwd-file",
   });
+  res.push({
+    kind: "file",
+    id: "dovecot:lmtp-clients",
+    path: clientsFile,
+    content: lmtpInet ? templates.render("lmtp-clients", { clients: keyed.map((k) => ({ ...k, users: users.map(({ address, uid, gid, home, extra }) => ({ address, uid, gid, home, extra })) })) }) : "",
+    mode: 0o640,
+    owner: "root",
+    group: dv.group,
+    ...(lmtpInet ? {} : { state: "absent" as const }),
+  });
   res.push({ kind: "keptDirs", id: "dovecot:mailboxes", base: mail.base, depth: 2, expected: mail.users.map((u) => `${u.domain}/${u.name}`), noun: ["mailbox", "mailboxes"] });
+  // lmtp-clients is re-read like the passwd-file: a new client or mailbox reloads nothing.
   res.push({ kind: "service", id: "dovecot:service", name: dv.service, inputs: ["dovecot:dovecot.conf"], onChange: "reload", check: dovecotCheck(dv, tls) });
   return res;
 }

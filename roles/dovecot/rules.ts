@@ -14,9 +14,25 @@ export function dovecotRules(h: RoleHost<typeof dovecotSections>, { fleet }: Rul
   if (roles.includes("postfix-hub") && roles.indexOf("postfix-hub") > roles.indexOf("dovecot")) {
     out.push({ field: ["roles"], message: "list postfix-hub before dovecot: Dovecot opens its LMTP socket in Postfix's queue directory, which Postfix's package creates" });
   }
-  const tcp = h.dovecot?.lmtp !== undefined || lmtpClients(h, fleet).length > 0;
+  const clients = lmtpClients(h, fleet);
+  const tcp = h.dovecot?.lmtp !== undefined || clients.length > 0;
   if (tcp && !lmtpEndpoint(h).address) {
     out.push({ field: ["dovecot", "lmtp"], message: "LMTP over TCP needs an address to listen on: set dovecot.lmtp.address or the host's address" });
+  }
+  if (h.dovecot?.lmtp && clients.length === 0) {
+    out.push({
+      field: ["dovecot", "lmtp"],
+      message: "dovecot.lmtp opens LMTP over TCP, but no MTA may deliver there: no host of the inventory names this one as its store (hub.store, opensmtpd.store) and dovecot.lmtp.clients is empty; list the MTAs' addresses there, or leave dovecot.lmtp out",
+    });
+  }
+  // Only listed clients may deliver, so each one's address must be known.
+  for (const c of clients) {
+    if (c.address) continue;
+    out.push({
+      host: c.host,
+      field: ["address"],
+      message: `${c.host} delivers to ${h.name} over LMTP/TCP, which takes mail only from the addresses of the MTAs that deliver there, but ${c.host}'s address is unknown; set address: to the IP it connects from`,
+    });
   }
   return out;
 }

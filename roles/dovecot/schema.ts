@@ -18,9 +18,15 @@ export const dovecotSettings = z.strictObject({
     .strictObject({
       address: ipAddress.optional().describe("default the host's address"),
       port: port.optional().describe("default 24"),
+      clients: z
+        .array(ipAddress)
+        .min(1, "at least one address")
+        .max(64)
+        .optional()
+        .describe("addresses of MTAs outside the inventory that may deliver here over LMTP (the inventory's are added by themselves)"),
     })
     .optional()
-    .describe("LMTP over TCP for an MTA on another host (opened anyway when a hub's hub.store names this host)"),
+    .describe("LMTP over TCP for MTAs on other hosts, which alone may deliver (opened anyway when a hub's hub.store or a scan host's opensmtpd.store names this host)"),
 });
 export type DovecotSettings = z.infer<typeof dovecotSettings>;
 

@@ -35,9 +35,9 @@ export function relayClients(hub: HostConfig, fleet: readonly HostConfig[]): Rel
     .map((h) => ({ host: h.name, address: sendingAddress(h) }));
 }
 
-/** A host for mynetworks: a.b.c.d/32 or [v6]/128. */
+/** The network of one host: a.b.c.d/32 or v6/128. */
 export function hostNetwork(address: string): string {
-  return isIP(address) === 6 ? `[${address}]/128` : `${address}/32`;
+  return isIP(address) === 6 ? `${address}/128` : `${address}/32`;
 }
 
 /** A network for mynetworks: IPv6 ones in brackets, [2001:db8::]/48. */

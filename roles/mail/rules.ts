@@ -37,6 +37,24 @@ export function mailRules(settings: MailSettings | undefined, role: string): Rul
   return out;
 }
 
+/** What a host accepts or stores, as a comparable list of addresses. */
+const mailboxes = (h: HostConfig) => mailOf(h.mail as MailSettings | undefined).users.map((u) => u.address).join(" ");
+
+/**
+ * An MTA delivering to a store on another host must accept exactly the
+ * store's mailboxes: what it accepts and the store refuses would bounce
+ * after it was queued (backscatter).
+ */
+export function sameMailboxesRule(mta: HostConfig, store: HostConfig): RuleProblem[] {
+  if (mailboxes(mta) === mailboxes(store)) return [];
+  return [
+    {
+      field: ["mail", "domains"],
+      message: `${mta.name} and its store ${store.name} have different mail.domains users; define mail: once (in defaults or their group) so both accept the same mailboxes`,
+    },
+  ];
+}
+
 /** Every host's adminaddr that lies in a domain `hub` serves must be a user or an alias there; the problem is placed at that host's adminaddr. */
 export function adminaddrRules(hub: HostConfig, fleet: readonly HostConfig[]): RuleProblem[] {
   const mail = mailOf(hub.mail as MailSettings | undefined);

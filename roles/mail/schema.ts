@@ -34,6 +34,9 @@ export const mailSettings = z.strictObject({
 });
 export type MailSettings = z.infer<typeof mailSettings>;
 
+/** Another host of the inventory, named by its key under hosts: (a hub's or a scan host's store). */
+export const inventoryHost = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "the name of a host of this inventory");
+
 /** A certificate and its key, as paths on the host (mailfleet writes neither). */
 export const tlsFiles = z.strictObject({
   cert: absolutePath.describe("certificate chain (PEM) on the host"),

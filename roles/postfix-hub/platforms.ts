@@ -11,4 +11,5 @@ export interface PostfixHubData extends PostfixData {
 export const postfixHubPlatforms = {
   smartos: { ...postfixPlatforms.smartos, sockets: postfixSockets(postfixPlatforms.smartos) },
   debian: { ...postfixPlatforms.debian, sockets: postfixSockets(postfixPlatforms.debian) },
+  freebsd: { ...postfixPlatforms.freebsd, sockets: postfixSockets(postfixPlatforms.freebsd) },
 } satisfies Record<string, PostfixHubData>;

@@ -3,15 +3,11 @@
 import type { HostConfig, RuleProblem } from "../../src/inventory/catalog.ts";
 import { lmtpEndpoint, storeName } from "../dovecot/lmtp.ts";
 import { relayClients } from "../mail/fleet.ts";
-import { mailOf } from "../mail/model.ts";
-import { adminaddrRules, mailRules } from "../mail/rules.ts";
+import { adminaddrRules, mailRules, sameMailboxesRule } from "../mail/rules.ts";
 import type { RoleHost, RuleContext } from "../types.ts";
 import { HUB_MANAGED_PARAMETERS, type hubSections } from "./schema.ts";
 
 type HubHost = RoleHost<typeof hubSections>;
-
-/** What the store holds, as a comparable list of addresses. */
-const mailboxes = (h: HostConfig) => mailOf(h.mail as HubHost["mail"]).users.map((u) => u.address);
 
 export function postfixHubRules(h: HubHost, { fleet }: RuleContext<unknown>): RuleProblem[] {
   const out: RuleProblem[] = [];
@@ -43,11 +39,7 @@ export function postfixHubRules(h: HubHost, { fleet }: RuleContext<unknown>): Ru
     if (!lmtpEndpoint(storeHost).address) {
       out.push({ host: store, field: ["address"], message: `${store} stores the mail of hub ${h.name} over LMTP/TCP, but its address is unknown; set address: (or dovecot.lmtp.address)` });
     }
-    // Postfix accepts what the store would refuse: the mail would bounce after it was queued.
-    const mine = mailboxes(h).join(" ");
-    if (mine !== mailboxes(storeHost).join(" ")) {
-      out.push({ field: ["mail", "domains"], message: `hub ${h.name} and its store ${store} have different mail.domains users; define mail: once (in defaults or their group) so both accept the same mailboxes` });
-    }
+    out.push(...sameMailboxesRule(h, storeHost));
   }
 
   if (hub.submission) {

@@ -2,11 +2,8 @@
 // with the dovecot role (roles/mail/schema.ts).
 import { z } from "zod";
 import { hostname, ipAddress, network, port } from "../../src/inventory/fields.ts";
-import { mailSettings, tlsFiles } from "../mail/schema.ts";
+import { inventoryHost, mailSettings, tlsFiles } from "../mail/schema.ts";
 import { compatibilityLevel, mainCfSettings } from "../postfix/schema.ts";
-
-/** An inventory host name (a key under hosts:). */
-const hostRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "the name of a host of this inventory");
 
 export const hubSettings = z.strictObject({
   networks: z
@@ -24,7 +21,7 @@ export const hubSettings = z.strictObject({
     .min(1, "at least one address")
     .optional()
     .describe("addresses smtpd listens on (inet_interfaces); default all"),
-  store: hostRef.optional().describe("the host running Dovecot that stores this hub's mail (delivered over LMTP/TCP); default this host (LMTP over a unix socket)"),
+  store: inventoryHost.optional().describe("the host running Dovecot that stores this hub's mail (delivered over LMTP/TCP); default this host (LMTP over a unix socket)"),
   myhostname: hostname.optional().describe("default the host's fqdn"),
   compatibilityLevel: compatibilityLevel.optional().describe("compatibility_level; default 3.6 (what Debian 12 ships)"),
   mainCf: mainCfSettings.optional().describe("further main.cf settings, name -> value (not those the role writes itself)"),
