@@ -1,0 +1,22 @@
+// opensmtpd: the scan host's MTA. Takes mail for the virtual domains of
+// `mail:`, has rspamd scan it during the SMTP session (filter-rspamd),
+// refuses unknown recipients at RCPT, delivers over LMTP to Dovecot on the
+// store host (one LMTP transaction per recipient), and relays outbound for
+// the fleet's computed networks only.
+import { defineRole } from "../types.ts";
+import { opensmtpdPlatforms } from "./platforms.ts";
+import { opensmtpdQueue } from "./queue.ts";
+import { opensmtpdResources } from "./resources.ts";
+import { opensmtpdRules } from "./rules.ts";
+import { opensmtpdSections } from "./schema.ts";
+
+export const opensmtpd = defineRole({
+  name: "opensmtpd",
+  summary: "the scan host: OpenSMTPD scanning with rspamd in the SMTP session, delivering over LMTP to Dovecot on the store host",
+  sections: opensmtpdSections,
+  platforms: opensmtpdPlatforms,
+  exclusive: "mta",
+  rules: opensmtpdRules,
+  resources: opensmtpdResources,
+  queue: opensmtpdQueue,
+});

@@ -1,0 +1,71 @@
+// OpenSMTPD's queue for an MTA switch (see roles/mta): smtpctl counts it (it
+// reads the queue with smtpd stopped too) and `smtpctl schedule all` flushes
+// it. Parking reads the queue directory itself, smtpd stopped: each message
+// is queue/<bucket>/<msgid>/message plus one envelope file per recipient
+// ("sender: ...", "dest: ..." lines); it is written in the parking format
+// (sender, the envelopes' final recipients, blank line, message), synced, and
+// only then removed from the queue. The final recipient (dest, after alias
+// expansion) is parked, not the RCPT TO: an alias expanded into several
+// envelopes, some already delivered, must not be delivered again. A message
+// with a bounce envelope, or envelopes of different senders, is left in
+// place and the park fails (the handover then keeps the old MTA).
+import { code, hostPath, sh } from "../../src/shell/builder.ts";
+import type { MtaQueue } from "../../src/resources/types.ts";
+import type { OpensmtpdData } from "./platforms.ts";
+
+const FUNCTIONS = code(`mf_os_dirs() { # SPOOL: how many messages queue/ and offline/ hold
+  set +f; mf_n=0
+  for mf_m in "$1"/queue/*/* "$1"/offline/*; do [ -f "$mf_m/message" ] || [ -f "$mf_m" ] && mf_n=$((mf_n + 1)); done
+  set -f; echo "$mf_n"
+}
+mf_os_count() { # SMTPCTL SPOOL: queued messages (smtpctl lists one line per envelope), plus offline submissions
+  if mf_q=$("$1" show queue 2>/dev/null); then
+    mf_n=$(printf '%s\\n' "$mf_q" | sed -n 's/^\\([0-9a-f]\\{8\\}\\)[0-9a-f]\\{8\\}|.*/\\1/p' | sort -u | grep -c .)
+    set +f; for mf_m in "$2"/offline/*; do [ -f "$mf_m" ] && mf_n=$((mf_n + 1)); done; set -f
+    echo "$mf_n"
+  else
+    mf_os_dirs "$2"
+  fi
+}
+mf_os_park() { # SMTPCTL SPOOL PARK
+  mf_parked=; mf_um=$(umask); umask 077; mf_nl='
+'
+  set +f
+  for mf_m in "$2"/queue/*/*; do
+    [ -f "$mf_m/message" ] || continue
+    mf_id=\${mf_m##*/}; mf_from=; mf_rcpts=; mf_ok=1
+    for mf_e in "$mf_m"/*; do
+      [ -f "$mf_e" ] && [ "\${mf_e##*/}" != message ] || continue
+      case $(sed -n 's/^type: //p' "$mf_e") in mta|mda) ;; *) mf_ok=; break ;; esac
+      mf_s=$(sed -n 's/^sender: //p' "$mf_e")
+      [ -n "$mf_rcpts" ] || mf_from=$mf_s
+      [ "$mf_s" = "$mf_from" ] || { mf_ok=; break; }
+      mf_rcpts="$mf_rcpts$(sed -n 's/^dest: //p' "$mf_e")$mf_nl"
+    done
+    [ -n "$mf_ok" ] && [ -n "$mf_rcpts" ] || continue
+    mf_t="$3/.part.opensmtpd.$mf_id"
+    { printf '%s\\n%s\\n' "$mf_from" "$mf_rcpts" && cat "$mf_m/message"; } > "$mf_t" && mv -f "$mf_t" "$3/opensmtpd.$mf_id" || { rm -f "$mf_t"; set -f; umask "$mf_um"; return 1; }
+    mf_parked="$mf_parked $mf_m"
+  done
+  set -f; umask "$mf_um"
+  sync 2>/dev/null
+  for mf_m in $mf_parked; do rm -rf "$mf_m" || return 1; done
+  [ "$(mf_os_count "$1" "$2")" -eq 0 ]
+}`);
+
+export function opensmtpdQueue(os: OpensmtpdData): MtaQueue {
+  const spool = hostPath(os.spool);
+  return {
+    mta: "opensmtpd",
+    title: "OpenSMTPD",
+    package: os.package,
+    service: os.service,
+    functions: FUNCTIONS,
+    present: sh`[ -x ${os.smtpctl} ] && [ -d ${spool}/queue ]`,
+    count: sh`mf_os_count ${os.smtpctl} ${spool}`,
+    flush: sh`${os.smtpctl} schedule all >/dev/null 2>&1`,
+    flushNeedsService: true,
+    park: sh`mf_os_park ${os.smtpctl} ${spool}`,
+    sendmail: [os.sendmail],
+  };
+}

@@ -1,0 +1,125 @@
+// The opensmtpd role's desired state on one host.
+import path from "node:path";
+import type { FileResource, Resource } from "../../src/resources/types.ts";
+import { hostPath, sh, type Sh } from "../../src/shell/builder.ts";
+import { lmtpEndpoint } from "../dovecot/lmtp.ts";
+import { mailOf } from "../mail/model.ts";
+import { relayNetworks } from "../mail/networks.ts";
+import { mtaSwitch } from "../mta/handover.ts";
+import { DEFAULT_LISTEN as RSPAMD_LISTEN } from "../rspamd/resources.ts";
+import { roleTemplates } from "../templates.ts";
+import type { RoleContext, RoleHost } from "../types.ts";
+import type { OpensmtpdData } from "./platforms.ts";
+import { opensmtpdQueue } from "./queue.ts";
+import type { opensmtpdSections } from "./schema.ts";
+
+export const templates = roleTemplates(import.meta.url);
+
+type ScanHost = RoleHost<typeof opensmtpdSections>;
+
+/** Every IPv4 and IPv6 address. */
+export const DEFAULT_LISTEN = ["0.0.0.0", "::"] as const;
+
+/** Where filter-rspamd asks rspamd: opensmtpd.rspamdUrl, else this host's rspamd.listen; undefined when neither says (an error at validate). */
+export function rspamdUrl(host: ScanHost): string | undefined {
+  const cfg = host.opensmtpd ?? {};
+  if (cfg.rspamdUrl) return cfg.rspamdUrl;
+  if (!host.roles.includes("rspamd")) return undefined;
+  const listen = (host.rspamd as { listen?: string } | undefined)?.listen ?? RSPAMD_LISTEN;
+  return listen.startsWith("/") ? undefined : `http://${listen}`;
+}
+
+/** The outbound relay from the host's `relay:` (none: straight to each domain's MX). */
+function relayUrl(host: ScanHost): { url: string; noVerify: boolean } | undefined {
+  const r = host.relay;
+  if (!r) return undefined;
+  const scheme = r.tls === "tls" ? "smtps" : r.tls === "starttls" ? "smtp+tls" : "smtp";
+  const h = r.host.includes(":") ? `[${r.host}]` : r.host;
+  return { url: `${scheme}://${h}${r.port ? `:${r.port}` : ""}`, noVerify: r.insecure === true && r.tls !== undefined && r.tls !== "none" };
+}
+
+/** `smtpd -n -f` accepts the config (tables, certificate and key included) before any restart. */
+export function opensmtpdCheck(os: OpensmtpdData, tls: { cert: string; key: string } | undefined): Sh {
+  const files = tls ? sh`for mf_f in ${hostPath(tls.cert)} ${hostPath(tls.key)}; do [ -f "$mf_f" ] || { echo "opensmtpd: $mf_f (opensmtpd.tls) is missing" >&2; mf_ok=1; }; done; ` : sh``;
+  return sh`mf_ok=0; ${files}[ "$mf_ok" -eq 0 ] && { mf_sc=$(${os.smtpd} -n -f ${os.config} 2>&1) || { printf '%s\\n' "$mf_sc" >&2; false; }; }`;
+}
+
+export function opensmtpdResources(host: ScanHost, ctx: RoleContext<OpensmtpdData>): Resource[] {
+  const os = ctx.data;
+  const cfg = host.opensmtpd ?? {};
+  const mail = mailOf(host.mail);
+  const name = cfg.hostname ?? host.fqdn;
+  const table = (t: string) => path.posix.join(os.tableDir, t);
+  const res: Resource[] = [];
+  const file = (id: string, p: string, content: string, extra: Partial<FileResource> = {}) =>
+    res.push({ kind: "file", id: `opensmtpd:${id}`, path: p, content, mode: 0o644, owner: "root", group: "root", ...extra });
+
+  // Another MTA's queue is parked before OpenSMTPD's package goes in (on Debian installing it removes the other) and delivered through it once it runs.
+  const handover = mtaSwitch(ctx.platform, opensmtpdQueue(os), ctx.otherMtas, "opensmtpd");
+  res.push(...handover.park);
+  res.push({ kind: "package", id: "opensmtpd:package", name: os.package, state: "present", debconf: os.debconfMailname && `${os.debconfMailname} ${host.fqdn}` });
+  const scan = (cfg.filter ?? "rspamd") === "rspamd";
+  if (scan) res.push({ kind: "package", id: "opensmtpd:package-filter", name: os.filterPackage, state: "present" });
+  // mail.lmtp runs as the mail owner (the virtual table maps every mailbox to it); it keeps nothing in its home here
+  const { owner } = mail;
+  res.push({ kind: "account", id: "opensmtpd:mail-owner", user: owner.user, uid: owner.uid, group: owner.group, gid: owner.gid, home: os.deliveryHome });
+  const serviceInputs = ["opensmtpd:smtpd.conf"];
+  if (os.mailname) {
+    file("mailname", os.mailname, `${host.fqdn}\n`);
+    serviceInputs.push("opensmtpd:mailname");
+  }
+  if (os.mailerConf) file("mailer.conf", os.mailerConf, templates.render("mailer.conf", { smtpctl: os.smtpctl, makemap: os.makemap ?? "/usr/bin/true" }));
+
+  res.push({ kind: "directory", id: "opensmtpd:tables", path: os.tableDir, mode: 0o755, owner: "root", group: "root" });
+  const tables = { domains: table("domains"), recipients: table("recipients"), virtual: table("virtual"), relayClients: table("relay-clients"), localAliases: table("local-aliases") };
+  const aliases = mail.domains.flatMap((d) => d.aliases);
+  file("domains", tables.domains, templates.render("domains", { domains: mail.domains.map((d) => d.name) }));
+  file("recipients", tables.recipients, templates.render("recipients", { recipients: [...mail.users.map((u) => u.address), ...aliases.map((a) => a.address)].sort() }));
+  file(
+    "virtual",
+    tables.virtual,
+    templates.render("virtual", {
+      owner: owner.user,
+      // a list of targets without spaces: smtpd reads "a, b" as a broken address
+      entries: [...mail.users.map((u) => ({ key: u.address, value: owner.user })), ...aliases.map((a) => ({ key: a.address, value: a.targets.join(",") }))],
+    }),
+  );
+  const networks = relayNetworks(host, ctx.fleet, { networks: cfg.networks ?? [], label: "opensmtpd.networks" });
+  file("relay-clients", tables.relayClients, templates.render("relay-clients", networks));
+  file("local-aliases", tables.localAliases, templates.render("local-aliases", { adminaddr: host.adminaddr ?? "" }));
+  const tableIds = ["domains", "recipients", "virtual", "relay-clients", "local-aliases"];
+
+  const storeHost = ctx.fleet.find((h) => h.name === cfg.store);
+  const ep = storeHost && lmtpEndpoint(storeHost);
+  if (!cfg.store || !ep?.address) throw new Error(`scan host ${host.name}: the address of its store ${cfg.store ?? "(opensmtpd.store)"} is unknown`);
+  const tls = os.starttls === true ? cfg.tls : undefined;
+  const url = scan ? rspamdUrl(host) : undefined;
+  if (scan && !url) throw new Error(`scan host ${host.name}: no rspamd to scan with (opensmtpd.rspamdUrl)`);
+  const conf = templates.render("smtpd.conf", {
+    name,
+    tls: tls ?? false,
+    tables,
+    filter: url ? { program: os.filterRspamd, url } : false,
+    listen: cfg.listen ?? DEFAULT_LISTEN,
+    port: cfg.port ?? 25,
+    store: { host: cfg.store, endpoint: `${ep.address.includes(":") ? `[${ep.address}]` : ep.address}:${ep.port}` },
+    relay: relayUrl(host) ?? false,
+    adminaddr: host.adminaddr ?? "",
+    relayNotes: networks.notes,
+  });
+  file("smtpd.conf", os.config, conf);
+
+  // smtpd reads file tables at start; a changed one is reloaded in place (a new user restarts nothing)
+  res.push({
+    kind: "command",
+    id: "opensmtpd:update-tables",
+    description: `smtpctl update table ${tableIds.join(" ")}`,
+    command: sh`mf_up=0; if ${os.smtpctl} show status >/dev/null 2>&1; then for mf_t in ${tableIds}; do ${os.smtpctl} update table "$mf_t" >/dev/null || mf_up=1; done; fi; [ "$mf_up" -eq 0 ]`,
+    inputs: tableIds.map((t) => `opensmtpd:${t}`),
+    sources: [],
+    creates: [],
+  });
+  res.push({ kind: "service", id: "opensmtpd:service", name: os.service, inputs: serviceInputs, onChange: "restart", check: opensmtpdCheck(os, tls) });
+  if (handover.park.length) res.push(handover.deliver);
+  return res;
+}

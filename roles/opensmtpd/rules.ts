@@ -1,0 +1,72 @@
+// Rules across fields and hosts for the opensmtpd role; each names the field
+// (and the host) it is about.
+import type { RuleProblem } from "../../src/inventory/catalog.ts";
+import { lmtpEndpoint } from "../dovecot/lmtp.ts";
+import { namesOf, relayClients } from "../mail/fleet.ts";
+import { adminaddrRules, mailRules, sameMailboxesRule } from "../mail/rules.ts";
+import type { RoleHost, RuleContext } from "../types.ts";
+import type { OpensmtpdData } from "./platforms.ts";
+import { rspamdUrl } from "./resources.ts";
+import type { opensmtpdSections } from "./schema.ts";
+
+export function opensmtpdRules(h: RoleHost<typeof opensmtpdSections>, { data, fleet }: RuleContext<OpensmtpdData>): RuleProblem[] {
+  const out: RuleProblem[] = [];
+  const cfg = h.opensmtpd ?? {};
+  if (!h.adminaddr) out.push({ message: "role opensmtpd needs adminaddr: where the scan host's own root and postmaster mail goes" });
+  out.push(...mailRules(h.mail, "opensmtpd"), ...adminaddrRules(h, fleet));
+
+  // The store: another host with Dovecot, reachable over LMTP/TCP, holding the same mailboxes.
+  const store = cfg.store;
+  const storeHost = store === undefined ? undefined : fleet.find((x) => x.name === store);
+  if (store === undefined) {
+    out.push({ field: ["opensmtpd"], message: "role opensmtpd needs opensmtpd.store: the host whose Dovecot stores the mail (a scan host keeps none at rest)" });
+  } else if (store === h.name) {
+    out.push({ field: ["opensmtpd", "store"], message: "opensmtpd.store names this host; the scan host delivers to Dovecot on another host (give that host role dovecot and name it here)" });
+  } else if (!storeHost) {
+    out.push({ field: ["opensmtpd", "store"], message: `opensmtpd.store names ${store}, which is no host of this inventory` });
+  } else if (!storeHost.roles.includes("dovecot")) {
+    out.push({ field: ["opensmtpd", "store"], message: `opensmtpd.store names ${store}, which does not have role dovecot` });
+  } else {
+    if (!lmtpEndpoint(storeHost).address) {
+      out.push({ host: store, field: ["address"], message: `${store} stores the mail of scan host ${h.name} over LMTP/TCP, but its address is unknown; set address: (or dovecot.lmtp.address)` });
+    }
+    out.push(...sameMailboxesRule(h, storeHost));
+  }
+
+  // TLS: required where OpenSMTPD can do it, refused where it cannot.
+  if (data.starttls === true && !cfg.tls) {
+    out.push({ field: ["opensmtpd"], message: "role opensmtpd listens with STARTTLS: set opensmtpd.tls (cert and key paths on the host)" });
+  } else if (data.starttls !== true && cfg.tls) {
+    out.push({ field: ["opensmtpd", "tls"], message: `opensmtpd.tls cannot be used on platform ${h.platform}: ${data.starttls.broken}; leave it out there, or run the scan host on freebsd` });
+  }
+
+  if ((cfg.filter ?? "rspamd") === "rspamd" && !rspamdUrl(h)) {
+    const socket = h.roles.includes("rspamd") && (h.rspamd as { listen?: string } | undefined)?.listen?.startsWith("/");
+    out.push({
+      field: socket ? ["rspamd", "listen"] : ["opensmtpd"],
+      message: socket
+        ? "filter-rspamd reaches rspamd over HTTP: give rspamd.listen as a loopback address and port (e.g. 127.0.0.1:11333), not a socket, or set opensmtpd.rspamdUrl"
+        : "role opensmtpd scans with rspamd: give this host role rspamd too, or set opensmtpd.rspamdUrl to another host's rspamd, or opensmtpd.filter: none",
+    });
+  }
+  if (cfg.rspamdUrl && cfg.filter === "none") out.push({ field: ["opensmtpd", "rspamdUrl"], message: "opensmtpd.rspamdUrl is set but opensmtpd.filter is none: remove one of them" });
+
+  // Relay for the fleet only: every host relaying through this one is let in by its address, so that address must be known.
+  for (const c of relayClients(h, fleet)) {
+    if (c.address) continue;
+    out.push({
+      host: c.host,
+      field: ["address"],
+      message: `host ${c.host} relays through ${h.name}, which lets hosts relay by their address, but ${c.host}'s address is unknown (its transport is not ssh to an IP address); set address: to the IP it sends mail from`,
+    });
+  }
+  // Outbound through the host's relay: what OpenSMTPD's relay action can say.
+  const relay = h.relay;
+  if (relay) {
+    if (namesOf(h).has(relay.host.toLowerCase())) out.push({ field: ["relay", "host"], message: `relay.host names ${h.name} itself: its outbound mail would loop; name the next hop, or leave relay out (mail then goes to each domain's MX)` });
+    if (relay.auth) out.push({ field: ["relay", "auth"], message: "role opensmtpd does not relay with authentication yet; relay through a host that lets this one in by its address" });
+    if (relay.caFile) out.push({ field: ["relay", "caFile"], message: "role opensmtpd verifies the relay against the system's CA certificates; relay.caFile is not supported" });
+    if (relay.protocol === "qmqp") out.push({ field: ["relay", "protocol"], message: "role opensmtpd relays over SMTP only" });
+  }
+  return out;
+}
