@@ -71,14 +71,14 @@ export function opensmtpdResources(host: ScanHost, ctx: RoleContext<OpensmtpdDat
   if (os.mailerConf) file("mailer.conf", os.mailerConf, templates.render("mailer.conf", { smtpctl: os.smtpctl, makemap: os.makemap ?? "/usr/bin/true" }));
 
   res.push({ kind: "directory", id: "opensmtpd:tables", path: os.tableDir, mode: 0o755, owner: "root", group: "root" });
-  const tables = { domains: table("domains"), recipients: table("recipients"), virtual: table("virtual"), relayClients: table("relay-clients"), localAliases: table("local-aliases") };
+  const tables = { domains: table("domains"), recipients: table("recipients"), vusers: table("vusers"), relayClients: table("relay-clients"), localAliases: table("local-aliases") };
   const aliases = mail.domains.flatMap((d) => d.aliases);
   file("domains", tables.domains, templates.render("domains", { domains: mail.domains.map((d) => d.name) }));
   file("recipients", tables.recipients, templates.render("recipients", { recipients: [...mail.users.map((u) => u.address), ...aliases.map((a) => a.address)].sort() }));
   file(
-    "virtual",
-    tables.virtual,
-    templates.render("virtual", {
+    "vusers",
+    tables.vusers,
+    templates.render("vusers", {
       owner: owner.user,
       // a list of targets without spaces: smtpd reads "a, b" as a broken address
       entries: [...mail.users.map((u) => ({ key: u.address, value: owner.user })), ...aliases.map((a) => ({ key: a.address, value: a.targets.join(",") }))],
@@ -87,7 +87,7 @@ export function opensmtpdResources(host: ScanHost, ctx: RoleContext<OpensmtpdDat
   const networks = relayNetworks(host, ctx.fleet, { networks: cfg.networks ?? [], label: "opensmtpd.networks" });
   file("relay-clients", tables.relayClients, templates.render("relay-clients", networks));
   file("local-aliases", tables.localAliases, templates.render("local-aliases", { adminaddr: host.adminaddr ?? "" }));
-  const tableIds = ["domains", "recipients", "virtual", "relay-clients", "local-aliases"];
+  const tableIds = ["domains", "recipients", "vusers", "relay-clients", "local-aliases"];
 
   const storeHost = ctx.fleet.find((h) => h.name === cfg.store);
   const ep = storeHost && lmtpEndpoint(storeHost);

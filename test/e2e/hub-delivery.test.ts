@@ -34,7 +34,6 @@ import { roleResources } from "../../src/engine/roles.ts";
 import { revealingResolver } from "../../src/inventory/secrets.ts";
 import type { Platform } from "../../src/platforms/types.ts";
 import type { Resource } from "../../src/resources/types.ts";
-import { sh } from "../../src/shell/builder.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
 import {
   doveadmPwVerify,
@@ -45,6 +44,7 @@ import {
   maildirMessageIds,
   pop3Mailbox,
   startDovecot,
+  withTestDovecot,
   type Dovecot,
 } from "../support/dovecot.ts";
 import { acquireMachineLock } from "../support/machine-lock.ts";
@@ -153,17 +153,9 @@ ${opts.protocols ? `      protocols: ${opts.protocols}\n` : ""}    mail:
 
 const host = (name: string) => hosts.find((h) => h.name === name)!;
 
-/** Debian with the hub instance as "postfix" and the test's Dovecot as "dovecot" (probed by its master pid, reloaded with SIGHUP). */
+/** Debian with the hub instance as "postfix" and the test's Dovecot as "dovecot". */
 function hubPlatform(): Platform {
-  const base = instancePlatform(hub);
-  const pid = () => path.join(dovecot!.baseDir, "master.pid");
-  const isDovecot = (svc: string) => svc === dovecotData.service;
-  return {
-    ...base,
-    serviceProbe: (svc) => (isDovecot(svc) ? sh`if kill -0 "$(cat ${pid()} 2>/dev/null)" 2>/dev/null; then echo running; else echo stopped; fi` : base.serviceProbe(svc)),
-    serviceReload: (svc) => (isDovecot(svc) ? sh`kill -HUP "$(cat ${pid()})"` : base.serviceReload(svc)),
-    serviceStart: (svc) => (isDovecot(svc) ? sh`echo "Dovecot is started by the test" >&2; false` : base.serviceStart(svc)),
-  };
+  return withTestDovecot(instancePlatform(hub), dovecotData.service, () => dovecot);
 }
 
 /** The hub's two roles on this machine: packages are not installed (Postfix is unpacked, Dovecot too), the switch from another MTA has its own test. */

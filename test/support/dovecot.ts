@@ -30,7 +30,10 @@ import path from "node:path";
 import { execa } from "execa";
 import { REPO } from "./cli.ts";
 import { openNamespace, stopDaemon, unprivileged, waitFor, type MountNamespace, type RunAs, type ToolResult } from "./namespace.ts";
+import type { Platform } from "../../src/platforms/types.ts";
+import { sh } from "../../src/shell/builder.ts";
 import { freePort } from "./ports.ts";
+import { dataText, replyReader } from "./smtp-client.ts";
 
 export const DOVECOT_ROOT = path.join(REPO, ".deps/dovecot");
 const LIB = path.join(DOVECOT_ROOT, "usr/lib/dovecot");
@@ -193,6 +196,8 @@ function listenerNames(all: DoveconfSection): string[] {
 export interface DovecotOptions {
   /** The caller's dovecot.conf (DOVECOT_USER must be able to read it and what it includes). */
   config: string;
+  /** Ports for some listeners by name (e.g. {lmtp: 2424}, one the caller gave another daemon); the others are picked at run time. */
+  ports?: Record<string, number>;
 }
 
 export interface Dovecot {
@@ -277,6 +282,11 @@ export async function startDovecot(opts: DovecotOptions): Promise<Dovecot> {
   const all = parseDoveconf(first.stdout);
   const ports = new Map<string, number>();
   for (const name of listenerNames(all)) {
+    const given = opts.ports?.[name];
+    if (given !== undefined) {
+      ports.set(name, given);
+      continue;
+    }
     let p = await freePort();
     while ([...ports.values()].includes(p)) p = await freePort();
     ports.set(name, p);
@@ -505,50 +515,16 @@ export interface LmtpResult {
   data: string[];
 }
 
-/** Reads complete (possibly multi-line) SMTP/LMTP replies from a socket. */
-function replyReader(sock: net.Socket): () => Promise<string> {
-  let buf = "";
-  const waiting: { resolve: (s: string) => void; reject: (e: Error) => void }[] = [];
-  let failed: Error | undefined;
-  const pump = () => {
-    for (;;) {
-      const m = /^(\d{3}) .*\r?\n/m.exec(buf);
-      if (!m || !waiting.length) break;
-      const end = m.index + m[0].length;
-      waiting.shift()!.resolve(buf.slice(0, end).trimEnd());
-      buf = buf.slice(end);
-    }
-    if (failed) for (const w of waiting.splice(0)) w.reject(failed);
-  };
-  sock.on("data", (d) => {
-    buf += d.toString("latin1");
-    pump();
-  });
-  sock.on("error", (e) => {
-    failed = e;
-    pump();
-  });
-  sock.on("close", () => {
-    failed ??= new Error(`connection closed${buf ? `; unread: ${buf}` : ""}`);
-    pump();
-  });
-  return () =>
-    new Promise((resolve, reject) => {
-      waiting.push({ resolve, reject });
-      pump();
-    });
-}
-
 /**
  * One LMTP transaction (LHLO, MAIL, RCPT..., DATA) over TCP (`port`) or a
  * unix socket (`socket`), reading one reply per accepted recipient after DATA.
  */
 export async function lmtpSend(
-  to: { port: number; host?: string } | { socket: string },
+  to: { port: number; host?: string; localAddress?: string } | { socket: string },
   envelope: { from: string; rcpts: string[] },
   message: string,
 ): Promise<LmtpResult> {
-  const sock = "socket" in to ? net.connect(to.socket) : net.connect(to.port, to.host ?? "127.0.0.1");
+  const sock = "socket" in to ? net.connect(to.socket) : net.connect({ port: to.port, host: to.host ?? "127.0.0.1", localAddress: to.localAddress });
   const next = replyReader(sock);
   const cmd = async (line: string) => {
     sock.write(`${line}\r\n`);
@@ -568,7 +544,7 @@ export async function lmtpSend(
     if (accepted > 0) {
       const go = await cmd("DATA");
       if (!go.startsWith("354")) throw new Error(`DATA: ${go}`);
-      sock.write(`${message.replace(/\r?\n/g, "\r\n").replace(/^\./gm, "..").replace(/(\r\n)?$/, "\r\n")}.\r\n`);
+      sock.write(dataText(message));
       for (let i = 0; i < accepted; i++) data.push(await next());
     }
     sock.write("QUIT\r\n");
@@ -576,4 +552,20 @@ export async function lmtpSend(
   } finally {
     sock.end();
   }
+}
+
+/**
+ * `base` with the test's Dovecot as the service `service`: probed by its
+ * master pid, reloaded with SIGHUP; it is started by the test (startDovecot),
+ * so an apply that would start it fails, saying so.
+ */
+export function withTestDovecot(base: Platform, service: string, dovecot: () => Dovecot | undefined): Platform {
+  const pid = () => path.join(dovecot()!.baseDir, "master.pid");
+  const is = (svc: string) => svc === service;
+  return {
+    ...base,
+    serviceProbe: (svc) => (is(svc) ? sh`if kill -0 "$(cat ${pid()} 2>/dev/null)" 2>/dev/null; then echo running; else echo stopped; fi` : base.serviceProbe(svc)),
+    serviceReload: (svc) => (is(svc) ? sh`kill -HUP "$(cat ${pid()})"` : base.serviceReload(svc)),
+    serviceStart: (svc) => (is(svc) ? sh`echo "Dovecot is started by the test" >&2; false` : base.serviceStart(svc)),
+  };
 }

@@ -51,6 +51,11 @@ export interface OpenSmtpdOptions {
   ports?: number[];
   /** More smtpd flags, e.g. ["-v"] or ["-T", "filters"]. */
   flags?: string[];
+  /**
+   * Runs inside the namespace before the config is checked and smtpd started,
+   * e.g. a mailfleet apply that writes the config (`exec` as in OpenSmtpd.exec).
+   */
+  configure?: (exec: OpenSmtpd["exec"]) => Promise<void>;
 }
 
 export interface QueueEntry {
@@ -185,6 +190,13 @@ export async function startOpenSmtpd(opts: OpenSmtpdOptions): Promise<OpenSmtpd>
   for (const [f, text] of Object.entries(opts.files ?? {})) {
     const r = await ns.exec("sh", ["-c", 'mkdir -p "$(dirname "$1")" && cat > "$1"', "sh", f], { input: text });
     if (r.code !== 0) return fail(`cannot write ${f} inside: ${r.stderr}`);
+  }
+  if (opts.configure) {
+    try {
+      await opts.configure((cmd, args, o = {}) => ns.exec(cmd, args, o));
+    } catch (e) {
+      return fail(`configure: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
   const check = () => ns.exec("/usr/sbin/smtpd", ["-n", "-f", opts.config]);
   const checked = await check();

@@ -226,18 +226,18 @@ export interface SmtpSink {
   stop(): Promise<void>;
 }
 
-/** smtp-sink on 127.0.0.1, dumping every transaction into its own file. */
-export async function startSmtpSink(): Promise<SmtpSink> {
+/** smtp-sink on `address` (default 127.0.0.1) and a free port, dumping every transaction into its own file. */
+export async function startSmtpSink(address = "127.0.0.1"): Promise<SmtpSink> {
   const dumpDir = mkdtempSync(path.join(os.tmpdir(), "mf-sink-"));
   chmodSync(dumpDir, 0o777);
   const port = await freePort();
-  const proc: ResultPromise = execa(tool("smtp-sink"), ["-u", "nobody", "-d", `${dumpDir}/%M.`, `127.0.0.1:${port}`, "100"], {
+  const proc: ResultPromise = execa(tool("smtp-sink"), ["-u", "nobody", "-d", `${dumpDir}/%M.`, `${address}:${port}`, "100"], {
     env: postfixEnv,
     reject: false,
   });
   for (let i = 0; i < 50; i++) {
     const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, "127.0.0.1", () => {
+      const s = connect(port, address, () => {
         s.destroy();
         resolve(true);
       });

@@ -55,6 +55,8 @@ export interface RspamdOptions {
   confDir?: string;
   /** Wait until the hyperscan databases are compiled and loaded (default true; false: return once the workers answer). */
   waitForHyperscan?: boolean;
+  /** Ports for some workers (e.g. {normal: 11333}, the one an MTA's filter was given); the others are picked at run time. */
+  ports?: Partial<Record<Worker, number>>;
 }
 
 export interface RspamdScan {
@@ -149,7 +151,7 @@ export async function startRspamd(opts: RspamdOptions = {}): Promise<Rspamd> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "mf-rspamd-"));
   const ports = {} as Record<Worker, number>;
   for (const w of WORKERS) {
-    let p = await freePort();
+    let p = opts.ports?.[w] ?? (await freePort());
     while (Object.values(ports).includes(p)) p = await freePort();
     ports[w] = p;
   }

@@ -92,7 +92,7 @@ const changedLines = (c: Change | undefined) => (c?.diff ?? "").split("\n").filt
 describe("role opensmtpd", () => {
   it("delivers each recipient over its own LMTP transaction to the store host, never over `relay host lmtp://`", () => {
     const conf = fileAt(fleet(), "scan1", "/etc/smtpd.conf").content;
-    expect(conf).toMatch(/^action "store" lmtp "10\.0\.0\.7:24" rcpt-to virtual <virtual>$/m);
+    expect(conf).toMatch(/^action "store" lmtp "10\.0\.0\.7:24" rcpt-to virtual <vusers>$/m);
     expect(conf).not.toMatch(/^action .*relay host lmtp/m);
     expect(conf).toMatch(/^match from any for rcpt-to <recipients> action "store"\nmatch from any for domain <domains> reject$/m);
     expect(conf).toMatch(/^filter "rspamd" proc-exec "\/usr\/libexec\/opensmtpd\/filter-rspamd -url http:\/\/127\.0\.0\.1:11333"$/m);
@@ -112,7 +112,7 @@ describe("role opensmtpd", () => {
       "root@example.org",
       "team@one.example",
     ]);
-    expect(fileAt(hosts, "scan1", "/etc/smtpd/virtual").content).toMatch(/^bob@two\.example vmail\n(.|\n)*^team@one\.example bob@one\.example,alice@one\.example,someone@else\.example$/m);
+    expect(fileAt(hosts, "scan1", "/etc/smtpd/vusers").content).toMatch(/^bob@two\.example vmail\n(.|\n)*^team@one\.example bob@one\.example,alice@one\.example,someone@else\.example$/m);
     expect(fileAt(hosts, "scan1", "/etc/smtpd/local-aliases").content).toMatch(/^@ root@example\.org$/m);
   });
 
@@ -138,7 +138,7 @@ describe("role opensmtpd", () => {
     expect(service).toMatchObject({ kind: "service", name: "opensmtpd", onChange: "restart", inputs: ["opensmtpd:smtpd.conf", "opensmtpd:mailname"] });
     expect(service!.kind === "service" && service!.check!.sh).toMatch(/\/usr\/sbin\/smtpd -n -f \/etc\/smtpd\.conf/);
     const update = all.find((r) => r.id === "opensmtpd:update-tables");
-    expect(update).toMatchObject({ kind: "command", inputs: ["opensmtpd:domains", "opensmtpd:recipients", "opensmtpd:virtual", "opensmtpd:relay-clients", "opensmtpd:local-aliases"] });
+    expect(update).toMatchObject({ kind: "command", inputs: ["opensmtpd:domains", "opensmtpd:recipients", "opensmtpd:vusers", "opensmtpd:relay-clients", "opensmtpd:local-aliases"] });
   });
 
   it("is an MTA: it hands nullmailer's or Postfix's queue over, and its own queue is counted with smtpctl and flushed with schedule all", () => {
@@ -167,7 +167,7 @@ describe("role opensmtpd", () => {
     const conf = (all.find((r) => r.id === "opensmtpd:smtpd.conf") as FileResource).content;
     expect(conf).toMatch(/^pki jail1\.example\.org cert "\/usr\/local\/etc\/ssl\/mx\.pem"$/m);
     expect(conf).toMatch(/^listen on 10\.0\.0\.6 port 25 tls pki jail1\.example\.org hostname jail1\.example\.org filter "rspamd"$/m);
-    expect(conf).toMatch(/^table virtual file:\/usr\/local\/etc\/mail\/smtpd\/virtual$/m);
+    expect(conf).toMatch(/^table vusers file:\/usr\/local\/etc\/mail\/smtpd\/vusers$/m);
     expect(conf).toMatch(/proc-exec "\/usr\/local\/libexec\/opensmtpd\/filter-rspamd -url/);
     expect(all.find((r) => r.id === "opensmtpd:service")).toMatchObject({ name: "smtpd" });
     expect((all.find((r) => r.id === "opensmtpd:mailer.conf") as FileResource).content).toMatch(/^sendmail\t\/usr\/local\/sbin\/smtpctl$/m);
@@ -227,8 +227,8 @@ describe("the store host's LMTP listener", () => {
     expect(changedLines(scan[0])).toEqual([
       "-# SMTP session and handed to Dovecot on store1 over LMTP; this host",
       "+# SMTP session and handed to Dovecot on store2 over LMTP; this host",
-      '-action "store" lmtp "10.0.0.7:24" rcpt-to virtual <virtual>',
-      '+action "store" lmtp "10.0.0.8:24" rcpt-to virtual <virtual>',
+      '-action "store" lmtp "10.0.0.7:24" rcpt-to virtual <vusers>',
+      '+action "store" lmtp "10.0.0.8:24" rcpt-to virtual <vusers>',
     ]);
     const old = fileChanges(before, after, "store1");
     expect(old.map((c) => `${c.id} ${c.action}`)).toEqual(["dovecot:dovecot.conf update", "dovecot:lmtp-clients delete"]);
