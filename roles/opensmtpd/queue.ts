@@ -2,13 +2,14 @@
 // reads the queue with smtpd stopped too) and `smtpctl schedule all` flushes
 // it. Parking reads the queue directory itself, smtpd stopped: each message
 // is queue/<bucket>/<msgid>/message plus one envelope file per recipient
-// ("sender: ...", "dest: ..." lines); it is written in the parking format
-// (sender, the envelopes' final recipients, blank line, message), synced, and
-// only then removed from the queue. The final recipient (dest, after alias
-// expansion) is parked, not the RCPT TO: an alias expanded into several
-// envelopes, some already delivered, must not be delivered again. A message
-// with a bounce envelope, or envelopes of different senders, is left in
-// place and the park fails (the handover then keeps the old MTA).
+// ("sender: ...", "dest: ..." lines; the null sender is "sender: @"). It is
+// written in the parking format (sender, the envelopes' final recipients,
+// blank line, message), synced, and only then removed from the queue. The
+// final recipient (dest, after alias expansion) is parked, not the RCPT TO:
+// an alias expanded into several envelopes, some already delivered, must not
+// be delivered again. A message with a bounce envelope, or envelopes of
+// different senders, is left in place and the park fails (the handover then
+// keeps the old MTA).
 import { code, hostPath, sh } from "../../src/shell/builder.ts";
 import type { MtaQueue } from "../../src/resources/types.ts";
 import type { OpensmtpdData } from "./platforms.ts";
@@ -37,7 +38,7 @@ mf_os_park() { # SMTPCTL SPOOL PARK
     for mf_e in "$mf_m"/*; do
       [ -f "$mf_e" ] && [ "\${mf_e##*/}" != message ] || continue
       case $(sed -n 's/^type: //p' "$mf_e") in mta|mda) ;; *) mf_ok=; break ;; esac
-      mf_s=$(sed -n 's/^sender: //p' "$mf_e")
+      mf_s=$(sed -n 's/^sender: //p' "$mf_e"); [ "$mf_s" = @ ] && mf_s=
       [ -n "$mf_rcpts" ] || mf_from=$mf_s
       [ "$mf_s" = "$mf_from" ] || { mf_ok=; break; }
       mf_rcpts="$mf_rcpts$(sed -n 's/^dest: //p' "$mf_e")$mf_nl"

@@ -93,8 +93,8 @@ export interface OpenSmtpd {
   sendmail(args: string[], message: string): Promise<ToolResult>;
   /** `smtpd -n -f <config>` inside, where the users and files exist. */
   check(): Promise<ToolResult>;
-  /** Runs any program inside. */
-  exec(cmd: string, args: string[], opts?: { input?: string }): Promise<ToolResult>;
+  /** Runs any program inside (as root, PATH and LANG set, plus `env`). */
+  exec(cmd: string, args: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<ToolResult>;
   /** Everything smtpd (with -d) and its filters wrote to stderr. */
   log(): string;
   close(): Promise<void>;
