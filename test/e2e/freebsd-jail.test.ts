@@ -5,10 +5,10 @@
 // (test/fixtures/standin-bin), reached through a real sshd on 127.0.0.1 as
 // the jail host. Everything else is the real engine and sh.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import YAML from "yaml";
 import { mailfleet, REPO } from "../support/cli.ts";
 import { startSshd, type Sshd } from "../support/sshd.ts";
@@ -74,6 +74,148 @@ describe("FreeBSD jail (root /, recording stand-ins for pkg, service, sysrc)", (
     expect(j.calls()).toEqual(["service nullmailer restart"]);
     expect(readFileSync(j.upper("usr/local/etc/nullmailer/pausetime"), "utf8")).toBe("30\n");
   });
+});
+
+/** Jails of one inventory, each its own stand-in (a directory with overlays); `apply(name)` applies that host in its jail. */
+function mailJails(names: string[], inventory: string) {
+  const base = mkdtempSync(path.join(os.tmpdir(), "mf-jails-"));
+  const inv = path.join(base, "inventory.yaml");
+  writeFileSync(inv, inventory);
+  mkdirSync(path.join(base, "secrets"));
+  for (const s of ["admin", "bob"]) writeFileSync(path.join(base, "secrets", s), `${s}'s password\n`, { mode: 0o600 });
+  const dirs = Object.fromEntries(names.map((n) => [n, path.join(base, n)]));
+  for (const d of Object.values(dirs)) {
+    mkdirSync(d);
+    execFileSync(path.join(FIXTURE, "install-standins.sh"), [d]);
+  }
+  const upper = (jail: string, p: string) => path.join(dirs[jail]!, "upper", p);
+  return {
+    upper,
+    read: (jail: string, p: string) => readFileSync(upper(jail, p), "utf8"),
+    write: (jail: string, p: string, text: string) => {
+      mkdirSync(path.dirname(upper(jail, p)), { recursive: true });
+      writeFileSync(upper(jail, p), text);
+    },
+    calls: (jail: string) => readFileSync(upper(jail, "var/standin/calls.log"), "utf8").split("\n").filter((l) => l && !/^pkg query/.test(l)),
+    resetCalls: (jail: string) => writeFileSync(upper(jail, "var/standin/calls.log"), ""),
+    apply: (jail: string) => mailfleet(["apply", "-i", inv, "--yes", "--limit", jail], { env: { MAILFLEET_LOCAL_SHELL: `${path.join(FIXTURE, "enter.sh")} ${dirs[jail]}` } }),
+    remove: () => rmSync(base, { recursive: true, force: true }),
+  };
+}
+
+describe("FreeBSD jails of the receiving side: the scan jail, the store jail, a hub jail", () => {
+  const TLS = (name: string) => `{ cert: /usr/local/etc/ssl/${name}.pem, key: /usr/local/etc/ssl/${name}.key }`;
+  const inventory = `defaults:
+  domain: example.org
+  adminaddr: root@example.org
+  platform: freebsd
+  mail:
+    domains:
+      example.org: { users: { admin: { password: { file: secrets/admin } } }, aliases: { root: admin, postmaster: admin } }
+      one.example: { users: { bob: { password: { file: secrets/bob } } }, aliases: { postmaster: bob } }
+hosts:
+  scan1:
+    roles: [rspamd, opensmtpd]
+    address: 10.0.0.5
+    opensmtpd: { store: store1, tls: ${TLS("mx")}, listen: [10.0.0.5] }
+  store1:
+    roles: [dovecot]
+    address: 10.0.0.7
+    dovecot: { tls: ${TLS("mail")} }
+  hub1:
+    roles: [postfix-hub, dovecot]
+    address: 10.0.0.8
+    dovecot: { tls: ${TLS("mail")} }
+  web1: { roles: [nullmailer], address: 10.0.0.11, relay: { host: scan1 } }
+`;
+
+  it("install with pkg, enable with sysrc, start with service, config under /usr/local/etc; a second apply does nothing", async () => {
+    const j = mailJails(["scan1", "store1", "hub1"], inventory);
+    onTestFinished(j.remove);
+    j.write("scan1", "usr/local/etc/ssl/mx.pem", "certificate\n");
+    j.write("scan1", "usr/local/etc/ssl/mx.key", "key\n");
+    for (const jail of ["store1", "hub1"]) {
+      j.write(jail, "usr/local/etc/ssl/mail.pem", "certificate\n");
+      j.write(jail, "usr/local/etc/ssl/mail.key", "key\n");
+    }
+
+    const scan = await j.apply("scan1");
+    expect(scan.code, scan.stdout + scan.stderr).toBe(0);
+    expect(scan.stdout).toMatch(/scan1: applied \d+ changes, verified/);
+    expect(j.calls("scan1")).toEqual([
+      "pkg install -y rspamd",
+      "rspamadm --var=CONFDIR=/usr/local/etc/rspamd --var=LOCAL_CONFDIR=/usr/local/etc/rspamd configtest -c /usr/local/etc/rspamd/rspamd.conf",
+      "sysrc rspamd_enable=YES",
+      "service rspamd start",
+      "pkg install -y opensmtpd",
+      "pkg install -y opensmtpd-filter-rspamd",
+      "pw groupadd vmail -g 5000",
+      "pw useradd vmail -u 5000 -g vmail -d /var/empty -s /usr/sbin/nologin",
+      "smtpctl show status",
+      "smtpd -n -f /usr/local/etc/mail/smtpd.conf",
+      "sysrc smtpd_enable=YES",
+      "service smtpd start",
+    ]);
+    const conf = j.read("scan1", "usr/local/etc/mail/smtpd.conf");
+    expect(conf).toMatch(/^pki scan1\.example\.org key "\/usr\/local\/etc\/ssl\/mx\.key"$/m);
+    expect(conf).toMatch(/^listen on 10\.0\.0\.5 port 25 tls pki scan1\.example\.org hostname scan1\.example\.org filter "rspamd"$/m);
+    expect(conf).toMatch(/^filter "rspamd" proc-exec "\/usr\/local\/libexec\/opensmtpd\/filter-rspamd -url http:\/\/127\.0\.0\.1:11333"$/m);
+    expect(conf).toMatch(/^action "store" lmtp "10\.0\.0\.7:24" rcpt-to virtual <vusers>$/m);
+    expect(j.read("scan1", "usr/local/etc/mail/smtpd/relay-clients")).toMatch(/^10\.0\.0\.11\/32$/m);
+    expect(j.read("scan1", "etc/mail/mailer.conf")).toMatch(/^sendmail\t\/usr\/local\/sbin\/smtpctl$/m);
+    expect(j.read("scan1", "usr/local/etc/rspamd/local.d/worker-normal.inc")).toMatch(/^bind_socket = "127\.0\.0\.1:11333";$/m);
+    expect(j.read("scan1", "etc/rc.conf")).toBe('rspamd_enable="YES"\nsmtpd_enable="YES"\n');
+    expect(j.read("scan1", "etc/passwd")).toMatch(/^vmail:x:5000:5000::\/var\/empty:\/usr\/sbin\/nologin$/m);
+
+    const store = await j.apply("store1");
+    expect(store.code, store.stdout + store.stderr).toBe(0);
+    expect(j.calls("store1")).toEqual([
+      "pkg install -y dovecot",
+      "pw groupadd vmail -g 5000",
+      "pw useradd vmail -u 5000 -g vmail -d /var/vmail -s /usr/sbin/nologin",
+      "doveconf -n -c /usr/local/etc/dovecot/dovecot.conf",
+      "sysrc dovecot_enable=YES",
+      "service dovecot start",
+    ]);
+    const dconf = j.read("store1", "usr/local/etc/dovecot/dovecot.conf");
+    expect(dconf).toMatch(/^default_internal_user = dovecot\ndefault_internal_group = dovecot\ndefault_login_user = dovenull$/m);
+    expect(dconf).toMatch(/# Delivery: scan1 \(10\.0\.0\.5\) over TCP\nservice lmtp \{\n  inet_listener lmtp \{\n    address = 10\.0\.0\.7\n/);
+    expect(dconf).toMatch(/args = username_format=%\{if;%\{rip\};eq;;local;%\{sha256:rip\}\}\/%Lu \/usr\/local\/etc\/dovecot\/lmtp-clients$/m);
+    const clients = j.upper("store1", "usr/local/etc/dovecot/lmtp-clients");
+    expect(readFileSync(clients, "utf8")).toMatch(/\/bob@one\.example::5000:5000::\/var\/vmail\/one\.example\/bob::$/m);
+    expect(statSync(clients).mode & 0o777).toBe(0o640);
+    expect(statSync(clients).gid).toBe(143); // dovecot, created by the port
+    expect(statSync(j.upper("store1", "var/vmail")).uid).toBe(5000);
+
+    const hub = await j.apply("hub1");
+    expect(hub.code, hub.stdout + hub.stderr).toBe(0);
+    expect(j.calls("hub1")).toEqual([
+      "pkg install -y postfix",
+      "postmap -c /usr/local/etc/postfix hash:/usr/local/etc/postfix/vmailbox",
+      "postmap -c /usr/local/etc/postfix hash:/usr/local/etc/postfix/virtual",
+      "postfix -c /usr/local/etc/postfix check",
+      "postconf -c /usr/local/etc/postfix -n",
+      "sysrc postfix_enable=YES",
+      "service postfix start",
+      "pkg install -y dovecot",
+      "pw groupadd vmail -g 5000",
+      "pw useradd vmail -u 5000 -g vmail -d /var/vmail -s /usr/sbin/nologin",
+      "doveconf -n -c /usr/local/etc/dovecot/dovecot.conf",
+      "sysrc dovecot_enable=YES",
+      "service dovecot start",
+    ]);
+    expect(j.read("hub1", "usr/local/etc/postfix/main.cf")).toMatch(/^virtual_transport = lmtp:unix:private\/dovecot-lmtp$/m);
+    expect(j.read("hub1", "usr/local/etc/postfix/master.cf")).toMatch(/^smtp inet {2}n {7}- {7}n /m);
+    expect(j.read("hub1", "usr/local/etc/dovecot/dovecot.conf")).toMatch(/unix_listener \/var\/spool\/postfix\/private\/dovecot-lmtp \{\n\s+mode = 0600\n\s+user = postfix/);
+
+    for (const jail of ["scan1", "store1", "hub1"]) {
+      j.resetCalls(jail);
+      const again = await j.apply(jail);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/Apply: 0 hosts changed, 1 unchanged/);
+      expect([jail, j.calls(jail)]).toEqual([jail, []]);
+    }
+  }, 120_000);
 });
 
 describe("jexec transport", () => {
