@@ -7,7 +7,7 @@ import { inventoryHost, mailSettings, tlsFiles } from "../mail/schema.ts";
 /** Where filter-rspamd finds rspamd's scanning worker: http://host:port, nothing more. */
 const rspamdUrl = z
   .string()
-  .max(300)
+  .max(300, "http://host:port of at most 300 characters")
   .regex(/^http:\/\/(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, "http://host:port of rspamd's scanning worker, e.g. http://127.0.0.1:11333");
 
 export const opensmtpdSettings = z.strictObject({

@@ -198,6 +198,61 @@ describe("hostile hub inventories", () => {
   });
 });
 
+/** A scan host and its store; the scan host's opensmtpd: settings are the line given, at line 15. */
+function scanInventoryWith(settings: string): { dir: string; file: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "mf-hostile-scan-"));
+  const file = path.join(dir, "inventory.yaml");
+  writeFileSync(
+    file,
+    `defaults:
+  domain: example.org
+  adminaddr: admin@one.example
+  mail:
+    domains:
+      one.example: { users: { admin: { password: { env: PW } } } }
+hosts:
+  store1:
+    platform: debian
+    roles: [dovecot]
+    address: 10.0.0.7
+    transport: { type: local, root: sandbox/store1 }
+    dovecot: { tls: { cert: /etc/ssl/mail.pem, key: /etc/ssl/private/mail.key } }
+  scan1: { platform: debian, roles: [rspamd, opensmtpd], address: 10.0.0.5, transport: { type: local, root: sandbox/scan1 },
+    opensmtpd: ${settings} }
+`,
+  );
+  return { dir, file };
+}
+
+const scanCases: { name: string; settings: string; field: string; allowed: RegExp }[] = [
+  { name: "a store name with a newline", settings: `{ store: "store1\\nBcc" }`, field: "hosts.scan1.opensmtpd.store", allowed: /the name of a host of this inventory/ },
+  { name: "$(...) in the store name", settings: `{ store: "$(reboot)" }`, field: "hosts.scan1.opensmtpd.store", allowed: /the name of a host of this inventory/ },
+  { name: "a unicode store name", settings: "{ store: störe1 }", field: "hosts.scan1.opensmtpd.store", allowed: /the name of a host of this inventory/ },
+  { name: "$(...) in rspamdUrl", settings: `{ store: store1, rspamdUrl: "http://127.0.0.1:11333/$(reboot)" }`, field: "hosts.scan1.opensmtpd.rspamdUrl", allowed: /http:\/\/host:port/ },
+  { name: "quotes in rspamdUrl", settings: `{ store: store1, rspamdUrl: 'http://x:1" -url "y' }`, field: "hosts.scan1.opensmtpd.rspamdUrl", allowed: /http:\/\/host:port/ },
+  { name: "a very long rspamdUrl", settings: `{ store: store1, rspamdUrl: "http://${"a".repeat(5000)}:1" }`, field: "hosts.scan1.opensmtpd.rspamdUrl", allowed: /http:\/\/host:port of at most 300 characters/ },
+  { name: "a listen address with ;", settings: `{ store: store1, listen: ["10.0.0.5; reboot"] }`, field: "hosts.scan1.opensmtpd.listen.0", allowed: /an IPv4 address/ },
+  { name: "a unicode hostname", settings: "{ store: store1, hostname: scän.example.org }", field: "hosts.scan1.opensmtpd.hostname", allowed: /a DNS name/ },
+  { name: "the whole internet as relay networks", settings: "{ store: store1, networks: [0.0.0.0/0] }", field: "hosts.scan1.opensmtpd.networks.0", allowed: /at least \/8/ },
+  { name: "an unknown filter", settings: `{ store: store1, filter: "rspamd; rm -rf /" }`, field: "hosts.scan1.opensmtpd.filter", allowed: /rspamd.*none|none.*rspamd/ },
+];
+
+describe("hostile scan inventories", () => {
+  it.each(scanCases)("$name: file:line, what is allowed, exit 1, nothing written", async (c) => {
+    const { dir, file } = scanInventoryWith(c.settings);
+    const r = await mailfleet(["apply", "--yes", "-i", file], { env: { PW: "pw" } });
+    expect(r.code, r.stderr).toBe(1);
+    const line = r.stderr.split("\n").find((l) => l.includes(`${c.field}:`));
+    expect(line, r.stderr).toBeDefined();
+    expect(line).toMatch(/inventory\.yaml:15:\d+: /);
+    expect(line).toMatch(c.allowed);
+    expect(r.stderr).toMatch(/nothing was changed/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe("");
+    expect(existsSync(path.join(dir, "sandbox"))).toBe(false);
+  });
+});
+
 describe("hostile inventories", () => {
   it.each(cases)("$name: clear error, exit 1, nothing written", async (c) => {
     const { dir, file } = inventoryWith(c.host ?? "", c.group ?? "");
