@@ -1,11 +1,14 @@
 // Every script mailfleet generates runs under dash, ksh93 (illumos' sh) and
 // busybox sh: the example fleet and a fleet of hostile values are planned,
 // applied and planned again under each, and must converge to identical trees.
+import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderRemoteLine } from "../../roles/nullmailer/remotes.ts";
+import { opensmtpdPlatforms } from "../../roles/opensmtpd/platforms.ts";
+import { opensmtpdQueue } from "../../roles/opensmtpd/queue.ts";
 import { mailfleet, REPO, withoutProgress } from "../support/cli.ts";
 import { nullmailerParse } from "../support/nullmailer-argparse.ts";
 import { checkShells, SHELLS, type Shell } from "../support/shells.ts";
@@ -135,5 +138,35 @@ hosts:
     expect(dash).toBeDefined();
     expect(dash!.find((e) => e.path === path.join(roots.zone, "var/spool/nullmailer/tmp"))).toMatchObject({ type: "link", content: "/home/nullmailer-spool/tmp" });
     for (const t of others) expect(t).toEqual(dash);
+  });
+});
+
+describe("OpenSMTPD's queue functions (roles/opensmtpd/queue.ts) on a queue directory", () => {
+  it.each(SHELLS)("count and park under $name: the final recipients, the null sender, a bounce left in place", (shell) => {
+    const spool = path.join(tmp, `smtpd-${slug(shell)}`);
+    const parking = path.join(tmp, `parking-${slug(shell)}`);
+    const msg = (id: string, envelopes: Record<string, string>, text: string) => {
+      const d = path.join(spool, "queue", id.slice(0, 2), id);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(path.join(d, "message"), text);
+      for (const [evp, body] of Object.entries(envelopes)) writeFileSync(path.join(d, evp), body);
+    };
+    mkdirSync(path.join(spool, "offline"), { recursive: true });
+    mkdirSync(parking, { recursive: true });
+    // an alias expanded into two envelopes; the null sender is written "@"
+    msg("1a2b3c4d", { "1a2b3c4d00000001": "version: 3\ntype: mta\nsender: @\nrcpt: team@one.example\ndest: bob@one.example\n", "1a2b3c4d00000002": "version: 3\ntype: mda\nsender: @\nrcpt: team@one.example\ndest: alice@one.example\n" }, "Subject: parked\n\n.leading dot\n");
+    msg("99887766", { "9988776600000001": "version: 3\ntype: bounce\nsender: x@y.example\ndest: x@y.example\n" }, "Subject: bounce\n\n");
+    writeFileSync(path.join(spool, "offline", "1796165047.XXXX"), "-i|--|someone@example.org\nSubject: offline\n\n");
+    const q = opensmtpdQueue({ ...opensmtpdPlatforms.debian, spool });
+    // smtpctl cannot run here: count falls back to the queue directory
+    const run = (body: string) => execFileSync(shell.argv[0]!, [...shell.argv.slice(1), "-c", `R=; set -f\n${q.functions.sh}\n${body}`], { encoding: "utf8" });
+    const smtpctl = "/bin/false";
+    expect(run(q.count.sh.replace(opensmtpdPlatforms.debian.smtpctl, smtpctl)).trim()).toBe("3");
+    // the bounce and the offline submission stay: park says so by failing
+    expect(run(`${q.park.sh.replace(opensmtpdPlatforms.debian.smtpctl, smtpctl)} '${parking}' && echo parked || echo kept`).trim()).toBe("kept");
+    expect(readFileSync(path.join(parking, "opensmtpd.1a2b3c4d"), "utf8")).toBe("\nbob@one.example\nalice@one.example\n\nSubject: parked\n\n.leading dot\n");
+    expect(existsSync(path.join(spool, "queue/1a/1a2b3c4d"))).toBe(false);
+    expect(existsSync(path.join(spool, "queue/99/99887766/message"))).toBe(true);
+    expect(run(q.count.sh.replace(opensmtpdPlatforms.debian.smtpctl, smtpctl)).trim()).toBe("2");
   });
 });
