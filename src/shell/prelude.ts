@@ -99,22 +99,75 @@ mf_own() { # PATH MODE OWNER GROUP
   chmod "$2" "$R$1" || return 1
   if [ -n "$3" ]; then chown "$3:$4" "$R$1" || return 1; fi
 }
-MF_LOCK="$R/var/run/mailfleet.lock"
-mf_lock() {
-  [ -d "$R/var/run" ] || mkdir -p "$R/var/run" || mf_fail "cannot create $R/var/run for the lock"
-  if mkdir "$MF_LOCK" 2>/dev/null; then
-    echo $$ > "$MF_LOCK/pid"
-    trap 'rm -rf "$MF_LOCK"' EXIT
-    trap 'exit 130' INT TERM HUP
-    return 0
+# The host lock. Each apply creates its own entry, mailfleet.lock.<pid>.<random>
+# in $R/var/run, and keeps it open on fd 9 while it runs; the kernel closes it
+# when the process ends, however it ends. An entry is live while process <pid>
+# has that very file open (/proc/<pid>/fd): a dead holder, an unreaped zombie
+# and a reused pid have not, so none of them blocks the next apply. An apply
+# holds the lock when it has created its entry and then finds no other live
+# entry: of two applies the one that lists the directory later sees the
+# other's entry, so at most one holds it. Entries of dead holders are removed
+# by whoever finds them (a name is never used twice). Two applies starting
+# together: the one with the smaller random number waits for the other to give way.
+MF_LOCK_DIR="$R/var/run"
+MF_LOCK_ME=
+# how liveness is judged: fd (/proc/<pid>/fd) or, where there is no such /proc, kill (a zombie or reused pid then looks alive)
+MF_LIVE=
+mf_lock_alive() { # PID ENTRY
+  if [ "$MF_LIVE" = fd ]; then
+    set +f
+    for mf_fd in /proc/"$1"/fd/*; do
+      if [ "$mf_fd" -ef "$2" ]; then set -f; return 0; fi
+    done
+    set -f
+    return 1
   fi
-  mf_holder=$(cat "$MF_LOCK/pid" 2>/dev/null)
-  if [ -n "$mf_holder" ] && ! kill -0 "$mf_holder" 2>/dev/null && [ ! -d "/proc/$mf_holder" ]; then
-    rm -rf "$MF_LOCK"
-    mkdir "$MF_LOCK" 2>/dev/null && { echo $$ > "$MF_LOCK/pid"; trap 'rm -rf "$MF_LOCK"' EXIT; trap 'exit 130' INT TERM HUP; return 0; }
-  fi
-  echo "mailfleet: another apply is running on this host (lock $MF_LOCK held by pid \${mf_holder:-unknown}); try again when it has finished" >&2
+  kill -0 "$1" 2>/dev/null || ps -p "$1" >/dev/null 2>&1
+}
+mf_lock_busy() { # PID
+  rm -f "$MF_LOCK_ME"
+  exec 9>&-
+  echo "mailfleet: another apply is running on this host (pid $1, lock $MF_LOCK_DIR/mailfleet.lock.$1.*); try again when it has finished" >&2
   exit 75
+}
+mf_lock() {
+  [ -d "$MF_LOCK_DIR" ] || mkdir -p "$MF_LOCK_DIR" || mf_fail "cannot create $MF_LOCK_DIR for the lock"
+  # the lock directory of mailfleet 0.1.0 (mkdir and a pid file) is only ever left behind by a killed apply
+  [ -d "$MF_LOCK_DIR/mailfleet.lock" ] && rm -rf "$MF_LOCK_DIR/mailfleet.lock"
+  mf_tok=$(od -An -N3 -tu4 /dev/urandom 2>/dev/null | tr -dc 0-9)
+  [ -n "$mf_tok" ] || mf_tok=$(date +%H%M%S)
+  MF_LOCK_ME="$MF_LOCK_DIR/mailfleet.lock.$$.$mf_tok"
+  trap 'rm -f "$MF_LOCK_ME"' EXIT
+  trap 'exit 130' INT TERM HUP
+  command exec 9>>"$MF_LOCK_ME" || mf_fail "cannot create the lock $MF_LOCK_ME"
+  if [ -z "$MF_LIVE" ]; then MF_LIVE=fd; mf_lock_alive $$ "$MF_LOCK_ME" || MF_LIVE=kill; fi
+  mf_tries=0
+  while :; do
+    mf_wait=
+    set +f
+    for mf_e in "$MF_LOCK_DIR"/mailfleet.lock.*.*; do
+      [ "$mf_e" = "$MF_LOCK_ME" ] && continue
+      mf_id=\${mf_e##*/mailfleet.lock.}; mf_pid=\${mf_id%%.*}; mf_etok=\${mf_id#*.}
+      case $mf_pid in '' | *[!0-9]*) continue ;; esac
+      case $mf_etok in '' | *[!0-9]*) continue ;; esac
+      [ -f "$mf_e" ] || continue
+      if mf_lock_alive "$mf_pid" "$mf_e"; then
+        # a holder, or an apply starting too that goes first
+        if [ -s "$mf_e" ] || [ "$mf_etok" -lt "$mf_tok" ] || { [ "$mf_etok" -eq "$mf_tok" ] && [ "$mf_pid" -lt $$ ]; }; then mf_lock_busy "$mf_pid"; fi
+        mf_wait=$mf_pid
+      else
+        rm -f "$mf_e"
+      fi
+    done
+    set -f
+    if [ -z "$mf_wait" ]; then
+      echo "held by pid $$ since $MF_STAMP" >&9
+      return 0
+    fi
+    mf_tries=$((mf_tries + 1))
+    [ "$mf_tries" -lt 100 ] || mf_lock_busy "$mf_wait"
+    sleep 0.05 2>/dev/null || sleep 1
+  done
 }
 `;
 
