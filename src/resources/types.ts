@@ -213,6 +213,12 @@ export interface Change {
   diff?: string;
   /** Data from the probe that the apply step needs (plain values only, so a plan stays a value). */
   data?: Record<string, string | number | boolean>;
+  /**
+   * Set when the host holds something at a managed path that mailfleet will
+   * not replace (a directory where a file goes): what is there and what was
+   * expected. Such a host is refused at plan, nothing is written on it.
+   */
+  conflict?: string;
 }
 
 export interface HostContext {

@@ -29,7 +29,8 @@ mf_stat() {
   elif [ -f "$1" ]; then mf_t=f; elif [ -e "$1" ]; then mf_t=o; else echo missing; return 0; fi
   mf_ls_line "$1" "$mf_t"
   set -- $mf_line
-  echo "$mf_t $1 $3 $4 $5"
+  # a directory's size says nothing (on tmpfs it follows the number of entries)
+  if [ "$mf_t" = d ]; then echo "$mf_t $1 $3 $4 0"; else echo "$mf_t $1 $3 $4 $5"; fi
 }
 # where symlink $1 points: ls prints "... $1 -> target", and $1 itself may hold " -> "
 mf_link_target() { mf_ls_line "$1" l && printf '%s\n' "\${mf_line#*" $1 -> "}"; }
@@ -78,6 +79,33 @@ mf_probe_path() {
   if [ -L "$1" ]; then printf 'T '; mf_link_target "$1"
   elif [ -f "$1" ]; then od -An -v -tx1 -N "$2" "$1"; fi
 }
+# "leftover" when an interrupted write left its temporary file beside $1 (see mf_write)
+mf_leftover() {
+  set +f
+  for mf_l in "\${1%/*}"/.mailfleet.[0-9]*."\${1##*/}"; do
+    if [ -f "$mf_l" ] || [ -L "$mf_l" ]; then set -f; echo leftover; return 0; fi
+  done
+  set -f
+}
+# mf_probe_path for a file holding a secret: its content on ~ lines, which a
+# saved plan's hash leaves out (a hash of a password can be tested against
+# guesses), and instead "id <inode> <size> <change time>", which any write,
+# rename or chmod changes: to the nanosecond with stat(1) (GNU, busybox) or
+# ls -E (illumos), to the second with BSD stat, else to the minute (ls -l)
+mf_probe_secret() {
+  mf_stat "$1"
+  if [ -L "$1" ]; then printf 'T '; mf_link_target "$1"
+  elif [ -f "$1" ]; then
+    mf_sp=$1; mf_sn=$2
+    if mf_sid=$(stat -c '%i %s %z' "$mf_sp" 2>/dev/null); then :
+    elif mf_sid=$(ls -Ecdi "$mf_sp" 2>/dev/null); then set -- $mf_sid; mf_sid="$1 $6 $7 $8 $9"
+    elif mf_sid=$(stat -f '%i %z %c' "$mf_sp" 2>/dev/null); then :
+    else set -- $(ls -ldci "$mf_sp"); mf_sid="$1 $6 $7 $8 $9"
+    fi
+    echo "id $mf_sid"
+    od -An -v -tx1 -N "$mf_sn" "$mf_sp" | sed 's/^/~/'
+  fi
+}
 `;
 
 const APPLY_HELPERS = `MF_STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -87,6 +115,9 @@ mf_fail() { echo "mailfleet: $*" >&2; exit 1; }
 mf_write() {
   mf_p="$R$1"; mf_d=$(dirname "$mf_p"); mf_t="$mf_d/.mailfleet.$$.$(basename "$mf_p")"
   [ -d "$mf_d" ] || mkdir -p "$mf_d" || return 1
+  mf_clean_temps "$1"
+  # never a rename onto a directory (mv would put the file inside it) or through a link
+  if [ -L "$mf_p" ] || { [ -e "$mf_p" ] && [ ! -f "$mf_p" ]; }; then echo "mailfleet: $1 is not a regular file" >&2; return 1; fi
   (umask 077; printf '%b' "$5" > "$mf_t") || { rm -f "$mf_t"; return 1; }
   chmod "$2" "$mf_t" || { rm -f "$mf_t"; return 1; }
   if [ -n "$3" ]; then chown "$3:$4" "$mf_t" || { rm -f "$mf_t"; return 1; }; fi
@@ -94,6 +125,13 @@ mf_write() {
     ln -f "$mf_p" "$mf_p.mailfleet-bak.$MF_STAMP" 2>/dev/null || cp -p "$mf_p" "$mf_p.mailfleet-bak.$MF_STAMP" || { rm -f "$mf_t"; return 1; }
   fi
   mv -f "$mf_t" "$mf_p"
+}
+# mf_clean_temps PATH: removes the temporary files interrupted writes of PATH left (the lock is held: no write is running)
+mf_clean_temps() {
+  mf_cd=$(dirname "$R$1"); mf_cb=$(basename "$1")
+  set +f
+  rm -f "$mf_cd"/.mailfleet.[0-9]*."$mf_cb"
+  set -f
 }
 mf_own() { # PATH MODE OWNER GROUP
   chmod "$2" "$R$1" || return 1
@@ -168,6 +206,31 @@ mf_lock() {
     [ "$mf_tries" -lt 100 ] || mf_lock_busy "$mf_wait"
     sleep 0.05 2>/dev/null || sleep 1
   done
+}
+# mf_sha256: SHA-256 (hex) of stdin, with the tool this host has
+mf_sha256() {
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum
+  elif command -v digest >/dev/null 2>&1; then digest -a sha256
+  elif command -v sha256 >/dev/null 2>&1; then sha256 -q
+  elif command -v shasum >/dev/null 2>&1; then shasum -a 256
+  elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r
+  else cat >/dev/null; return 1
+  fi | sed 's/[^0-9a-f].*//'
+}
+# mf_check_plan SHA256: the probe finds this host as it was planned (its
+# facts, the lines between the probe's markers without the ~ lines, hash to
+# SHA256), or the apply stops here, before anything is written.
+mf_check_plan() {
+  mf_now=$(mf_probe | sed -n '/^@@mailfleet-probe$/,/^@@mailfleet-end$/p' | sed '/^~/d' | mf_sha256)
+  case $mf_now in
+    ????????????????????????????????????????????????????????????????) ;;
+    *) mf_fail "cannot check that this host is as planned: no working sha256sum, digest, sha256, shasum or openssl; nothing was changed" ;;
+  esac
+  if [ "$mf_now" != "$1" ]; then
+    echo "@@mailfleet-stale"
+    echo "mailfleet: stale plan: this host changed since the plan; nothing was changed" >&2
+    exit 76
+  fi
 }
 `;
 
