@@ -131,7 +131,7 @@ async function applyAndReport(
       onStart: (h) => progress.started(h),
       onApplied: (o) => {
         progress.done(o);
-        if (!opts.json) out(o.ok && o.value ? m.report.formatApply(o.value, revealed()) : m.report.formatFailure(o, revealed()));
+        if (!opts.json) progress.print(() => out(o.ok && o.value ? m.report.formatApply(o.value, revealed()) : m.report.formatFailure(o, revealed())));
       },
     });
   } finally {
