@@ -2,7 +2,7 @@
 // talks to the host through a transport only.
 import type { HostConfig } from "../inventory/catalog.ts";
 import type { SecretResolver } from "../inventory/secrets.ts";
-import type { Change, HostContext, Resource } from "../resources/types.ts";
+import type { Change, HostContext, HostLockResource, Resource } from "../resources/types.ts";
 import type { Transport } from "../transports/types.ts";
 import { desiredState, hostContextFor } from "./desired.ts";
 import { diffHost, makePlan, type HostPlan } from "./plan.ts";
@@ -25,8 +25,16 @@ export interface HostTarget {
   resources: Resource[];
 }
 
+/** mailfleet's own state on every host: what killed applies left of the host lock. */
+export const HOST_LOCK: HostLockResource = { kind: "hostLock", id: "mailfleet:lock" };
+
+/** A host, how to reach it, and what it must be: its desired state and the host lock's leftovers. */
+export function hostTarget(host: HostConfig, transport: Transport, desired: readonly Resource[]): HostTarget {
+  return { host, transport, ctx: hostContextFor(host, transport.root), resources: [HOST_LOCK, ...desired] };
+}
+
 export function prepareHost(host: HostConfig, transport: Transport, secrets: SecretResolver, fleet: readonly HostConfig[] = [host]): HostTarget {
-  return { host, transport, ctx: hostContextFor(host, transport.root), resources: desiredState(host, secrets, fleet) };
+  return hostTarget(host, transport, desiredState(host, secrets, fleet));
 }
 
 function lastLines(text: string, n = 6): string {

@@ -5,10 +5,10 @@ import type { HostConfig } from "../inventory/catalog.ts";
 import { maskingResolver, revealingResolver, type SecretResolver } from "../inventory/secrets.ts";
 import type { Resource } from "../resources/types.ts";
 import { TransportSet } from "../transports/index.ts";
-import { desiredState, hostContextFor } from "./desired.ts";
+import { desiredState } from "./desired.ts";
 import { desiredFingerprint } from "./fingerprint.ts";
 import { forEachHost, type HostOutcome } from "./fleet.ts";
-import { applyHost, planHost, type ApplyResult, type HostTarget } from "./host.ts";
+import { applyHost, hostTarget, planHost, type ApplyResult, type HostTarget } from "./host.ts";
 import type { HostPlan } from "./plan.ts";
 import { platformOf } from "./roles.ts";
 import { hostPlanOf, PlanFileError, type SavedPlan } from "./saved-plan.ts";
@@ -82,8 +82,7 @@ export function desiredHashes(hosts: readonly HostConfig[], fleet: readonly Host
 }
 
 function target(h: HostConfig, resources: Resource[], transports: TransportSet): HostTarget {
-  const transport = transports.for(h, platformOf(h).become);
-  return { host: h, transport, ctx: hostContextFor(h, transport.root), resources };
+  return hostTarget(h, transports.for(h, platformOf(h).become), resources);
 }
 
 /**

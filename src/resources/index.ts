@@ -2,6 +2,7 @@ import { commandHandler } from "./command.ts";
 import { directoryHandler } from "./directory.ts";
 import { fifoHandler } from "./fifo.ts";
 import { fileHandler } from "./file.ts";
+import { hostLockHandler } from "./host-lock.ts";
 import { mtaHandoverHandler } from "./mta-handover.ts";
 import { parkedMailHandler } from "./parked-mail.ts";
 import { packageHandler } from "./package.ts";
@@ -27,6 +28,7 @@ export const handlers: Handlers = {
   zfsDataset: zfsDatasetHandler,
   command: commandHandler,
   parkedMail: parkedMailHandler,
+  hostLock: hostLockHandler,
 };
 
 export function handlerFor<R extends Resource>(r: R): ResourceHandler<R> {

@@ -163,6 +163,16 @@ export interface CommandResource {
   creates: { path: string; mode: number; owner?: string; group?: string }[];
 }
 
+/**
+ * Entries of the host lock whose apply is gone (killed): shown by plan, and
+ * removed when an apply takes the lock. The engine adds it to every host; no
+ * role declares it.
+ */
+export interface HostLockResource {
+  kind: "hostLock";
+  id: string;
+}
+
 export interface ZfsDatasetResource {
   kind: "zfsDataset";
   id: string;
@@ -182,7 +192,8 @@ export type Resource =
   | MtaHandoverResource
   | ParkedMailResource
   | ZfsDatasetResource
-  | CommandResource;
+  | CommandResource
+  | HostLockResource;
 
 export type ResourceKind = Resource["kind"];
 

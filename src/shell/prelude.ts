@@ -59,6 +59,43 @@ mf_resolve() {
   done
   printf '%s\n' "\${mf_out:-/}"
 }
+# The host lock's entries: each apply creates its own,
+# $R/var/run/mailfleet.lock.<pid>.<random>, and keeps it open on fd 9 while it
+# runs; the kernel closes it when the process ends, however it ends. An entry
+# is live while process <pid> has that very file open (/proc/<pid>/fd): a dead
+# holder, an unreaped zombie and a reused pid have not. Where there is no such
+# /proc, kill -0 decides (a zombie or a reused pid then looks alive).
+MF_LOCK_DIR="$R/var/run"
+MF_LIVE=
+mf_lock_alive() { # PID ENTRY
+  if [ -z "$MF_LIVE" ]; then
+    MF_LIVE=kill
+    exec 8</dev/null
+    [ /proc/$$/fd/8 -ef /dev/null ] 2>/dev/null && MF_LIVE=fd
+    exec 8<&-
+  fi
+  if [ "$MF_LIVE" = fd ]; then
+    set +f
+    for mf_fd in /proc/"$1"/fd/*; do
+      if [ "$mf_fd" -ef "$2" ]; then set -f; return 0; fi
+    done
+    set -f
+    return 1
+  fi
+  kill -0 "$1" 2>/dev/null || ps -p "$1" >/dev/null 2>&1
+}
+# "~dead <name>" for each entry whose apply is gone (~: not a fact a plan rests on)
+mf_lock_leftovers() {
+  [ -d "$MF_LOCK_DIR/mailfleet.lock" ] && echo "~dead mailfleet.lock"
+  set +f
+  for mf_e in "$MF_LOCK_DIR"/mailfleet.lock.*.*; do
+    [ -f "$mf_e" ] || continue
+    mf_id=\${mf_e##*/mailfleet.lock.}; mf_pid=\${mf_id%%.*}
+    case $mf_pid in '' | *[!0-9]*) continue ;; esac
+    mf_lock_alive "$mf_pid" "$mf_e" || echo "~dead \${mf_e##*/}"
+  done
+  set -f
+}
 # mf_overlap A B: A is B, or one of them lies inside the other
 mf_overlap() {
   [ "$1" = "$2" ] && return 0
@@ -137,31 +174,13 @@ mf_own() { # PATH MODE OWNER GROUP
   chmod "$2" "$R$1" || return 1
   if [ -n "$3" ]; then chown "$3:$4" "$R$1" || return 1; fi
 }
-# The host lock. Each apply creates its own entry, mailfleet.lock.<pid>.<random>
-# in $R/var/run, and keeps it open on fd 9 while it runs; the kernel closes it
-# when the process ends, however it ends. An entry is live while process <pid>
-# has that very file open (/proc/<pid>/fd): a dead holder, an unreaped zombie
-# and a reused pid have not, so none of them blocks the next apply. An apply
-# holds the lock when it has created its entry and then finds no other live
-# entry: of two applies the one that lists the directory later sees the
-# other's entry, so at most one holds it. Entries of dead holders are removed
-# by whoever finds them (a name is never used twice). Two applies starting
-# together: the one with the smaller random number waits for the other to give way.
-MF_LOCK_DIR="$R/var/run"
+# The host lock: see mf_lock_alive for the entries. An apply holds the lock
+# when it has created its entry and then finds no other live entry: of two
+# applies the one that lists the directory later sees the other's entry, so
+# at most one holds it. Entries of dead holders are removed by whoever finds
+# them (a name is never used twice). Two applies starting together: the one
+# with the smaller random number waits for the other to give way.
 MF_LOCK_ME=
-# how liveness is judged: fd (/proc/<pid>/fd) or, where there is no such /proc, kill (a zombie or reused pid then looks alive)
-MF_LIVE=
-mf_lock_alive() { # PID ENTRY
-  if [ "$MF_LIVE" = fd ]; then
-    set +f
-    for mf_fd in /proc/"$1"/fd/*; do
-      if [ "$mf_fd" -ef "$2" ]; then set -f; return 0; fi
-    done
-    set -f
-    return 1
-  fi
-  kill -0 "$1" 2>/dev/null || ps -p "$1" >/dev/null 2>&1
-}
 mf_lock_busy() { # PID
   rm -f "$MF_LOCK_ME"
   exec 9>&-
@@ -178,7 +197,8 @@ mf_lock() {
   trap 'rm -f "$MF_LOCK_ME"' EXIT
   trap 'exit 130' INT TERM HUP
   command exec 9>>"$MF_LOCK_ME" || mf_fail "cannot create the lock $MF_LOCK_ME"
-  if [ -z "$MF_LIVE" ]; then MF_LIVE=fd; mf_lock_alive $$ "$MF_LOCK_ME" || MF_LIVE=kill; fi
+  # this shell holds its own entry: if /proc does not show that, it cannot judge the others by it either
+  mf_lock_alive $$ "$MF_LOCK_ME" || MF_LIVE=kill
   mf_tries=0
   while :; do
     mf_wait=

@@ -111,6 +111,15 @@ describe("apply on a sandbox", () => {
     const next = await mailfleet(["apply", "-i", inv, "--yes", "--limit", "web1"]);
     expect(next.code, next.stderr).toBe(0);
     expect(readdirSync(runDir)).toEqual([]);
+
+    // killed after its last step: nothing left to change, but plan shows the entry and the next apply removes it
+    writeFileSync(path.join(runDir, `mailfleet.lock.${pid}.1`), "held by pid ... since ...\n");
+    const plan = await mailfleet(["plan", "-i", inv, "--limit", "web1", "--detailed-exitcode"]);
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain(`- remove the lock entry left by an apply that ended without releasing it (pid ${pid})`);
+    expect((await mailfleet(["apply", "-i", inv, "--yes", "--limit", "web1"])).code).toBe(0);
+    expect(readdirSync(runDir)).toEqual([]);
+    expect((await mailfleet(["plan", "-i", inv, "--limit", "web1", "--detailed-exitcode"])).code).toBe(0);
   });
 
   it("never prints a relay password: plan, JSON plan, render and apply show it masked", async () => {
