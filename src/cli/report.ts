@@ -22,6 +22,7 @@ const SIGN: Record<Change["action"], string> = {
   delete: "-",
   remove: "-",
   skip: "·",
+  keep: "=",
 };
 
 function colorSign(c: Change): string {
@@ -57,6 +58,7 @@ export function formatPlan(plan: HostPlan, secrets: readonly string[]): string {
     out.push(`  ${colorSign(c)} ${c.summary}`);
     if (c.diff) out.push(colorDiff(c.diff).replace(/^/gm, "      "));
   }
+  for (const c of plan.kept) out.push(`  ${pc.cyan(SIGN.keep)} ${c.summary}`);
   for (const c of plan.skipped) out.push(pc.dim(`  ${SIGN.skip} ${c.summary}`));
   out.push(`  ${plan.changes.length === 0 ? pc.green("no changes") : pc.bold(summaryLine(plan))}`);
   return scrub(out.join("\n"), secrets);
@@ -84,7 +86,7 @@ export function formatApply(r: ApplyResult, secrets: readonly string[]): string 
 export function planJson(outcomes: HostOutcome<HostPlan>[], secrets: readonly string[]): string {
   const hosts = outcomes.map((o) =>
     o.ok && o.value
-      ? { host: o.host, transport: o.value.transport, platform: o.value.platform, changes: o.value.changes, skipped: o.value.skipped }
+      ? { host: o.host, transport: o.value.transport, platform: o.value.platform, changes: o.value.changes, kept: o.value.kept, skipped: o.value.skipped }
       : { host: o.host, error: o.error, detail: o.detail },
   );
   const changes = outcomes.reduce((n, o) => n + (o.value?.changes.length ?? 0), 0);

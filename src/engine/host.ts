@@ -5,7 +5,7 @@ import type { SecretResolver } from "../inventory/secrets.ts";
 import type { Change, HostContext, HostLockResource, Resource } from "../resources/types.ts";
 import type { Transport } from "../transports/types.ts";
 import { desiredState, hostContextFor } from "./desired.ts";
-import { diffHost, makePlan, type HostPlan } from "./plan.ts";
+import { diffHost, isNoop, makePlan, type HostPlan } from "./plan.ts";
 import { applyScript, factsHash, parseApplyOutput, parseProbeOutput, probeScript } from "./scripts.ts";
 
 export class HostError extends Error {
@@ -87,6 +87,6 @@ export async function applyHost(t: HostTarget, plan: HostPlan, timeoutMs?: numbe
     );
   }
   if (!out.verifyFacts) throw new HostError(`apply on ${t.transport.description} returned no verification`, lastLines(r.stderr));
-  const remaining = diffHost(t.resources, out.verifyFacts, t.ctx).filter((c) => c.action !== "skip");
+  const remaining = diffHost(t.resources, out.verifyFacts, t.ctx).filter((c) => !isNoop(c));
   return { plan, applied: out.steps, remaining };
 }

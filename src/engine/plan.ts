@@ -11,7 +11,12 @@ export interface HostPlan {
   changes: Change[];
   /** Steps that do not apply here (packages and services in a sandbox), listed so nothing is silently faked. */
   skipped: Change[];
+  /** What is left alone on purpose (mailboxes no longer in the inventory), listed so nothing is silently forgotten. */
+  kept: Change[];
 }
+
+/** Changes that are not work to do: skipped ones and kept ones. */
+export const isNoop = (c: Change): boolean => c.action === "skip" || c.action === "keep";
 
 /** Pure: desired resources + probed facts -> the changes, in resource order. */
 export function diffHost(resources: readonly Resource[], facts: Map<string, string[]>, ctx: HostContext): Change[] {
@@ -20,7 +25,7 @@ export function diffHost(resources: readonly Resource[], facts: Map<string, stri
   for (const r of resources) {
     const change = handlerFor(r).diff(r, facts.get(r.id) ?? [], ctx, changed);
     if (!change) continue;
-    if (change.action !== "skip") changed.add(r.id);
+    if (!isNoop(change)) changed.add(r.id);
     out.push(change);
   }
   return out;
@@ -32,8 +37,9 @@ export function makePlan(host: string, transport: string, ctx: HostContext, chan
     transport,
     platform: ctx.platform.name,
     facts,
-    changes: changes.filter((c) => c.action !== "skip"),
+    changes: changes.filter((c) => !isNoop(c)),
     skipped: changes.filter((c) => c.action === "skip"),
+    kept: changes.filter((c) => c.action === "keep"),
   };
 }
 

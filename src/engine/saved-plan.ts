@@ -17,7 +17,7 @@ export const PLAN_KIND = "mailfleet-plan";
 export const PLAN_FORMAT = 1;
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a SHA-256 in hex");
-const actions = ["create", "update", "delete", "install", "remove", "start", "restart", "reload", "move", "wrap", "unwrap", "run", "skip"] as const;
+const actions = ["create", "update", "delete", "install", "remove", "start", "restart", "reload", "move", "wrap", "unwrap", "run", "skip", "keep"] as const;
 const kinds = Object.keys(handlers) as [keyof typeof handlers, ...(keyof typeof handlers)[]];
 
 const change = z.strictObject({
@@ -39,6 +39,7 @@ const savedHost = z.strictObject({
   facts_sha256: sha256,
   changes: z.array(change),
   skipped: z.array(change),
+  kept: z.array(change),
 });
 
 const savedPlanSchema = z.strictObject({
@@ -108,6 +109,7 @@ export function savedPlan(i: SavedPlanInput): SavedPlan {
       facts_sha256: p.facts,
       changes: p.changes.map(clean),
       skipped: p.skipped.map(clean),
+      kept: p.kept.map(clean),
     }),
   );
   const names = hosts.map((h) => h.host);
@@ -183,5 +185,5 @@ export function checkPlanOrigin(doc: SavedPlan, file: string, now: CurrentState)
 
 /** The plan of one host as the engine applies it. */
 export function hostPlanOf(h: SavedHost, transport: string): HostPlan {
-  return { host: h.host, transport, platform: h.platform, facts: h.facts_sha256, changes: h.changes, skipped: h.skipped };
+  return { host: h.host, transport, platform: h.platform, facts: h.facts_sha256, changes: h.changes, skipped: h.skipped, kept: h.kept };
 }

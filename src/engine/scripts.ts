@@ -72,7 +72,7 @@ export function applyScript(resources: readonly Resource[], changes: readonly Ch
   const byId = new Map(resources.map((r) => [r.id, r]));
   const steps: Sh[] = [];
   for (const change of changes) {
-    if (change.action === "skip") continue;
+    if (change.action === "skip" || change.action === "keep") continue;
     const r = byId.get(change.id);
     if (!r) throw new Error(`plan names unknown resource ${change.id}`);
     steps.push(sh`echo ${`@@step ${change.id}`}`, handlerFor(r).apply(r, change, ctx));

@@ -17,6 +17,11 @@ export type { HostConfig, Inventory } from "./catalog.ts";
 
 type Path = (string | number)[];
 
+/** A field as errors name it: keys joined with '.', a key holding anything unusual (a newline, a quote) written as a JSON string. */
+function fieldName(p: Path): string {
+  return p.map((k) => (typeof k === "number" || /^[A-Za-z0-9_@.+-]*$/.test(k) ? String(k) : JSON.stringify(k))).join(".");
+}
+
 class Positions {
   constructor(
     private readonly file: string,
@@ -49,7 +54,7 @@ class Positions {
   }
 
   problem(p: Path, message: string, keyOfLast = false): InventoryProblem {
-    return { file: this.file, ...this.at(p, keyOfLast), field: p.join("."), message };
+    return { file: this.file, ...this.at(p, keyOfLast), field: fieldName(p), message };
   }
 
   has(p: Path): boolean {
@@ -103,7 +108,7 @@ function zodProblems(
         out.push({
           file,
           ...locate(full, true),
-          field: [...prefix, ...full].join("."),
+          field: fieldName([...prefix, ...full]),
           message: describeIssue({ ...issue, keys: [key] }, undefined, { keys: index.allowedKeys(doc(p), wrapped) }),
         });
       }
@@ -116,14 +121,14 @@ function zodProblems(
       const values = typeof key === "string" ? index.discriminatorValues(doc(p.slice(0, -1)), wrapped, key) : undefined;
       forms = index.forms(doc(p), wrapped);
       if (!forms && values) {
-        out.push({ file, ...locate(p, false), field: [...prefix, ...p].join("."), message: describeIssue({ ...issue, code: "invalid_value", values } as z.core.$ZodIssue, valueAt(data, p)) });
+        out.push({ file, ...locate(p, false), field: fieldName([...prefix, ...p]), message: describeIssue({ ...issue, code: "invalid_value", values } as z.core.$ZodIssue, valueAt(data, p)) });
         continue;
       }
     }
     out.push({
       file,
       ...locate(p, false),
-      field: [...prefix, ...p].join("."),
+      field: fieldName([...prefix, ...p]),
       message: describeIssue(issue, valueAt(data, p), { forms }),
     });
   }
@@ -276,19 +281,28 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
       inventoryDir: dir,
     });
   }
-  for (const h of hosts) problems.push(...roleRules(h, hosts, entryOf.get(h.name)!, roles, pos));
+  for (const h of hosts) problems.push(...roleRules(h, hosts, entryOf, roles, pos));
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  // A fleet-level rule of two roles may find the same thing twice.
+  const seenProblems = new Set<string>();
+  for (let i = problems.length - 1; i >= 0; i--) {
+    const key = JSON.stringify(problems[i]);
+    if (seenProblems.has(key)) problems.splice(i, 1);
+    seenProblems.add(key);
+  }
   if (problems.length > 0) throw new InventoryError(problems);
   return { file: path.resolve(file), hosts };
 }
 
 /** The rules of the host's roles, and what holds for every role: each once, on a platform it supports, one of each exclusive group. */
-function roleRules(h: HostConfig, fleet: readonly HostConfig[], entry: Entry, roles: Map<string, CatalogRole>, pos: Positions): InventoryProblem[] {
+function roleRules(h: HostConfig, fleet: readonly HostConfig[], entries: Map<string, Entry>, roles: Map<string, CatalogRole>, pos: Positions): InventoryProblem[] {
   const out: InventoryProblem[] = [];
+  const entry = entries.get(h.name)!;
   const hostPath = entry.levels.at(-1)!;
   const place = (p: RuleProblem) => {
-    const level = p.field && [...entry.levels].reverse().find((l) => pos.has([...l, ...p.field!]));
-    out.push(level ? pos.problem([...level, ...p.field!], p.message) : pos.problem(hostPath, p.message, true));
+    const at = (p.host && entries.get(p.host)) || entry;
+    const level = p.field && [...at.levels].reverse().find((l) => pos.has([...l, ...p.field!]));
+    out.push(level ? pos.problem([...level, ...p.field!], p.message) : pos.problem(at.levels.at(-1)!, p.message, true));
   };
   const rolesAt = [...entry.levels].reverse().find((l) => pos.has([...l, "roles"]));
   const placeRoles = (message: string) => out.push(rolesAt ? pos.problem([...rolesAt, "roles"], message) : pos.problem(hostPath, message, true));

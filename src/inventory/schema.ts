@@ -6,6 +6,7 @@ import { z } from "zod";
 import {
   emailAddress,
   hostname,
+  ipAddress,
   localPath,
   loginName,
   port,
@@ -90,6 +91,9 @@ const coreShape = {
   domain: hostname.optional().describe("mail domain; the host's name is <host>.<domain>"),
   fqdn: hostname.optional().describe("the host's full name when it is not <host>.<domain>"),
   adminaddr: emailAddress.optional().describe("where mail for local users (root, cron) ends up"),
+  address: ipAddress
+    .optional()
+    .describe("the IP address the host sends mail from (a hub lets it relay); default its ssh address when that is an IP address"),
   relay: relaySettings.partial().optional(),
   transport: transportLevel.optional(),
   secretsVersion: singleLine
@@ -106,6 +110,7 @@ export interface CoreSettings {
   domain: string;
   fqdn?: string;
   adminaddr?: string;
+  address?: string;
   relay?: z.output<typeof relaySettings>;
   transport: z.output<typeof transportSettings>;
   secretsVersion?: string;

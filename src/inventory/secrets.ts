@@ -50,6 +50,8 @@ export function readSecret(ref: SecretRef, cwd: string): string {
 /** How roles get secret values: revealed for plan/apply, placeholders for render and hashing. */
 export interface SecretResolver {
   value(ref: SecretRef): string;
+  /** Values are placeholders (validate, render, the Terraform hash): nothing derived from them may look real. */
+  readonly masked?: boolean;
   /** Every value revealed so far, for scrubbing output. */
   revealed(): string[];
 }
@@ -74,6 +76,7 @@ export function revealingResolver(cwd: string): SecretResolver {
 
 export const maskingResolver: SecretResolver = {
   value: () => MASK,
+  masked: true,
   revealed: () => [],
 };
 

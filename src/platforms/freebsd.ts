@@ -20,6 +20,8 @@ export const freebsd = {
   serviceStop: (svc) => sh`service ${svc} stop </dev/null >/dev/null`,
   serviceRestart: (svc) => sh`service ${svc} restart </dev/null >/dev/null`,
   serviceReload: (svc) => sh`service ${svc} reload </dev/null >/dev/null`,
+  groupAdd: (name, gid) => sh`pw groupadd ${name} -g ${gid}`,
+  userAdd: (name, uid, group, home) => sh`pw useradd ${name} -u ${uid} -g ${group} -d ${home} -s /usr/sbin/nologin`,
   // ports revisions and epochs: 3.9.1_2,1 -> 3.9.1
   upstreamVersion: (v) => v.replace(/,\d+$/, "").replace(/_\d+$/, ""),
 } as const satisfies Platform;

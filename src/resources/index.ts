@@ -1,8 +1,10 @@
+import { accountHandler } from "./account.ts";
 import { commandHandler } from "./command.ts";
 import { directoryHandler } from "./directory.ts";
 import { fifoHandler } from "./fifo.ts";
 import { fileHandler } from "./file.ts";
 import { hostLockHandler } from "./host-lock.ts";
+import { keptDirsHandler } from "./kept-dirs.ts";
 import { mtaHandoverHandler } from "./mta-handover.ts";
 import { parkedMailHandler } from "./parked-mail.ts";
 import { packageHandler } from "./package.ts";
@@ -29,6 +31,8 @@ export const handlers: Handlers = {
   command: commandHandler,
   parkedMail: parkedMailHandler,
   hostLock: hostLockHandler,
+  account: accountHandler,
+  keptDirs: keptDirsHandler,
 };
 
 export function handlerFor<R extends Resource>(r: R): ResourceHandler<R> {

@@ -173,6 +173,36 @@ export interface HostLockResource {
   id: string;
 }
 
+/**
+ * A system user and its primary group (the owner of every mailbox). Created
+ * when missing; an existing one with other ids is a conflict mailfleet does
+ * not resolve (changing the ids of an account that owns files would orphan them).
+ */
+export interface AccountResource {
+  kind: "account";
+  id: string;
+  user: string;
+  uid: number;
+  group: string;
+  gid: number;
+  home: string;
+}
+
+/**
+ * Directories `depth` levels below `base` (mailboxes: <base>/<domain>/<user>)
+ * that are never deleted: those no longer in `expected` are reported as kept.
+ */
+export interface KeptDirsResource {
+  kind: "keptDirs";
+  id: string;
+  base: string;
+  depth: number;
+  /** Paths relative to base, e.g. "one.example/bob". */
+  expected: string[];
+  /** What they are, for the plan: singular and plural, e.g. ["mailbox", "mailboxes"]. */
+  noun: [string, string];
+}
+
 export interface ZfsDatasetResource {
   kind: "zfsDataset";
   id: string;
@@ -193,7 +223,9 @@ export type Resource =
   | ParkedMailResource
   | ZfsDatasetResource
   | CommandResource
-  | HostLockResource;
+  | HostLockResource
+  | AccountResource
+  | KeptDirsResource;
 
 export type ResourceKind = Resource["kind"];
 
@@ -210,7 +242,9 @@ export type Action =
   | "wrap"
   | "unwrap"
   | "run"
-  | "skip";
+  | "skip"
+  /** Left alone on purpose and said so (a mailbox no longer in the inventory): not a change. */
+  | "keep";
 
 export interface Change {
   id: string;
