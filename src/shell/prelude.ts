@@ -153,8 +153,8 @@ mf_write() {
   mf_p="$R$1"; mf_d=$(dirname "$mf_p"); mf_t="$mf_d/.mailfleet.$$.$(basename "$mf_p")"
   [ -d "$mf_d" ] || mkdir -p "$mf_d" || return 1
   mf_clean_temps "$1"
-  # never a rename onto a directory (mv would put the file inside it) or through a link
-  if [ -L "$mf_p" ] || { [ -e "$mf_p" ] && [ ! -f "$mf_p" ]; }; then echo "mailfleet: $1 is not a regular file" >&2; return 1; fi
+  # never a rename onto a directory, or a link to one (mv would put the file inside it), a FIFO or a device
+  if [ -e "$mf_p" ] && [ ! -f "$mf_p" ]; then echo "mailfleet: $1 is not a regular file" >&2; return 1; fi
   (umask 077; printf '%b' "$5" > "$mf_t") || { rm -f "$mf_t"; return 1; }
   chmod "$2" "$mf_t" || { rm -f "$mf_t"; return 1; }
   if [ -n "$3" ]; then chown "$3:$4" "$mf_t" || { rm -f "$mf_t"; return 1; }; fi

@@ -4,12 +4,18 @@
 // writes nothing on it (its tree is byte for byte as before, no copy of the
 // relay password anywhere in it) and lists it in the failure summary, and
 // the other host of the fleet is applied as usual.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { planHost, prepareHost } from "../../src/engine/host.ts";
+import { parseInventory } from "../../src/engine/inventory.ts";
+import { applyScript } from "../../src/engine/scripts.ts";
+import { revealingResolver } from "../../src/inventory/secrets.ts";
+import { LocalTransport } from "../../src/transports/local.ts";
 import { mailfleet, withoutProgress } from "../support/cli.ts";
 import { exampleFleet } from "../support/fleet.ts";
+import { checkShells, SHELLS } from "../support/shells.ts";
 import { snapshotTree } from "../support/tree.ts";
 
 const SECRET = "wrong-type-relay-secret-7f3a";
@@ -116,5 +122,24 @@ describe("a managed path of the wrong type: the host is refused, nothing is writ
     const again = await mailfleet(["apply", "-i", fleet.inventory, "--yes"]);
     expect(again.code, again.stderr).toBe(0);
     expect((await mailfleet(["plan", "-i", fleet.inventory, "--detailed-exitcode"])).code).toBe(0);
+  });
+});
+
+describe("the write itself never renames onto a directory (the last guard, should the check before it be bypassed)", () => {
+  checkShells();
+  it.each(SHELLS)("$name: remotes became a directory after the plan: the apply stops there, no copy of the password inside it", async (shell) => {
+    const fleet = exampleFleet({ password: { file: "secrets/relay-password" }, secret: SECRET });
+    const host = parseInventory(readFileSync(fleet.inventory, "utf8"), fleet.inventory).hosts.find((h) => h.name === "web1")!;
+    const root = path.join(fleet.dir, "sandbox/web1");
+    const target = prepareHost(host, new LocalTransport(root), revealingResolver(fleet.dir));
+    const plan = await planHost(target);
+    mkdirSync(path.join(root, CONF, "remotes"), { recursive: true });
+    // no planned facts: the script does not check the host first
+    const r = spawnSync(shell.argv[0]!, [...shell.argv.slice(1), "-s"], { input: applyScript(target.resources, plan.changes, target.ctx), encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("mailfleet: /opt/local/etc/nullmailer/remotes is not a regular file");
+    expect(r.stderr).toContain("mailfleet: cannot write /opt/local/etc/nullmailer/remotes");
+    expect(readdirSync(path.join(root, CONF, "remotes"))).toEqual([]);
+    expect(treeText(root)).not.toContain(SECRET);
   });
 });
