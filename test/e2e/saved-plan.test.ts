@@ -12,14 +12,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { planHost, prepareHost } from "../../src/engine/host.ts";
-import { parseInventory } from "../../src/engine/inventory.ts";
 import { applyScript, STALE } from "../../src/engine/scripts.ts";
 import { sealPlan, type SavedPlan } from "../../src/engine/saved-plan.ts";
-import { revealingResolver } from "../../src/inventory/secrets.ts";
-import { LocalTransport } from "../../src/transports/local.ts";
 import { mailfleet, REPO } from "../support/cli.ts";
-import { exampleFleet, type ExampleFleet } from "../support/fleet.ts";
+import { exampleFleet, plannedExampleHost, type ExampleFleet } from "../support/fleet.ts";
 import { checkShells, SHELLS } from "../support/shells.ts";
 import { snapshotTree } from "../support/tree.ts";
 
@@ -195,11 +191,7 @@ describe("plan --out and apply FILE", () => {
 describe("the stale check runs on the host, in the apply script, before its first write", () => {
   checkShells();
   it.each(SHELLS)("$name: facts changed after the plan: exit 76, no step run, nothing written", async (shell) => {
-    const fleet = exampleFleet({ password: { file: "secrets/relay-password" }, secret: SECRET });
-    const host = parseInventory(readFileSync(fleet.inventory, "utf8"), fleet.inventory).hosts.find((h) => h.name === "web1")!;
-    const root = path.join(fleet.dir, "sandbox/web1");
-    const target = prepareHost(host, new LocalTransport(root), revealingResolver(fleet.dir));
-    const plan = await planHost(target);
+    const { root, target, plan } = await plannedExampleHost(SECRET);
     expect(plan.changes.length).toBeGreaterThan(3);
     // the host changes after the plan: a directory appears where a file will be written
     mkdirSync(path.join(root, CONF), { recursive: true });

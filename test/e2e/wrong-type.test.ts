@@ -8,13 +8,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { planHost, prepareHost } from "../../src/engine/host.ts";
-import { parseInventory } from "../../src/engine/inventory.ts";
 import { applyScript } from "../../src/engine/scripts.ts";
-import { revealingResolver } from "../../src/inventory/secrets.ts";
-import { LocalTransport } from "../../src/transports/local.ts";
 import { mailfleet, withoutProgress } from "../support/cli.ts";
-import { exampleFleet } from "../support/fleet.ts";
+import { exampleFleet, plannedExampleHost } from "../support/fleet.ts";
 import { checkShells, SHELLS } from "../support/shells.ts";
 import { snapshotTree } from "../support/tree.ts";
 
@@ -128,11 +124,7 @@ describe("a managed path of the wrong type: the host is refused, nothing is writ
 describe("the write itself never renames onto a directory (the last guard, should the check before it be bypassed)", () => {
   checkShells();
   it.each(SHELLS)("$name: remotes became a directory after the plan: the apply stops there, no copy of the password inside it", async (shell) => {
-    const fleet = exampleFleet({ password: { file: "secrets/relay-password" }, secret: SECRET });
-    const host = parseInventory(readFileSync(fleet.inventory, "utf8"), fleet.inventory).hosts.find((h) => h.name === "web1")!;
-    const root = path.join(fleet.dir, "sandbox/web1");
-    const target = prepareHost(host, new LocalTransport(root), revealingResolver(fleet.dir));
-    const plan = await planHost(target);
+    const { root, target, plan } = await plannedExampleHost(SECRET);
     mkdirSync(path.join(root, CONF, "remotes"), { recursive: true });
     // no planned facts: the script does not check the host first
     const r = spawnSync(shell.argv[0]!, [...shell.argv.slice(1), "-s"], { input: applyScript(target.resources, plan.changes, target.ctx), encoding: "utf8" });
