@@ -7,6 +7,7 @@
 // is built beside dist/ and swapped in, so a CLI started meanwhile never finds
 // half a tree. `--if-stale` builds only when a source is newer than dist/.
 // Type checking is `npm run typecheck` (tsc), not part of the build.
+import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
@@ -40,6 +41,19 @@ const roleFolders = {
   },
 };
 
+/** The build's identity, recorded in saved plans: a hash of every source file (paths and contents), the same on every checkout of one commit. */
+function buildId() {
+  const h = createHash("sha256");
+  const add = (rel) => {
+    const p = path.join(root, rel);
+    if (statSync(p).isDirectory()) {
+      for (const n of readdirSync(p).sort()) add(path.posix.join(rel, n));
+    } else h.update(`${rel}\0${readFileSync(p).length}\0`).update(readFileSync(p));
+  };
+  SOURCES.forEach(add);
+  return h.digest("hex").slice(0, 16);
+}
+
 const next = `${dist}.next-${process.pid}`;
 rmSync(next, { recursive: true, force: true });
 try {
@@ -59,6 +73,10 @@ try {
     // for the CommonJS packages inside the bundle (handlebars, ...) that call require()
     banner: { js: 'import { createRequire as mfCreateRequire } from "node:module"; const require = mfCreateRequire(import.meta.url);' },
     plugins: [roleFolders],
+    define: {
+      __MAILFLEET_VERSION__: JSON.stringify(JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).version),
+      __MAILFLEET_BUILD__: JSON.stringify(buildId()),
+    },
     logLevel: "warning",
   });
   for (const role of readdirSync(path.join(root, "roles"))) {

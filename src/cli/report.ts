@@ -6,6 +6,7 @@ import type { Change } from "../resources/types.ts";
 import type { HostOutcome } from "../engine/fleet.ts";
 import type { ApplyResult } from "../engine/host.ts";
 import { countActions, type HostPlan } from "../engine/plan.ts";
+import { hostPlanOf, type SavedPlan } from "../engine/saved-plan.ts";
 
 const SIGN: Record<Change["action"], string> = {
   create: "+",
@@ -104,4 +105,21 @@ export function applyJson(outcomes: HostOutcome<HostPlan>[], applied: HostOutcom
     };
   });
   return scrub(JSON.stringify({ format_version: 1, hosts }, null, 2), secrets);
+}
+
+function savedCounts(doc: SavedPlan): string {
+  const n = doc.hosts.length;
+  const changed = doc.hosts.filter((h) => h.changes.length > 0).length;
+  return `${n} host${n === 1 ? "" : "s"}, ${changed ? `${changed} with changes` : "no changes"}`;
+}
+
+/** The first line of `apply FILE`. */
+export function savedPlanHeader(doc: SavedPlan, file: string): string {
+  return pc.bold(`Applying the plan saved in ${file} (made ${doc.created} from ${doc.inventory.file}): ${savedCounts(doc)}`);
+}
+
+/** `mailfleet show FILE`: the plan as plan printed it (secrets were masked when it was saved). */
+export function formatSavedPlan(doc: SavedPlan, file: string): string {
+  const head = `${pc.bold(file)}: a plan made ${doc.created} by mailfleet ${doc.mailfleet.version} from ${doc.inventory.file}${doc.selection.limit.length ? ` --limit ${doc.selection.limit.join(",")}` : ""}`;
+  return [head, ...doc.hosts.map((h) => formatPlan(hostPlanOf(h, h.transport), [])), pc.bold(`Plan: ${savedCounts(doc)}`)].join("\n");
 }

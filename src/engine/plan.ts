@@ -5,6 +5,8 @@ export interface HostPlan {
   host: string;
   transport: string;
   platform: string;
+  /** SHA-256 of the facts the probe saw (see scripts.ts factsHash): the apply goes ahead only while the host still shows them. */
+  facts: string;
   /** Changes to make, in order. */
   changes: Change[];
   /** Steps that do not apply here (packages and services in a sandbox), listed so nothing is silently faked. */
@@ -29,11 +31,12 @@ export function diffHost(resources: readonly Resource[], facts: Map<string, stri
   return out;
 }
 
-export function makePlan(host: string, transport: string, ctx: HostContext, changes: Change[]): HostPlan {
+export function makePlan(host: string, transport: string, ctx: HostContext, changes: Change[], facts: string): HostPlan {
   return {
     host,
     transport,
     platform: ctx.platform.name,
+    facts,
     changes: changes.filter((c) => !isNoop(c)),
     skipped: changes.filter((c) => c.action === "skip"),
     kept: changes.filter((c) => c.action === "keep"),

@@ -30,7 +30,8 @@ export const accountHandler: ResourceHandler<AccountResource> = {
     const base = { id: r.id, kind: "account" as const, target: r.user };
     if (conflicts.length) {
       const message = `${conflicts.join("; ")}: mailfleet does not change an existing account (its files would lose their owner); set mail.owner to its ids or fix the account`;
-      return { ...base, action: "update", summary: message, data: { conflict: message } };
+      // the host is refused at plan (Change.conflict): nothing is written on it
+      return { ...base, action: "update", summary: `refused: ${message}`, data: { conflict: message }, conflict: message };
     }
     if (gid !== undefined && uid !== undefined) return null;
     return { ...base, action: "create", summary: `create ${what}`, data: { group: gid === undefined, user: uid === undefined } };

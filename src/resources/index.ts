@@ -3,6 +3,7 @@ import { commandHandler } from "./command.ts";
 import { directoryHandler } from "./directory.ts";
 import { fifoHandler } from "./fifo.ts";
 import { fileHandler } from "./file.ts";
+import { hostLockHandler } from "./host-lock.ts";
 import { keptDirsHandler } from "./kept-dirs.ts";
 import { mtaHandoverHandler } from "./mta-handover.ts";
 import { parkedMailHandler } from "./parked-mail.ts";
@@ -29,6 +30,7 @@ export const handlers: Handlers = {
   zfsDataset: zfsDatasetHandler,
   command: commandHandler,
   parkedMail: parkedMailHandler,
+  hostLock: hostLockHandler,
   account: accountHandler,
   keptDirs: keptDirsHandler,
 };

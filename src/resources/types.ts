@@ -164,6 +164,16 @@ export interface CommandResource {
 }
 
 /**
+ * Entries of the host lock whose apply is gone (killed): shown by plan, and
+ * removed when an apply takes the lock. The engine adds it to every host; no
+ * role declares it.
+ */
+export interface HostLockResource {
+  kind: "hostLock";
+  id: string;
+}
+
+/**
  * A system user and its primary group (the owner of every mailbox). Created
  * when missing; an existing one with other ids is a conflict mailfleet does
  * not resolve (changing the ids of an account that owns files would orphan them).
@@ -213,6 +223,7 @@ export type Resource =
   | ParkedMailResource
   | ZfsDatasetResource
   | CommandResource
+  | HostLockResource
   | AccountResource
   | KeptDirsResource;
 
@@ -247,6 +258,12 @@ export interface Change {
   diff?: string;
   /** Data from the probe that the apply step needs (plain values only, so a plan stays a value). */
   data?: Record<string, string | number | boolean>;
+  /**
+   * Set when the host holds something at a managed path that mailfleet will
+   * not replace (a directory where a file goes): what is there and what was
+   * expected. Such a host is refused at plan, nothing is written on it.
+   */
+  conflict?: string;
 }
 
 export interface HostContext {
@@ -259,6 +276,12 @@ export interface HostContext {
   masks: Readonly<Record<string, (text: string) => string>>;
 }
 
+/** What one apply script does on a host: the desired resources and the changes it makes, by id. */
+export interface ApplyPlan {
+  resources: ReadonlyMap<string, Resource>;
+  changes: ReadonlyMap<string, Change>;
+}
+
 export interface ResourceHandler<R extends Resource> {
   /** Host paths the probe looks at, listed up front with one `ls` for the whole host (mf_stat reads that). */
   statPaths?(r: R): string[];
@@ -266,8 +289,8 @@ export interface ResourceHandler<R extends Resource> {
   probe(r: R, ctx: HostContext): Sh;
   /** Compares desired with probed facts. `changed` holds the ids already changing before this one. */
   diff(r: R, facts: string[], ctx: HostContext, changed: ReadonlySet<string>): Change | null;
-  /** Makes the change; ends with mf_fail (exit 1) on failure. */
-  apply(r: R, change: Change, ctx: HostContext): Sh;
+  /** Makes the change; ends with mf_fail (exit 1) on failure. `plan` is the whole apply (a service puts its inputs back when its check fails). */
+  apply(r: R, change: Change, ctx: HostContext, plan?: ApplyPlan): Sh;
   /** Ids of other resources this one names (trigger inputs): each must exist in the desired state. */
   references?(r: R): string[];
 }

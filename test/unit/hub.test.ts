@@ -14,7 +14,7 @@ import { InventoryError } from "../../src/inventory/errors.ts";
 import { maskingResolver, type SecretResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import type { FileResource, HostContext } from "../../src/resources/types.ts";
-import { hostFingerprint } from "../../stacks/fingerprint.ts";
+import { hostFingerprint } from "../../src/engine/fingerprint.ts";
 import { REPO } from "../support/cli.ts";
 
 const INV = path.join(REPO, "test/unit/inline.yaml");
