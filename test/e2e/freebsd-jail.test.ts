@@ -167,16 +167,18 @@ hosts:
     expect(j.read("scan1", "etc/rc.conf")).toBe('rspamd_enable="YES"\nsmtpd_enable="YES"\n');
     expect(j.read("scan1", "etc/passwd")).toMatch(/^vmail:x:5000:5000::\/var\/empty:\/usr\/sbin\/nologin$/m);
 
-    const store = await j.apply("store1");
-    expect(store.code, store.stdout + store.stderr).toBe(0);
-    expect(j.calls("store1")).toEqual([
+    // the dovecot role, the same in the store jail and the hub jail
+    const dovecotCalls = [
       "pkg install -y dovecot",
       "pw groupadd vmail -g 5000",
       "pw useradd vmail -u 5000 -g vmail -d /var/vmail -s /usr/sbin/nologin",
       "doveconf -n -c /usr/local/etc/dovecot/dovecot.conf",
       "sysrc dovecot_enable=YES",
       "service dovecot start",
-    ]);
+    ];
+    const store = await j.apply("store1");
+    expect(store.code, store.stdout + store.stderr).toBe(0);
+    expect(j.calls("store1")).toEqual(dovecotCalls);
     const dconf = j.read("store1", "usr/local/etc/dovecot/dovecot.conf");
     expect(dconf).toMatch(/^default_internal_user = dovecot\ndefault_internal_group = dovecot\ndefault_login_user = dovenull$/m);
     expect(dconf).toMatch(/# Delivery: scan1 \(10\.0\.0\.5\) over TCP\nservice lmtp \{\n  inet_listener lmtp \{\n    address = 10\.0\.0\.7\n/);
@@ -197,12 +199,7 @@ hosts:
       "postconf -c /usr/local/etc/postfix -n",
       "sysrc postfix_enable=YES",
       "service postfix start",
-      "pkg install -y dovecot",
-      "pw groupadd vmail -g 5000",
-      "pw useradd vmail -u 5000 -g vmail -d /var/vmail -s /usr/sbin/nologin",
-      "doveconf -n -c /usr/local/etc/dovecot/dovecot.conf",
-      "sysrc dovecot_enable=YES",
-      "service dovecot start",
+      ...dovecotCalls,
     ]);
     expect(j.read("hub1", "usr/local/etc/postfix/main.cf")).toMatch(/^virtual_transport = lmtp:unix:private\/dovecot-lmtp$/m);
     expect(j.read("hub1", "usr/local/etc/postfix/master.cf")).toMatch(/^smtp inet {2}n {7}- {7}n /m);

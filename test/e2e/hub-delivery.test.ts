@@ -17,12 +17,12 @@
 //   dovecot.conf (with its test-only overrides: paths, ports), so the first
 //   apply leaves out the service; later applies probe and reload that Dovecot.
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dovecot as dovecotRole } from "../../roles/dovecot/index.ts";
-import { dovecotPlatforms, type DovecotData } from "../../roles/dovecot/platforms.ts";
+import type { DovecotData } from "../../roles/dovecot/platforms.ts";
 import type { PostfixSockets } from "../../roles/mail/sockets.ts";
 import { postfixHub } from "../../roles/postfix-hub/index.ts";
 import { postfixSatellite } from "../../roles/postfix-satellite/index.ts";
@@ -37,8 +37,7 @@ import type { Resource } from "../../src/resources/types.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
 import {
   doveadmPwVerify,
-  doveconfProgram,
-  dovecotTempDir,
+  dovecotRoleDir,
   DOVECOT_USER,
   imapMailbox,
   maildirMessageIds,
@@ -219,27 +218,9 @@ beforeAll(async () => {
   for (const [a, pw] of Object.entries(PASSWORDS)) writeFileSync(secretFile(a as Address), `${pw}\n`, { mode: 0o600 });
   sink = await startSmtpSink();
 
-  data = dovecotTempDir("mf-hub-dovecot-");
-  chmodSync(data, 0o755);
-  const u = DOVECOT_USER;
-  for (const d of ["etc", "vmail", "tls", "sockets", "bin"]) {
-    mkdirSync(path.join(data, d));
-    chownSync(path.join(data, d), u.uid, u.gid);
-  }
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=hub.example.org", "-keyout", `${data}/tls/key.pem`, "-out", `${data}/tls/cert.pem`], { stdio: "ignore" });
-  // Dovecot runs unprivileged here: its key must be readable by that user (a real one reads it as root)
-  chownSync(`${data}/tls/key.pem`, u.uid, u.gid);
+  ({ data, dovecotData } = dovecotRoleDir("mf-hub-dovecot-", "hub.example.org", ["sockets"]));
   sockets = { lmtp: path.join(data, "sockets/dovecot-lmtp"), auth: path.join(data, "sockets/auth"), user: "postfix", group: "postfix" };
-  dovecotData = {
-    ...dovecotPlatforms.debian,
-    config: path.join(data, "etc/dovecot.conf"),
-    passwdFile: path.join(data, "etc/users"),
-    doveconf: doveconfProgram(path.join(data, "bin/doveconf")),
-    user: u.user,
-    group: u.group,
-    loginUser: u.user,
-    postfix: sockets,
-  };
+  dovecotData = { ...dovecotData, postfix: sockets };
 
   hub = postfixInstance("hub");
   hubPort = await freePort();

@@ -24,12 +24,12 @@
 //   one); outsiders connect from 127.0.0.9, the fleet host web1 from
 //   127.0.0.6; the scan host's outbound relay is an smtp-sink on 127.0.0.3.
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dovecot as dovecotRole } from "../../roles/dovecot/index.ts";
-import { dovecotPlatforms, type DovecotData } from "../../roles/dovecot/platforms.ts";
+import type { DovecotData } from "../../roles/dovecot/platforms.ts";
 import { opensmtpd as opensmtpdRole } from "../../roles/opensmtpd/index.ts";
 import { opensmtpdPlatforms } from "../../roles/opensmtpd/platforms.ts";
 import { rspamd as rspamdRole } from "../../roles/rspamd/index.ts";
@@ -46,8 +46,7 @@ import { sh } from "../../src/shell/builder.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
 import type { Transport } from "../../src/transports/types.ts";
 import {
-  doveconfProgram,
-  dovecotTempDir,
+  dovecotRoleDir,
   DOVECOT_USER,
   imapMailbox,
   lmtpSend,
@@ -226,24 +225,7 @@ beforeAll(async () => {
   const t0 = Date.now();
   mkdirSync(path.join(work, "secrets"));
   for (const [a, pw] of Object.entries(PASSWORDS)) writeFileSync(secretFile(a as Address), `${pw}\n`, { mode: 0o600 });
-  data = dovecotTempDir("mf-scan-store-");
-  chmodSync(data, 0o755);
-  const u = DOVECOT_USER;
-  for (const d of ["etc", "vmail", "tls", "bin"]) {
-    mkdirSync(path.join(data, d));
-    chownSync(path.join(data, d), u.uid, u.gid);
-  }
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=store.example.org", "-keyout", `${data}/tls/key.pem`, "-out", `${data}/tls/cert.pem`], { stdio: "ignore" });
-  chownSync(`${data}/tls/key.pem`, u.uid, u.gid);
-  dovecotData = {
-    ...dovecotPlatforms.debian,
-    config: path.join(data, "etc/dovecot.conf"),
-    passwdFile: path.join(data, "etc/users"),
-    doveconf: doveconfProgram(path.join(data, "bin/doveconf")),
-    user: u.user,
-    group: u.group,
-    loginUser: u.user,
-  };
+  ({ data, dovecotData } = dovecotRoleDir("mf-scan-store-", "store.example.org"));
   rspamdConf = path.join(work, "rspamd");
   mkdirSync(rspamdConf, { mode: 0o755 });
   sink = await startSmtpSink("127.0.0.3");

@@ -22,7 +22,8 @@
 // (namespace.ts) all of that is where Dovecot expects it, so no `executable =`,
 // LD_LIBRARY_PATH or `doveconf -e` tricks are needed. Dovecot's own users
 // (dovecot, dovenull) are not needed either: nothing is created on the machine.
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import net from "node:net";
 import os from "node:os";
@@ -30,6 +31,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { REPO } from "./cli.ts";
 import { openNamespace, stopDaemon, unprivileged, waitFor, type MountNamespace, type RunAs, type ToolResult } from "./namespace.ts";
+import { dovecotPlatforms, type DovecotData } from "../../roles/dovecot/platforms.ts";
 import type { Platform } from "../../src/platforms/types.ts";
 import { sh } from "../../src/shell/builder.ts";
 import { freePort } from "./ports.ts";
@@ -568,4 +570,34 @@ export function withTestDovecot(base: Platform, service: string, dovecot: () => 
     serviceReload: (svc) => (is(svc) ? sh`kill -HUP "$(cat ${pid()})"` : base.serviceReload(svc)),
     serviceStart: (svc) => (is(svc) ? sh`echo "Dovecot is started by the test" >&2; false` : base.serviceStart(svc)),
   };
+}
+
+/**
+ * A temp dir for a Dovecot the dovecot role configures: etc/ (dovecot.conf,
+ * the passwd-file, lmtp-clients), vmail/ (the mail base), tls/ (a
+ * self-signed certificate for `cn` whose key DOVECOT_USER may read: Dovecot
+ * runs unprivileged here, a real one reads it as root), bin/doveconf, plus
+ * `extraDirs`; and the role's Debian data pointing there, with DOVECOT_USER
+ * as Dovecot's internal and login users.
+ */
+export function dovecotRoleDir(prefix: string, cn: string, extraDirs: string[] = []): { data: string; dovecotData: DovecotData } {
+  const data = dovecotTempDir(prefix);
+  chmodSync(data, 0o755);
+  const u = DOVECOT_USER;
+  for (const d of ["etc", "vmail", "tls", "bin", ...extraDirs]) {
+    mkdirSync(path.join(data, d));
+    chownSync(path.join(data, d), u.uid, u.gid);
+  }
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${cn}`, "-keyout", `${data}/tls/key.pem`, "-out", `${data}/tls/cert.pem`], { stdio: "ignore" });
+  chownSync(`${data}/tls/key.pem`, u.uid, u.gid);
+  const dovecotData: DovecotData = {
+    ...dovecotPlatforms.debian,
+    config: path.join(data, "etc/dovecot.conf"),
+    passwdFile: path.join(data, "etc/users"),
+    doveconf: doveconfProgram(path.join(data, "bin/doveconf")),
+    user: u.user,
+    group: u.group,
+    loginUser: u.user,
+  };
+  return { data, dovecotData };
 }

@@ -10,12 +10,12 @@ import { hostContext } from "../../src/engine/desired.ts";
 import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
 import { diffHost } from "../../src/engine/plan.ts";
 import { roleResources } from "../../src/engine/roles.ts";
-import { InventoryError } from "../../src/inventory/errors.ts";
 import { maskingResolver, type SecretResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import type { FileResource, HostContext } from "../../src/resources/types.ts";
 import { hostFingerprint } from "../../src/engine/fingerprint.ts";
 import { REPO } from "../support/cli.ts";
+import { inventoryErrors } from "../support/inventory-errors.ts";
 
 const INV = path.join(REPO, "test/unit/inline.yaml");
 const PASSWORDS: Record<string, string> = { BOB_ONE: "one's pass", BOB_TWO: "two's pass" };
@@ -60,15 +60,7 @@ const db1 = `
   db1: { platform: debian, roles: [postfix-satellite], transport: { type: ssh, address: 10.200.0.12 } }
 `;
 
-function errors(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof InventoryError) return e.message;
-    throw e;
-  }
-  throw new Error("the inventory was accepted");
-}
+const errors = inventoryErrors;
 
 const ctx: HostContext = hostContext(debian, "");
 const hubFiles = (hosts: HostConfig[], s: SecretResolver = secrets()) => {

@@ -6,12 +6,12 @@ import { roleResources } from "../../src/engine/roles.ts";
 import { maskSaslPasswd } from "../../roles/postfix-satellite/maps.ts";
 import { diffHost } from "../../src/engine/plan.ts";
 import { applyScript } from "../../src/engine/scripts.ts";
-import { InventoryError } from "../../src/inventory/errors.ts";
 import { loadInventory, parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
 import type { SecretResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import type { CommandResource, FileResource, HostContext, PackageResource, Resource } from "../../src/resources/types.ts";
 import { REPO } from "../support/cli.ts";
+import { inventoryErrors } from "../support/inventory-errors.ts";
 
 const secrets: SecretResolver = { value: () => "s3cret pass", revealed: () => ["s3cret pass"] };
 const INV = path.join(REPO, "test/unit/inline.yaml");
@@ -37,15 +37,7 @@ const file = (rs: Resource[], p: string) => rs.find((r): r is FileResource => r.
 const mainCf = (h: HostConfig) => file(resources(h), "/etc/postfix/main.cf")!.content;
 const setting = (cf: string, name: string) => cf.split("\n").find((l) => l.startsWith(`${name} =`))?.slice(name.length + 3);
 
-function errors(yaml: string): string {
-  try {
-    parseInventory(yaml, INV);
-  } catch (e) {
-    if (e instanceof InventoryError) return e.message;
-    throw e;
-  }
-  throw new Error("the inventory was accepted");
-}
+const errors = (yaml: string): string => inventoryErrors(() => parseInventory(yaml, INV));
 
 describe("postfix-satellite inventory", () => {
   it("accepts both shared inventories unchanged", () => {

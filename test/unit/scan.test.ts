@@ -16,11 +16,11 @@ import { hostContext, desiredState } from "../../src/engine/desired.ts";
 import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
 import { diffHost } from "../../src/engine/plan.ts";
 import { roleResources } from "../../src/engine/roles.ts";
-import { InventoryError } from "../../src/inventory/errors.ts";
 import { maskingResolver, type SecretResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import type { Change, FileResource, Resource } from "../../src/resources/types.ts";
 import { REPO } from "../support/cli.ts";
+import { inventoryErrors } from "../support/inventory-errors.ts";
 
 const INV = path.join(REPO, "test/unit/inline.yaml");
 // hashes are not what these tests are about (test/unit/hub.test.ts is): the masked resolver computes none
@@ -60,15 +60,7 @@ const byName = (hosts: HostConfig[], name: string) => hosts.find((h) => h.name =
 const files = (hosts: HostConfig[], name: string): FileResource[] => desiredState(byName(hosts, name), secrets, hosts).filter((r): r is FileResource => r.kind === "file");
 const fileAt = (hosts: HostConfig[], name: string, p: string) => files(hosts, name).find((f) => f.path === p)!;
 
-function errors(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof InventoryError) return e.message;
-    throw e;
-  }
-  throw new Error("the inventory was accepted");
-}
+const errors = inventoryErrors;
 
 const perms = (mode: number) => `-${[6, 3, 0].map((s) => ((mode >> s) & 7)).map((b) => `${b & 4 ? "r" : "-"}${b & 2 ? "w" : "-"}${b & 1 ? "x" : "-"}`).join("")}`;
 /** What the probe would print for a host holding exactly these files. */
