@@ -1,7 +1,9 @@
 // The postfix-hub role's desired state on one host.
+import { isIP } from "node:net";
 import path from "node:path";
 import type { Resource } from "../../src/resources/types.ts";
 import { lmtpEndpoint, storeName } from "../dovecot/lmtp.ts";
+import { sendingAddress } from "../mail/fleet.ts";
 import { mailOf } from "../mail/model.ts";
 import { mtaSwitch } from "../mta/handover.ts";
 import { postfixQueue } from "../postfix/queue.ts";
@@ -33,6 +35,19 @@ export function virtualTransport(host: HubHost, ctx: RoleContext<PostfixHubData>
   const ep = storeHost && lmtpEndpoint(storeHost);
   if (!ep?.address) throw new Error(`hub ${host.name}: the address of its store ${store} is unknown`);
   return `lmtp:inet:[${ep.address}]:${ep.port}`;
+}
+
+/**
+ * Over LMTP/TCP the store lets in exactly this hub's `address`: Postfix
+ * connects from it (lmtp_bind_address), so a host with several addresses
+ * does not pick another one, which the store would refuse.
+ */
+function lmtpBind(host: HubHost): { name: string; address: string } | false {
+  const store = storeName(host);
+  if (!store || store === host.name) return false;
+  const address = sendingAddress(host);
+  if (!address) return false;
+  return { name: isIP(address) === 6 ? "lmtp_bind_address6" : "lmtp_bind_address", address };
 }
 
 export function postfixHubResources(host: HubHost, ctx: RoleContext<PostfixHubData>): Resource[] {
@@ -77,6 +92,7 @@ export function postfixHubResources(host: HubHost, ctx: RoleContext<PostfixHubDa
     aliasMap: aliasMap!,
     aliasDomains: ownName && host.adminaddr ? ownName : "",
     transport: virtualTransport(host, ctx),
+    lmtpBind: lmtpBind(host),
     tls: hub.tls ?? false,
     authSocket: sasl ? socketName(pf, pf.sockets.auth) : "",
     extra: Object.entries(hub.mainCf ?? {}).map(([name, value]) => ({ name, value: mainCfValueText(value) })),

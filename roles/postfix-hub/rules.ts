@@ -1,6 +1,6 @@
 // Rules across fields and hosts for the postfix-hub role; each names the
 // field (and the host) it is about.
-import type { HostConfig, RuleProblem } from "../../src/inventory/catalog.ts";
+import type { RuleProblem } from "../../src/inventory/catalog.ts";
 import { lmtpEndpoint, storeName } from "../dovecot/lmtp.ts";
 import { relayClients } from "../mail/fleet.ts";
 import { adminaddrRules, mailRules, sameMailboxesRule } from "../mail/rules.ts";

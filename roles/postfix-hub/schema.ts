@@ -48,6 +48,8 @@ export const HUB_MANAGED_PARAMETERS = [
   "virtual_alias_domains",
   "virtual_alias_maps",
   "virtual_transport",
+  "lmtp_bind_address",
+  "lmtp_bind_address6",
   "smtpd_tls_cert_file",
   "smtpd_tls_key_file",
   "smtpd_tls_security_level",

@@ -168,7 +168,7 @@ hosts:
     ).hosts;
     const s = secrets({ X: "pw" });
     const cf = roleResources(postfixHub, hosts[0]!, { secrets: s, fleet: hosts }).find((r): r is FileResource => r.kind === "file" && r.path === "/etc/postfix/main.cf")!;
-    expect(cf.content).toMatch(/^virtual_transport = lmtp:inet:\[10\.0\.0\.5\]:24$/m);
+    expect(cf.content).toMatch(/^virtual_transport = lmtp:inet:\[10\.0\.0\.5\]:24\n# the store lets in this address only: connect from it\nlmtp_bind_address = 10\.0\.0\.2$/m);
     const conf = roleResources(dovecot, hosts[1]!, { secrets: s, fleet: hosts }).find((r): r is FileResource => r.kind === "file" && r.path === "/etc/dovecot/dovecot.conf")!;
     expect(conf.content).toMatch(/# Delivery: mx1 \(10\.0\.0\.2\) over TCP\nservice lmtp \{\n  inet_listener lmtp \{\n    address = 10\.0\.0\.5\n    port = 24/);
     expect(conf.content).not.toMatch(/unix_listener/);
