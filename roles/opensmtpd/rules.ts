@@ -13,6 +13,11 @@ export function opensmtpdRules(h: RoleHost<typeof opensmtpdSections>, { data, fl
   const out: RuleProblem[] = [];
   const cfg = h.opensmtpd ?? {};
   if (!h.adminaddr) out.push({ message: "role opensmtpd needs adminaddr: where the scan host's own root and postmaster mail goes" });
+  // the scan host forwards all its own mail to adminaddr: an address of its own would loop
+  const adminDomain = h.adminaddr?.slice(h.adminaddr.lastIndexOf("@") + 1).toLowerCase();
+  if (adminDomain && [h.fqdn, cfg.hostname ?? h.fqdn, "localhost"].some((n) => n.toLowerCase() === adminDomain)) {
+    out.push({ field: ["adminaddr"], message: `adminaddr ${h.adminaddr} is an address of this scan host, which forwards all its own mail to adminaddr: it would loop; name a mailbox elsewhere` });
+  }
   out.push(...mailRules(h.mail, "opensmtpd"), ...adminaddrRules(h, fleet));
 
   // The store: another host with Dovecot, reachable over LMTP/TCP, holding the same mailboxes.

@@ -285,6 +285,12 @@ describe("rules of the scan side", () => {
     expect(fileAt(ok, "scan2", "/etc/smtpd.conf").content).toMatch(/^action "outbound" relay host smtp\+tls:\/\/smtp\.example\.net:587$/m);
   });
 
+  it("refuses an adminaddr of the scan host itself (its own mail is forwarded there)", () => {
+    expect(errors(() => fleet({ more: "  scan2: { platform: debian, roles: [opensmtpd], address: 10.0.0.10, adminaddr: root@scan2.example.org, opensmtpd: { store: store1, filter: none } }\n" }))).toMatch(
+      /hosts\.scan2\.adminaddr: adminaddr root@scan2\.example\.org is an address of this scan host/,
+    );
+  });
+
   it("refuses dovecot.lmtp when no MTA may deliver there", () => {
     const inv = `${MAIL}hosts:\n  store1: { platform: debian, roles: [dovecot], address: 10.0.0.7, dovecot: { tls: ${TLS}, lmtp: { port: 2424 } } }\n`;
     expect(errors(() => parseInventory(inv, INV))).toMatch(/hosts\.store1\.dovecot\.lmtp: dovecot\.lmtp opens LMTP over TCP, but no MTA may deliver there/);
