@@ -1,6 +1,6 @@
 // Bad input always gets a clear error (file:line:column, field, what is
 // allowed), exit 1, no stack trace, and nothing is written.
-import { cpSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -177,7 +177,74 @@ describe("hostile inventories", () => {
     writeFileSync(file, "defaults:\n  domain: [example.org\n");
     const r = await mailfleet(["validate", "-i", file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/inventory\.yaml:\d+:\d+: YAML: /);
+    expect(r.stderr).toMatch(/inventory\.yaml:3:1: defaults\.domain\.0: YAML: Flow sequence/);
+  });
+
+  const base = readFileSync(path.join(REPO, "examples/zones.yaml"), "utf8");
+  const deepList = `${"[".repeat(3000)}${"]".repeat(3000)}`;
+  const raw: { name: string; text: string | Buffer; line: number; column?: number; field: string; message: RegExp }[] = [
+    {
+      name: "a key repeated on line 4 (reported there, not at 1:1)",
+      text: "defaults:\n  domain: example.org\n  adminaddr: root@example.org\n  domain: example.net\n",
+      line: 4,
+      column: 3,
+      field: "defaults.domain",
+      message: /YAML: Map keys must be unique/,
+    },
+    {
+      name: "a bad indent",
+      text: base.replace("    roles: [nullmailer]\n", "     roles: [nullmailer]\n"),
+      line: 13,
+      field: "groups.zones.platform",
+      message: /YAML: Nested mappings are not allowed in compact mappings/,
+    },
+    { name: "lists nested 3,000 deep", text: `defaults:\n  domain: ${deepList}\n`, line: 2, field: "defaults.domain.0.0", message: /YAML: nested too deeply to read/ },
+    { name: "lists nested 100 deep", text: `defaults:\n  domain: ${"[".repeat(100)}${"]".repeat(100)}\n`, line: 2, field: "defaults.domain.0.0", message: /nested more than 32 levels deep/ },
+    {
+      name: "mappings nested 200 deep",
+      text: `defaults:\n  relay:\n${Array.from({ length: 200 }, (_, i) => `${" ".repeat(i * 2 + 4)}k${i}:`).join("\n")} x\n`,
+      line: 33,
+      field: "defaults.relay.k0.k1",
+      message: /nested more than 32 levels deep/,
+    },
+    {
+      name: "an alias bomb (billion laughs)",
+      text: `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ndefaults: { domain: *d }\n`,
+      line: 2,
+      field: "b.0",
+      message: /aliases expand to more than 100 copies/,
+    },
+    { name: "an undefined alias", text: base.replace("  domain: example.org", "  domain: *dom"), line: 5, column: 11, field: "defaults.domain", message: /alias \*dom names no anchor/ },
+    { name: "a UTF-16 file", text: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(base, "utf16le")]), line: 1, field: "", message: /the file is not UTF-8 YAML: it starts with a UTF-16 byte order mark/ },
+    { name: "UTF-16 without a byte order mark", text: Buffer.from(base, "utf16le"), line: 1, field: "", message: /the file is not UTF-8 YAML: a NUL byte/ },
+    { name: "Latin-1 text", text: Buffer.from(base.replace("root@example.org ", "r\xe9sum\xe9@example.org "), "latin1"), line: 6, field: "", message: /not UTF-8 YAML: a byte sequence that is not UTF-8/ },
+    {
+      name: "a host name with a trailing newline (shown escaped)",
+      text: base.replace("      db1:  {", '      "db1\\n":  {'),
+      line: 20,
+      column: 7,
+      field: "groups.zones.hosts.db1\\n",
+      message: /host name 'db1\\n' is not allowed/,
+    },
+  ];
+
+  it.each(raw)("$name: positioned error naming the field, exit 1, no stack trace, nothing written", async (c) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "mf-hostile-"));
+    const file = path.join(dir, "inventory.yaml");
+    writeFileSync(file, c.text);
+    for (const cmd of [["validate"], ["plan"], ["apply", "--yes"]]) {
+      const r = await mailfleet([...cmd, "-i", file]);
+      expect(r.code, `${cmd[0]}: ${r.stderr}`).toBe(1);
+      const first = r.stderr.split("\n")[0]!;
+      // the field, or a field that starts with it (where the parser saw the keys)
+      expect(first).toMatch(new RegExp(`^\\S*inventory\\.yaml:${c.line}:${c.column ?? "\\d+"}: ${c.field ? `${c.field.replace(/[.\\]/g, "\\$&")}[^:]*: ` : ""}`));
+      expect(first).toMatch(c.message);
+      expect(r.stderr).toMatch(/nothing was changed/);
+      expect(r.stderr).not.toMatch(/\n\s+at |internal error|TypeError|RangeError|ReferenceError/);
+      expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+      expect(r.stdout).toBe("");
+    }
+    expect(readdirSync(dir)).toEqual(["inventory.yaml"]);
   });
 
   it("the shared example inventories are accepted unchanged", async () => {
