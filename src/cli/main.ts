@@ -17,6 +17,7 @@ interface CommonOptions {
   json?: boolean;
   parallel: number;
   timeout?: number;
+  secretTimeout: number;
 }
 
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
@@ -46,7 +47,8 @@ function withCommon(cmd: Command, fleet = true): Command {
   if (fleet) {
     cmd
       .option("--parallel <n>", "hosts at once", positiveInt("--parallel"), DEFAULT_PARALLEL)
-      .option("--timeout <seconds>", "per host and step", positiveInt("--timeout"));
+      .option("--timeout <seconds>", "per host and step", positiveInt("--timeout"))
+      .option("--secret-timeout <seconds>", "how long a { command: ... } secret may run", positiveInt("--secret-timeout"), 10);
   }
   return cmd;
 }
@@ -89,6 +91,7 @@ async function fleetModules(opts: CommonOptions) {
         parallel: opts.parallel,
         timeoutMs: opts.timeout ? opts.timeout * 1000 : undefined,
         secretsCwd: path.dirname(inventory.file),
+        secretTimeoutMs: opts.secretTimeout * 1000,
         fleet: inventory.hosts,
         onStart: (h) => progress.started(h),
         onPlanned: (o) => progress.done(o, o.value ? report.summaryLine(o.value) : undefined),

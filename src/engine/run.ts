@@ -14,6 +14,8 @@ export interface FleetOptions {
   timeoutMs?: number;
   /** Where secret commands run: the inventory's directory. */
   secretsCwd: string;
+  /** How long a secret command may run. */
+  secretTimeoutMs?: number;
   /** Every host of the inventory (a hub's settings depend on the others). */
   fleet: readonly HostConfig[];
   onStart?(host: string): void;
@@ -49,7 +51,7 @@ export async function planFleet(
   opts: FleetOptions & { onPlanned?(o: HostOutcome<HostPlan>): void },
   transports: TransportSet,
 ): Promise<PlanRun> {
-  const secrets = revealingResolver(opts.secretsCwd);
+  const secrets = revealingResolver({ cwd: opts.secretsCwd, timeoutMs: opts.secretTimeoutMs });
   const targets = new Map<string, HostTarget>();
   const outcomes = await forEachHost(
     hosts,

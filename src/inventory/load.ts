@@ -142,8 +142,13 @@ function isSecretRef(v: unknown): v is SecretRef {
   return keys.length === 1 && SECRET_KEYS.has(keys[0]!) && typeof (v as Record<string, unknown>)[keys[0]!] === "string";
 }
 
+/** The environment variables the hosts' secrets are read from ({ env: NAME }). */
+export function secretEnvNames(hosts: readonly HostConfig[]): string[] {
+  return [...new Set(hosts.flatMap((h) => secretRefs(h).flatMap((s) => ("env" in s.ref ? [s.ref.env] : []))))];
+}
+
 /** Every secret reference in a host's settings, with the path to it. */
-function secretRefs(value: unknown, at: Path = []): { at: Path; ref: SecretRef }[] {
+export function secretRefs(value: unknown, at: Path = []): { at: Path; ref: SecretRef }[] {
   if (isSecretRef(value)) return [{ at, ref: value }];
   if (value === null || typeof value !== "object") return [];
   return Object.entries(value).flatMap(([k, v]) => secretRefs(v, [...at, Array.isArray(value) ? Number(k) : k]));
