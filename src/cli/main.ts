@@ -18,6 +18,7 @@ interface CommonOptions {
   parallel: number;
   timeout?: number;
   secretTimeout: number;
+  untrusted?: boolean;
 }
 
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
@@ -33,7 +34,7 @@ function positiveInt(name: string) {
 
 async function load(opts: CommonOptions): Promise<{ inventory: Inventory; hosts: HostConfig[] }> {
   const [{ loadInventory }, { selectHosts }] = await Promise.all([import("../engine/inventory.ts"), import("./select.ts")]);
-  const inventory = loadInventory(opts.inventory);
+  const inventory = loadInventory(opts.inventory, { untrusted: opts.untrusted });
   return { inventory, hosts: selectHosts(inventory.hosts, opts.limit) };
 }
 
@@ -43,7 +44,8 @@ function withCommon(cmd: Command, fleet = true): Command {
       new Option("-i, --inventory <file>", "inventory file").default(process.env.MAILFLEET_INVENTORY ?? "inventory.yaml"),
     )
     .option("--limit <patterns>", "only these hosts or groups (globs, comma-separated, repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option("--json", "machine-readable output");
+    .option("--json", "machine-readable output")
+    .option("--untrusted", "the inventory is under review: refuse anything that would run a command on this machine ({ command } secrets, transport.allowLocalCommands)");
   if (fleet) {
     cmd
       .option("--parallel <n>", "hosts at once", positiveInt("--parallel"), DEFAULT_PARALLEL)

@@ -88,11 +88,16 @@ function zodProblems(
   /** Where the validated value sits in the file's document (the schema index is of the whole file). */
   schemaAt: Path,
   data: unknown,
-  locate: (p: Path, keyOfLast: boolean) => { line: number; column: number },
+  /** Where a path of `data` is in the file; `field` when it is not `prefix` + the path. */
+  locate: (p: Path, keyOfLast: boolean) => { line: number; column: number; field?: string },
   file: string,
   prefix: Path,
 ): InventoryProblem[] {
   const out: InventoryProblem[] = [];
+  const where = (p: Path, keyOfLast: boolean) => {
+    const l = locate(p, keyOfLast);
+    return { line: l.line, column: l.column, field: l.field ?? fieldName([...prefix, ...p]) };
+  };
   const doc = (p: Path): Path => [...schemaAt, ...p];
   const wrapped = schemaAt.reduceRight<unknown>((v, k) => ({ [k]: v }), data);
   for (const issue of error.issues) {
@@ -102,8 +107,7 @@ function zodProblems(
         const full = [...p, key];
         out.push({
           file,
-          ...locate(full, true),
-          field: fieldName([...prefix, ...full]),
+          ...where(full, true),
           message: describeIssue({ ...issue, keys: [key] }, undefined, { keys: index.allowedKeys(doc(p), wrapped) }),
         });
       }
@@ -116,14 +120,13 @@ function zodProblems(
       const values = typeof key === "string" ? index.discriminatorValues(doc(p.slice(0, -1)), wrapped, key) : undefined;
       forms = index.forms(doc(p), wrapped);
       if (!forms && values) {
-        out.push({ file, ...locate(p, false), field: fieldName([...prefix, ...p]), message: describeIssue({ ...issue, code: "invalid_value", values } as z.core.$ZodIssue, valueAt(data, p)) });
+        out.push({ file, ...where(p, false), message: describeIssue({ ...issue, code: "invalid_value", values } as z.core.$ZodIssue, valueAt(data, p)) });
         continue;
       }
     }
     out.push({
       file,
-      ...locate(p, false),
-      field: fieldName([...prefix, ...p]),
+      ...where(p, false),
       message: describeIssue(issue, valueAt(data, p), { forms }),
     });
   }
@@ -157,7 +160,15 @@ export function secretRefs(value: unknown, at: Path = []): { at: Path; ref: Secr
 /** An inventory larger than this is refused before it is parsed. */
 const MAX_INVENTORY_BYTES = 16 << 20;
 
-export function loadInventory(file: string, catalog: InventoryCatalog): Inventory {
+export interface LoadOptions {
+  /**
+   * The inventory is under review (a merge request): it may not make this
+   * machine run anything, so { command } secrets and allowLocalCommands are refused.
+   */
+  untrusted?: boolean;
+}
+
+export function loadInventory(file: string, catalog: InventoryCatalog, opts: LoadOptions = {}): Inventory {
   const display = path.relative(process.cwd(), file) || file;
   let bytes: Buffer;
   try {
@@ -170,7 +181,7 @@ export function loadInventory(file: string, catalog: InventoryCatalog): Inventor
     const code = (e as NodeJS.ErrnoException).code;
     throw new InventoryError([{ file: display, line: 1, column: 1, field: "", message: `cannot read the inventory (${code ?? String(e)})` }]);
   }
-  return parseInventory(decodeInventory(bytes, display), file, catalog);
+  return parseInventory(decodeInventory(bytes, display), file, catalog, opts);
 }
 
 /** The file's text, or an error at the first byte that is not UTF-8 (a UTF-16 file, a NUL). */
@@ -257,7 +268,7 @@ interface Entry {
   levels: Path[];
 }
 
-export function parseInventory(text: string, file: string, catalog: InventoryCatalog): Inventory {
+export function parseInventory(text: string, file: string, catalog: InventoryCatalog, opts: LoadOptions = {}): Inventory {
   const { schemas, index, roles } = compile(catalog);
   const display = path.relative(process.cwd(), file) || file;
   const dir = path.dirname(path.resolve(file));
@@ -357,6 +368,11 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
     if (!result.success) {
       // Point at the most specific level that sets the field, else at the host itself.
       const locate = (p: Path, keyOfLast: boolean) => {
+        // a level that sets exactly this path: there, under that level's name
+        for (let i = entry.levels.length - 1; i >= 0 && p.length > 0; i--) {
+          const full = [...entry.levels[i]!, ...p];
+          if (pos.has(full)) return { ...pos.at(full, keyOfLast), field: fieldName(full) };
+        }
         for (let i = entry.levels.length - 1; i >= 0; i--) {
           const full = [...entry.levels[i]!, ...p];
           if (p.length > 0 && pos.has(full.slice(0, entry.levels[i]!.length + 1))) {
@@ -377,6 +393,25 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
     // A key file is on this machine (relative to the inventory); a remote root prefix is a path on that host.
     const ssh = cfg.transport.type === "ssh" ? cfg.transport : cfg.transport.type === "zlogin" ? cfg.transport.via : undefined;
     if (ssh?.identityFile) ssh.identityFile = resolveLocal(dir, ssh.identityFile);
+    /** A problem at `p` (under the host's settings), placed at the most specific level that sets it. */
+    const placed = (p: Path, message: string) => {
+      const lvl = [...entry.levels].reverse().find((l) => pos.has([...l, ...p])) ?? hostPath;
+      return pos.problem([...lvl, ...p], message);
+    };
+    if (opts.untrusted) {
+      const UNTRUSTED = "refused under --untrusted: an inventory under review may not run commands on this machine";
+      const refused = [
+        ...secretRefs(cfg).flatMap((s) => ("command" in s.ref ? [placed([...s.at, "command"], `a secret command is ${UNTRUSTED}`)] : [])),
+        ...(cfg.transport.type === "ssh" && cfg.transport.allowLocalCommands ? [placed(["transport", "allowLocalCommands"], `allowLocalCommands is ${UNTRUSTED}`)] : []),
+        ...(cfg.transport.type === "zlogin" && cfg.transport.via?.allowLocalCommands
+          ? [placed(["transport", "via", "allowLocalCommands"], `allowLocalCommands is ${UNTRUSTED}`)]
+          : []),
+      ];
+      if (refused.length) {
+        problems.push(...refused);
+        continue;
+      }
+    }
     let missingSecret = false;
     for (const s of secretRefs(cfg)) {
       if (!("file" in s.ref)) continue;
@@ -384,9 +419,7 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
       try {
         statSync(s.ref.file);
       } catch {
-        const p = [...s.at, "file"];
-        const lvl = [...entry.levels].reverse().find((l) => pos.has([...l, ...p])) ?? hostPath;
-        problems.push(pos.problem([...lvl, ...p], `secret file ${s.ref.file} does not exist; give a readable file (relative paths are relative to the inventory)`));
+        problems.push(placed([...s.at, "file"], `secret file ${s.ref.file} does not exist; give a readable file (relative paths are relative to the inventory)`));
         missingSecret = true;
       }
     }

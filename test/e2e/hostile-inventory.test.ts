@@ -1,6 +1,6 @@
 // Bad input always gets a clear error (file:line:column, field, what is
 // allowed), exit 1, no stack trace, and nothing is written.
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -251,5 +251,80 @@ describe("hostile inventories", () => {
     const r = await mailfleet(["validate", "-i", path.join(REPO, "examples/zones.yaml")]);
     expect(withoutProgress(r.stderr)).toBe("");
     expect(r.code).toBe(0);
+  });
+});
+
+describe("plans run nothing on this machine unless the inventory asks (ssh options, --untrusted)", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "mf-localcmd-"));
+  const canary = path.join(dir, "RAN");
+  const script = path.join(dir, "proxy.sh");
+  writeFileSync(script, `#!/bin/sh\ntouch ${canary}\nexit 1\n`, { mode: 0o755 });
+  const write = (transport: string, extra = "") => {
+    const file = path.join(dir, "inventory.yaml");
+    writeFileSync(
+      file,
+      `defaults:
+  domain: example.org
+  relay: { host: relay.example.org }
+groups:
+  linux:
+    platform: debian
+    roles: [nullmailer]
+    transport: ${transport}
+    hosts:
+      mx1: { transport: { type: ssh, address: 127.0.0.1, port: 9 } }
+${extra}`,
+    );
+    return file;
+  };
+
+  it.each([
+    ["ProxyCommand", script],
+    ["KnownHostsCommand", script],
+    ["LocalCommand", script],
+    ["PermitLocalCommand", "yes"],
+    ["Match", "exec"],
+    ["Include", "/etc/ssh/evil_config"],
+    ["PKCS11Provider", "/tmp/evil.so"],
+    ["SecurityKeyProvider", "/tmp/evil.so"],
+  ])("%s is refused at validate and plan, positioned, unless allowLocalCommands: true", async (option, value) => {
+    const file = write(`{ type: ssh, hostKeyChecking: off, options: { ${option}: "${value}" } }`);
+    for (const cmd of ["validate", "plan"]) {
+      const r = await mailfleet([cmd, "-i", file]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`inventory\\.yaml:8:\\d+: groups\\.linux\\.transport\\.options\\.${option}: .*option ${option} .*allowLocalCommands: true`));
+    }
+    expect(existsSync(canary)).toBe(false);
+    const allowed = write(`{ type: ssh, hostKeyChecking: off, allowLocalCommands: true, options: { ${option}: "${value}" } }`);
+    expect((await mailfleet(["validate", "-i", allowed])).code).toBe(0);
+  });
+
+  it("a ProxyCommand runs at plan only with the opt-in, and never under --untrusted", async () => {
+    const refused = write(`{ type: ssh, hostKeyChecking: off, options: { ProxyCommand: "${script}" } }`);
+    expect((await mailfleet(["plan", "-i", refused])).code).toBe(1);
+    expect(existsSync(canary)).toBe(false);
+    const allowed = write(`{ type: ssh, hostKeyChecking: off, allowLocalCommands: true, options: { ProxyCommand: "${script}" } }`);
+    const untrusted = await mailfleet(["plan", "--untrusted", "-i", allowed]);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toMatch(/inventory\.yaml:8:\d+: groups\.linux\.transport\.allowLocalCommands: allowLocalCommands is refused under --untrusted/);
+    expect(existsSync(canary)).toBe(false);
+    const r = await mailfleet(["plan", "-i", allowed]);
+    expect(r.code).toBe(1); // the proxy fails, but it ran: the opt-in works
+    expect(existsSync(canary)).toBe(true);
+    rmSync(canary);
+  });
+
+  it("--untrusted refuses { command } secrets, positioned; without it they run", async () => {
+    const file = write(
+      "{ type: local }",
+      `    relay: { host: relay.example.org, auth: { user: u, password: { command: "touch ${canary}; echo pw" } } }\n`,
+    );
+    for (const cmd of ["validate", "plan", "apply"]) {
+      const r = await mailfleet([cmd, "--untrusted", "-i", file, ...(cmd === "apply" ? ["--yes"] : [])]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/inventory\.yaml:11:\d+: groups\.linux\.relay\.auth\.password\.command: a secret command is refused under --untrusted/);
+    }
+    expect(existsSync(canary)).toBe(false);
+    expect((await mailfleet(["validate", "-i", file])).code).toBe(0);
   });
 });
