@@ -14,7 +14,8 @@ function probeBody(resources: readonly Resource[], ctx: HostContext): Sh {
   const paths = [...new Set(resources.flatMap((r) => handlerFor(r).statPaths?.(r) ?? []))];
   // One ls for every path of the host; mf_stat reads its lines instead of running ls per path.
   const list = paths.length ? sh`MF_LS=$(ls -ld -- ${paths.map(hostPath)} 2>/dev/null)` : sh`MF_LS=`;
-  const parts = [list, sh`echo ${PROBE_BEGIN}`];
+  const inside = ctx.root && paths.length ? sh`mf_inside_root ${paths}` : undefined;
+  const parts = [inside, list, sh`echo ${PROBE_BEGIN}`].filter((p): p is Sh => !!p);
   for (const r of resources) {
     parts.push(sh`echo ${`@@ ${r.id}`}`, sh`{\n${handlerFor(r).probe(r, ctx)}\n} 2>/dev/null`, sh`echo @@.`);
   }
@@ -56,6 +57,7 @@ export function applyScript(resources: readonly Resource[], changes: readonly Ch
   return `${join([
     prelude(ctx.root, ctx.platform.basePath),
     applyPrelude(ctx.root),
+    ctx.root ? sh`mf_inside_root ${[...new Set(resources.flatMap((r) => handlerFor(r).statPaths?.(r) ?? []))]}` : undefined,
     sh`mf_lock`,
     ...steps,
     sh`echo ${APPLIED}`,

@@ -2,7 +2,7 @@
 // and returns one HostConfig per host. Any problem becomes an InventoryError
 // that names file:line:column, the field and what is allowed. The roles and
 // platforms it knows come from the catalog the caller passes.
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import YAML, { LineCounter, isMap, isScalar, type Document, type Node } from "yaml";
 import type { z } from "zod";
@@ -388,16 +388,32 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
       problems.push(...zodProblems(result.error, index(), ["hosts", entry.name], merged, locate, display, hostPath));
       continue;
     }
-    const cfg = result.data;
-    if (cfg.transport.type === "local" && cfg.transport.root) cfg.transport.root = resolveLocal(dir, cfg.transport.root);
-    // A key file is on this machine (relative to the inventory); a remote root prefix is a path on that host.
-    const ssh = cfg.transport.type === "ssh" ? cfg.transport : cfg.transport.type === "zlogin" ? cfg.transport.via : undefined;
-    if (ssh?.identityFile) ssh.identityFile = resolveLocal(dir, ssh.identityFile);
     /** A problem at `p` (under the host's settings), placed at the most specific level that sets it. */
     const placed = (p: Path, message: string) => {
       const lvl = [...entry.levels].reverse().find((l) => pos.has([...l, ...p])) ?? hostPath;
       return pos.problem([...lvl, ...p], message);
     };
+    const cfg = result.data;
+    if (cfg.transport.type === "local" && cfg.transport.root) cfg.transport.root = resolveLocal(dir, cfg.transport.root);
+    // A root prefix is a sandbox (no owners, packages or services): one that is / would manage this machine without them.
+    const root = cfg.transport.root;
+    if (root !== undefined && root !== "") {
+      let real = root;
+      try {
+        real = cfg.transport.type === "local" ? realpathSync(root) : root;
+      } catch {
+        // not there yet: the apply creates it
+      }
+      if (real === "/") {
+        problems.push(
+          placed(["transport", "root"], `root ${root === "/" ? "/" : `${root} (which is /)`} is the whole machine, not a sandbox; leave root out to manage the machine itself, with owners, packages and services`),
+        );
+        continue;
+      }
+    }
+    // A key file is on this machine (relative to the inventory); a remote root prefix is a path on that host.
+    const ssh = cfg.transport.type === "ssh" ? cfg.transport : cfg.transport.type === "zlogin" ? cfg.transport.via : undefined;
+    if (ssh?.identityFile) ssh.identityFile = resolveLocal(dir, ssh.identityFile);
     if (opts.untrusted) {
       const UNTRUSTED = "refused under --untrusted: an inventory under review may not run commands on this machine";
       const refused = [
