@@ -18,6 +18,8 @@ import { SHIM_RESULTS, shimMarkdown } from "./shim-report.ts";
 const SIZES = (process.env.BENCH_SIZES ?? "10,50,200").split(",").map(Number);
 const PARALLEL = DEFAULT_PARALLEL;
 const TARGET_RATIO = 1.3;
+/** The smallest fleet is start-up bound: its plan within this of the floor. */
+const SMALL_TARGET_RATIO = 1.5;
 const TARGET_RSS_MB = 300;
 
 interface Step {
@@ -113,6 +115,8 @@ function markdown(results: SizeResult[], meta: Record<string, unknown>): string 
   const row = (r: SizeResult) =>
     `| ${r.hosts} | ${r.floorSeconds.toFixed(2)} s | ${[r.plan, r.apply, r.replan, r.reapply].map((s) => `${s.seconds.toFixed(2)} s (${s.ratio.toFixed(2)}x)`).join(" | ")} | ${Math.max(r.plan.peakRssMb, r.apply.peakRssMb, r.replan.peakRssMb, r.reapply.peakRssMb).toFixed(0)} MB |`;
   const big = results.find((r) => r.hosts === Math.max(...SIZES));
+  const small = results.find((r) => r.hosts === Math.min(...SIZES));
+  const startup = readStartup();
   const verdict = big
     ? (() => {
         const rss = Math.max(big.plan.peakRssMb, big.apply.peakRssMb, big.replan.peakRssMb, big.reapply.peakRssMb);
@@ -122,6 +126,9 @@ function markdown(results: SizeResult[], meta: Record<string, unknown>): string 
           `- plan ${big.plan.ratio.toFixed(2)}x the floor (<= ${TARGET_RATIO}x): ${mark(big.plan.ratio <= TARGET_RATIO)}`,
           `- re-apply ${big.reapply.ratio.toFixed(2)}x the floor (<= ${TARGET_RATIO}x): ${mark(big.reapply.ratio <= TARGET_RATIO)}`,
           `- peak memory ${rss.toFixed(0)} MB (< ${TARGET_RSS_MB} MB): ${mark(rss < TARGET_RSS_MB)}`,
+          ...(small && small !== big
+            ? [`- plan at ${small.hosts} hosts ${small.plan.ratio.toFixed(2)}x the floor (<= ${SMALL_TARGET_RATIO}x, start-up bound): ${mark(small.plan.ratio <= SMALL_TARGET_RATIO)}`]
+            : []),
         ].join("\n");
       })()
     : "";
@@ -151,8 +158,8 @@ directory tree on the far side), all reached over ssh. For each size:
 - **re-plan**: \`mailfleet plan\` once converged (no changes);
 - **re-apply**: \`mailfleet apply --yes\` once converged (nothing to do).
 
-Wall time includes mailfleet's own start (Node and tsx). Peak memory is the
-maximum RSS of the mailfleet process (GNU time).
+Wall time includes mailfleet's own start (Node and the compiled CLI in dist/).
+Peak memory is the maximum RSS of the mailfleet process (GNU time).
 
 ## Figures
 
@@ -166,15 +173,18 @@ ${verdict}
 
 Raw figures: [bench/results.json](../bench/results.json).
 
+${startup}
+
 ## Reading the figures
 
 - The floor is dominated by key exchange and authentication on both ends; on a
   small machine that is CPU-bound, so it grows with the fleet at a fixed
   parallelism. A plan adds to each handshake one multiplexed session running
   the probe script.
-- Small fleets show large ratios because mailfleet's own start (Node, tsx,
-  loading the modules: about 0.7 s) is fixed; at 200 hosts it is a few
-  percent of the floor.
+- Small fleets show larger ratios because mailfleet's own start is fixed:
+  about 0.7 s while the CLI ran through tsx, about 0.1 s since it ships
+  bundled (dist/, esbuild, each command's modules in their own chunk);
+  at 200 hosts it is a few percent of the floor.
 - Here the "hosts" run on the same CPUs as mailfleet and the ssh clients, so
   the work the probe does on each host is paid from the same budget as the
   handshakes. On a converged zone the probe starts about ten short-lived
@@ -191,6 +201,31 @@ Raw figures: [bench/results.json](../bench/results.json).
 - re-apply on a converged fleet is a plan that finds nothing to do: it never
   sends an apply script.
 ${shimMarkdown(SHIM_RESULTS(REPO))}`;
+}
+
+/** The start-up section, from bench/startup-results.json (bench/startup.bench.ts). */
+function readStartup(): string {
+  let s: { meta: { date: string; runs: number; node: string }; medianMs: Record<string, number>; ratios: Record<string, number>; targets: Record<string, { max: number; met: boolean }> };
+  try {
+    s = JSON.parse(readFileSync(path.join(REPO, "bench/startup-results.json"), "utf8")) as typeof s;
+  } catch {
+    return "";
+  }
+  const mark = (t: { met: boolean }) => (t.met ? "met" : "**missed**");
+  return `## Start-up
+
+\`bench/startup.bench.ts\` starts each command ${s.meta.runs} times, interleaved
+with \`node -e 0\` (the baseline: Node itself), and compares medians
+(${s.meta.date}, Node ${s.meta.node}):
+
+| command | median | ratio to \`node -e 0\` | target |
+| --- | ---: | ---: | --- |
+| \`node -e 0\` | ${s.medianMs.baseline} ms | 1.00x | |
+| \`mailfleet --help\` | ${s.medianMs.help} ms | ${s.ratios.help?.toFixed(2)}x | <= ${s.targets.help?.max}x: ${mark(s.targets.help!)} |
+| \`mailfleet validate\` (demo fleet) | ${s.medianMs.validate} ms | ${s.ratios.validate?.toFixed(2)}x | <= ${s.targets.validate?.max}x: ${mark(s.targets.validate!)} |
+
+Raw figures: [bench/startup-results.json](../bench/startup-results.json).
+`;
 }
 
 async function main(): Promise<void> {
@@ -225,8 +260,10 @@ async function main(): Promise<void> {
     parallel: PARALLEL,
   };
   const big = results.find((r) => r.hosts === Math.max(...SIZES));
+  const small = results.find((r) => r.hosts === Math.min(...SIZES));
   const targets = big && {
     hosts: big.hosts,
+    smallPlanRatio: small && { hosts: small.hosts, value: small.plan.ratio, max: SMALL_TARGET_RATIO, met: small.plan.ratio <= SMALL_TARGET_RATIO },
     planRatio: { value: big.plan.ratio, max: TARGET_RATIO, met: big.plan.ratio <= TARGET_RATIO },
     reapplyRatio: { value: big.reapply.ratio, max: TARGET_RATIO, met: big.reapply.ratio <= TARGET_RATIO },
     peakRssMb: {
@@ -239,7 +276,7 @@ async function main(): Promise<void> {
   mkdirSync(path.join(REPO, "docs"), { recursive: true });
   writeFileSync(path.join(REPO, "docs/performance.md"), markdown(results, meta));
   process.stdout.write(readFileSync(path.join(REPO, "docs/performance.md"), "utf8"));
-  if (targets && !(targets.planRatio.met && targets.reapplyRatio.met && targets.peakRssMb.met)) {
+  if (targets && !(targets.planRatio.met && targets.reapplyRatio.met && targets.peakRssMb.met && (targets.smallPlanRatio?.met ?? true))) {
     process.stderr.write("bench: a target was missed (see bench/results.json)\n");
     process.exitCode = 1;
   }

@@ -1,4 +1,4 @@
-// npm run demo: plan, apply and re-plan the sandbox fleet of examples/ (directory
+// npm run demo: plan, apply and re-plan the demo fleet of examples/ (directory
 // trees under examples/sandbox). No root, no daemons, no network.
 import { rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 // the compiled CLI: npm install built it (prepare); rebuilt here only if a source changed since
 spawnSync(process.execPath, ["scripts/build.mjs", "--if-stale"], { stdio: "inherit" });
 
-const inventory = process.env.DEMO_INVENTORY ?? "examples/sandbox-fleet.yaml";
+const inventory = process.env.DEMO_INVENTORY ?? "examples/demo-fleet.yaml";
 const run = (title, args, okCodes) => {
   console.log(`\n\x1b[1m$ mailfleet ${args.join(" ")}\x1b[0m   # ${title}`);
   const r = spawnSync(process.execPath, ["bin/mailfleet.js", ...args], { stdio: "inherit" });

@@ -7,7 +7,7 @@ import { desiredState } from "../src/engine/desired.ts";
 import type { HostConfig } from "../src/inventory/catalog.ts";
 import { maskingResolver } from "../src/inventory/secrets.ts";
 import { backendSettings, StackError } from "./backend.ts";
-import { desiredFingerprint } from "./fingerprint.ts";
+import { desiredFingerprint } from "../src/engine/fingerprint.ts";
 import { App } from "./cdktf.ts";
 import { FleetStack, RESOURCE_KINDS, type HostResource, type ResourceKind } from "./fleet-stack.ts";
 import { applyCommand, terraformName } from "./host-exec.ts";

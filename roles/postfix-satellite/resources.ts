@@ -1,24 +1,21 @@
 // The postfix-satellite role's desired state on one host.
 import path from "node:path";
-import type { CommandResource, FileResource, Resource } from "../../src/resources/types.ts";
+import type { Resource } from "../../src/resources/types.ts";
 import { sh } from "../../src/shell/builder.ts";
 import { mtaSwitch } from "../mta/handover.ts";
 import { roleTemplates } from "../templates.ts";
 import type { RoleContext, RoleHost } from "../types.ts";
 import { relayhostValue, saslEntries } from "./maps.ts";
-import type { PostfixData } from "./platforms.ts";
-import { postfixQueue } from "./queue.ts";
+import type { PostfixData } from "../postfix/platforms.ts";
+import { postfixQueue } from "../postfix/queue.ts";
+import { DEFAULT_COMPATIBILITY_LEVEL, mainCfValueText } from "../postfix/schema.ts";
+import { postfixCheck, postfixTables } from "../postfix/tables.ts";
 import type { postfixSections } from "./schema.ts";
 
 export const templates = roleTemplates(import.meta.url);
 
 type SatelliteHost = RoleHost<typeof postfixSections>;
 
-const DEFAULT_COMPATIBILITY_LEVEL = "3.6";
-
-function mainCfValue(v: string | number | boolean): string {
-  return typeof v === "boolean" ? (v ? "yes" : "no") : String(v);
-}
 
 export function tlsLevel(host: SatelliteHost): string {
   const relay = host.relay!;
@@ -32,7 +29,6 @@ export function postfixSatelliteResources(host: SatelliteHost, ctx: RoleContext<
   const cfg = host.postfix ?? {};
   const relay = host.relay!;
   const mapType = cfg.mapType ?? pf.mapType;
-  const dbSuffix = mapType === "lmdb" ? ".lmdb" : ".db";
   const conf = (name: string) => path.posix.join(pf.configDir, name);
   const res: Resource[] = [];
   const serviceInputs: string[] = [];
@@ -52,30 +48,7 @@ export function postfixSatelliteResources(host: SatelliteHost, ctx: RoleContext<
   }
 
   // Written after main.cf: postmap reads main.cf, which a fresh install ("No configuration") lacks.
-  const tables: Resource[] = [];
-  /** A lookup table: its source file, and postmap run when the source changes. */
-  const table = (name: string, content: string | undefined, mode: number, extra: Partial<FileResource> = {}): string | undefined => {
-    const source = conf(name);
-    const db = `${source}${dbSuffix}`;
-    if (content === undefined) {
-      tables.push({ kind: "file", id: `postfix:${name}`, path: source, content: "", mode, owner: "root", group: "root", state: "absent" });
-      tables.push({ kind: "file", id: `postfix:${name}${dbSuffix}`, path: db, content: "", mode, owner: "root", group: "root", state: "absent" });
-      return undefined;
-    }
-    tables.push({ kind: "file", id: `postfix:${name}`, path: source, content, mode, owner: "root", group: "root", ...extra });
-    const postmap: CommandResource = {
-      kind: "command",
-      id: `postfix:postmap-${name}`,
-      description: `postmap ${source}`,
-      // postmap gives the output the source's owner and mode (so 0600 stays 0600); never -p.
-      command: sh`${pf.postmap} -c ${pf.configDir} ${`${mapType}:${source}`}`,
-      inputs: [`postfix:${name}`],
-      sources: [source],
-      creates: [{ path: db, mode, owner: "root", group: "root" }],
-    };
-    tables.push(postmap);
-    return `${mapType}:${source}`;
-  };
+  const { resources: tables, table } = postfixTables(pf, mapType);
 
   const relayhost = relayhostValue(relay);
   const saslPasswordMap = table(
@@ -110,7 +83,7 @@ export function postfixSatelliteResources(host: SatelliteHost, ctx: RoleContext<
     recipientCanonical: cfg.recipientCanonical ?? "",
     headerChecks: cfg.replyTo ? `regexp:${headerChecksPath}` : "",
     genericMap: genericMap ?? "",
-    extra: Object.entries(cfg.mainCf ?? {}).map(([name, value]) => ({ name, value: mainCfValue(value) })),
+    extra: Object.entries(cfg.mainCf ?? {}).map(([name, value]) => ({ name, value: mainCfValueText(value) })),
   });
   res.push({ kind: "file", id: "postfix:main.cf", path: conf("main.cf"), content: mainCf, mode: 0o644, owner: "root", group: "root" });
   res.push(...tables);
@@ -124,7 +97,7 @@ export function postfixSatelliteResources(host: SatelliteHost, ctx: RoleContext<
     inputs: serviceInputs,
     onChange: "reload",
     // postfix check, and no postconf warning (a misspelt mainCf key shows as "unused parameter")
-    check: sh`${pf.postfix} -c ${pf.configDir} check && ! ${pf.postconf} -c ${pf.configDir} -n 2>&1 >/dev/null | grep 'warning:' >&2`,
+    check: postfixCheck(pf),
   });
   // Deferred mail (say, after a wrong relay password) is retried now, not at the next queue run.
   // A reload replaces qmgr and the smtp clients asynchronously: a flush handled by the old

@@ -1,17 +1,6 @@
 import { z } from "zod";
 import { emailAddress, hostname, secretRef, singleLine } from "../../src/inventory/fields.ts";
-
-/** A main.cf parameter name (postconf(5)): lowercase letters, digits and '_'. */
-export const postfixParameter = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]{0,99}$/, "a main.cf parameter name: lowercase letters, digits and '_' (see postconf(5))");
-
-/** A main.cf value on one line; '$name' expansions are allowed, newlines are not. */
-const mainCfValue = z.union([
-  z.string().max(4096).refine((v) => !/[\n\r\0]/.test(v), "one line without newlines or NUL"),
-  z.number(),
-  z.boolean(),
-]);
+import { compatibilityLevel, mainCfSettings } from "../postfix/schema.ts";
 
 /** A lookup table line starting with '#' is a comment: such a key would silently do nothing. */
 const notComment = (v: string) => !v.startsWith("#");
@@ -55,11 +44,7 @@ export const MANAGED_PARAMETERS = [
 ] as const;
 
 export const postfixSettings = z.strictObject({
-  compatibilityLevel: z
-    .string()
-    .regex(/^\d+(\.\d+){0,2}$/, "a Postfix version such as 3.6")
-    .optional()
-    .describe("compatibility_level; default 3.6 (what Debian 12 ships)"),
+  compatibilityLevel: compatibilityLevel.optional().describe("compatibility_level; default 3.6 (what Debian 12 ships)"),
   myhostname: hostname.optional().describe("default <host>.<domain>"),
   myorigin: hostname.optional().describe("domain appended to unqualified addresses; default the host's name (from /etc/mailname)"),
   senderCanonical: z
@@ -84,10 +69,7 @@ export const postfixSettings = z.strictObject({
     .record(genericKey, emailAddress)
     .optional()
     .describe("smtp_generic_maps: address rewriting on the way out, key -> address"),
-  mainCf: z
-    .record(postfixParameter, mainCfValue)
-    .optional()
-    .describe("further main.cf settings, name -> value; removing a key removes its line"),
+  mainCf: mainCfSettings.optional().describe("further main.cf settings, name -> value; removing a key removes its line"),
 });
 export type PostfixSettings = z.infer<typeof postfixSettings>;
 

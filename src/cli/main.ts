@@ -87,28 +87,104 @@ async function fleetModules(opts: CommonOptions) {
   /** Plans the selected hosts, showing progress on stderr. */
   const plan = async (transports: Transports) => {
     const progress = fleetProgress("plan", hosts.length, { stream: process.stderr, quiet: opts.json });
-    const result = await run.planFleet(
-      hosts,
-      {
-        parallel: opts.parallel,
-        timeoutMs: opts.timeout ? opts.timeout * 1000 : undefined,
-        secretsCwd: path.dirname(inventory.file),
-        secretTimeoutMs: opts.secretTimeout * 1000,
-        fleet: inventory.hosts,
-        onStart: (h) => progress.started(h),
-        onPlanned: (o) => progress.done(o, o.value ? report.summaryLine(o.value) : undefined),
-      },
-      transports,
-    );
-    progress.end();
-    return result;
+    try {
+      return await run.planFleet(
+        hosts,
+        {
+          parallel: opts.parallel,
+          timeoutMs: timeoutMs(opts),
+          secretsCwd: path.dirname(inventory.file),
+          secretTimeoutMs: opts.secretTimeout * 1000,
+          fleet: inventory.hosts,
+          onStart: (h) => progress.started(h),
+          onPlanned: (o) => progress.done(o, o.value ? report.summaryLine(o.value) : undefined),
+        },
+        transports,
+      );
+    } finally {
+      progress.end();
+    }
   };
-  return { hosts, run, report, fleetProgress, plan };
+  return { inventory, hosts, run, report, fleetProgress, plan };
+}
+
+const timeoutMs = (opts: CommonOptions) => (opts.timeout ? opts.timeout * 1000 : undefined);
+
+type RunModule = typeof import("../engine/run.ts");
+type ReportModule = typeof import("./report.ts");
+type ProgressModule = typeof import("./progress.ts");
+
+/**
+ * Applies a plan (made now, or read from a file), showing progress on stderr
+ * and each host's result above it as it finishes, then the summary. Sets the exit code.
+ */
+async function applyAndReport(
+  m: { run: RunModule; report: ReportModule; fleetProgress: ProgressModule["fleetProgress"] },
+  plan: Awaited<ReturnType<RunModule["planFleet"]>>,
+  opts: CommonOptions,
+  confirm: (n: number) => Promise<Confirmation>,
+  setCode: (n: number) => void,
+): Promise<void> {
+  const revealed = () => plan.secrets.revealed();
+  const todo = plan.outcomes.filter((o) => o.ok && o.value && o.value.changes.length > 0).length;
+  const progress = m.fleetProgress("apply", todo, { stream: process.stderr, quiet: true });
+  let result: Awaited<ReturnType<RunModule["applyFleet"]>>;
+  try {
+    result = await m.run.applyFleet(plan, {
+      parallel: opts.parallel,
+      confirm,
+      onStart: (h) => progress.started(h),
+      onApplied: (o) => {
+        progress.done(o);
+        if (!opts.json) progress.print(() => out(o.ok && o.value ? m.report.formatApply(o.value, revealed()) : m.report.formatFailure(o, revealed())));
+      },
+    });
+  } finally {
+    progress.end();
+  }
+  if (result === "needs --yes") {
+    err("mailfleet: apply needs confirmation; not on a terminal, so pass --yes");
+    return setCode(1);
+  }
+  if (result === "no") {
+    err("apply cancelled");
+    return setCode(1);
+  }
+  if (opts.json) out(m.report.applyJson(plan.outcomes, result.applied, revealed()));
+  else {
+    const ok = result.applied.filter((a) => a.ok).length;
+    out(pc.bold(`Apply: ${ok} host${ok === 1 ? "" : "s"} changed, ${result.unchanged} unchanged${result.failures.length ? pc.red(`, ${result.failures.length} failed`) : ""}`));
+    if (result.failures.length) err(m.report.failureSummary(result.failures, revealed()));
+  }
+  setCode(result.failures.length > 0 || result.notConverged.length > 0 ? 1 : 0);
+}
+
+/** `mailfleet apply FILE`: the saved plan, exactly, on the hosts it names, without asking (as terraform apply FILE). */
+async function applySavedPlan(file: string, opts: CommonOptions, inventoryGiven: boolean, setCode: (n: number) => void): Promise<void> {
+  const [planFile, { loadInventory }, run, { fleetProgress }, report, path, version] = await Promise.all([
+    import("./plan-file.ts"),
+    import("../engine/inventory.ts"),
+    import("../engine/run.ts"),
+    import("./progress.ts"),
+    import("./report.ts"),
+    import("node:path"),
+    import("../engine/version.ts"),
+  ]);
+  const doc = planFile.readPlanFile(file);
+  if (opts.limit.length) throw new planFile.PlanFileError(`--limit does not narrow a saved plan: ${file} applies the hosts it was made for (${doc.selection.hosts.join(", ")}); plan again with --limit`);
+  const inventoryFile = inventoryGiven ? opts.inventory : doc.inventory.file;
+  const inventory = loadInventory(inventoryFile);
+  planFile.checkOrigin(doc, file, inventoryFile, inventory, { version: version.MAILFLEET_VERSION, build: version.MAILFLEET_BUILD });
+  await run.withTransports(async (transports) => {
+    const plan = run.savedPlanRun(doc, file, inventory.hosts, { secretsCwd: path.dirname(inventory.file), timeoutMs: timeoutMs(opts) }, transports);
+    if (!opts.json) out(report.savedPlanHeader(doc, file));
+    await applyAndReport({ run, report, fleetProgress }, plan, opts, async () => "yes", setCode);
+  });
 }
 
 export function buildProgram(setCode: (n: number) => void): Command {
   const program = new Command("mailfleet")
-    .description("Mail plumbing for a fleet: nullmailer and Postfix from one YAML inventory")
+    .description("Mail plumbing for a fleet: nullmailer, Postfix and the hub (Postfix, Dovecot) from one YAML inventory")
     .option("--no-color", "plain output")
     .showHelpAfterError()
     .exitOverride();
@@ -145,8 +221,9 @@ export function buildProgram(setCode: (n: number) => void): Command {
 
   withCommon(program.command("plan").description("show what apply would change on each host"))
     .option("--detailed-exitcode", "exit 0 no changes, 1 error, 2 changes (as terraform plan)")
-    .action(async (opts: CommonOptions & { detailedExitcode?: boolean }) => {
-      const { run, report, plan } = await fleetModules(opts);
+    .option("--out <file>", "save the plan for `mailfleet apply FILE` (as terraform plan -out); no secret goes into it")
+    .action(async (opts: CommonOptions & { detailedExitcode?: boolean; out?: string }) => {
+      const { run, report, plan, inventory } = await fleetModules(opts);
       const { outcomes, secrets } = await run.withTransports(plan);
       const revealed = secrets.revealed();
       const failures = outcomes.filter((o) => !o.ok);
@@ -156,16 +233,35 @@ export function buildProgram(setCode: (n: number) => void): Command {
         out(pc.bold(fleetSummary(outcomes)));
         if (failures.length) err(report.failureSummary(failures, revealed));
       }
-      if (failures.length) return setCode(1);
+      if (failures.length) {
+        if (opts.out) err(`mailfleet: no plan was saved to ${opts.out}: ${failures.length} host${failures.length === 1 ? "" : "s"} failed to plan`);
+        return setCode(1);
+      }
+      if (opts.out) {
+        const [{ writePlanFile }, version] = await Promise.all([import("./plan-file.ts"), import("../engine/version.ts")]);
+        const plans = outcomes.map((o) => o.value!);
+        const saved = writePlanFile(opts.out, {
+          version: { version: version.MAILFLEET_VERSION, build: version.MAILFLEET_BUILD },
+          inventoryFile: opts.inventory,
+          inventory,
+          limit: opts.limit,
+          plans,
+          desired: run.desiredHashes(inventory.hosts.filter((h) => plans.some((p) => p.host === h.name)), inventory.hosts),
+          secrets: revealed,
+        });
+        if (!opts.json) out(`Saved the plan to ${opts.out} (${saved.hosts.length} host${saved.hosts.length === 1 ? "" : "s"}); apply exactly this plan with: mailfleet apply ${opts.out}`);
+      }
       const changes = outcomes.some((o) => (o.value?.changes.length ?? 0) > 0);
       setCode(changes && opts.detailedExitcode ? 2 : 0);
     });
 
-  withCommon(program.command("apply").description("make every host match the inventory, then verify"))
+  withCommon(program.command("apply").description("make every host match the inventory (or apply a saved plan), then verify"))
+    .argument("[plan]", "a plan saved by `mailfleet plan --out`: applied as it is, without asking, to hosts unchanged since")
     .option("-y, --yes", "do not ask for confirmation (needed when not on a terminal)")
-    .action(async (opts: CommonOptions & { yes?: boolean }) => {
+    .action(async (planFile: string | undefined, opts: CommonOptions & { yes?: boolean }, cmd: Command) => {
+      if (planFile !== undefined) return applySavedPlan(planFile, opts, cmd.getOptionValueSource("inventory") === "cli", setCode);
       const modules = await fleetModules(opts);
-      const { run, report, fleetProgress } = modules;
+      const { run, report } = modules;
       await run.withTransports(async (transports) => {
         const plan = await modules.plan(transports);
         const revealed = () => plan.secrets.revealed();
@@ -178,34 +274,19 @@ export function buildProgram(setCode: (n: number) => void): Command {
           if (!process.stdin.isTTY) return "needs --yes";
           return (await ask(`Apply these changes to ${n} host${n === 1 ? "" : "s"}? Only 'yes' is accepted: `)) ? "yes" : "no";
         };
-        const todo = plan.outcomes.filter((o) => o.ok && o.value && o.value.changes.length > 0).length;
-        const progress = fleetProgress("apply", todo, { stream: process.stderr, quiet: true });
-        const result = await run.applyFleet(plan, {
-          parallel: opts.parallel,
-          confirm,
-          onStart: (h) => progress.started(h),
-          onApplied: (o) => {
-            progress.done(o);
-            if (!opts.json) out(o.ok && o.value ? report.formatApply(o.value, revealed()) : report.formatFailure(o, revealed()));
-          },
-        });
-        progress.end();
-        if (result === "needs --yes") {
-          err("mailfleet: apply needs confirmation; not on a terminal, so pass --yes");
-          return setCode(1);
-        }
-        if (result === "no") {
-          err("apply cancelled");
-          return setCode(1);
-        }
-        if (opts.json) out(report.applyJson(plan.outcomes, result.applied, revealed()));
-        else {
-          const ok = result.applied.filter((a) => a.ok).length;
-          out(pc.bold(`Apply: ${ok} host${ok === 1 ? "" : "s"} changed, ${result.unchanged} unchanged${result.failures.length ? pc.red(`, ${result.failures.length} failed`) : ""}`));
-          if (result.failures.length) err(report.failureSummary(result.failures, revealed()));
-        }
-        setCode(result.failures.length > 0 || result.notConverged.length > 0 ? 1 : 0);
+        await applyAndReport(modules, plan, opts, confirm, setCode);
       });
+    });
+
+  program
+    .command("show")
+    .description("print a plan saved by `mailfleet plan --out`")
+    .argument("<plan>", "the plan file")
+    .option("--json", "the plan file's document as it is")
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const [{ readPlanFile }, report] = await Promise.all([import("./plan-file.ts"), import("./report.ts")]);
+      const doc = readPlanFile(file);
+      out(opts.json ? JSON.stringify(doc, null, 2) : report.formatSavedPlan(doc, file));
     });
 
   withCommon(program.command("synth").description("write the Terraform stack (cdktf) for the inventory: one resource per host"), false)
@@ -235,6 +316,11 @@ export function buildProgram(setCode: (n: number) => void): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `mailfleet render | head`: a reader that went away is not an error of ours
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   let code = 0;
   const program = buildProgram((n) => {
     code = n;
@@ -254,7 +340,12 @@ export async function main(argv: string[]): Promise<number> {
       err(`mailfleet: ${error.problems.length} problem${error.problems.length === 1 ? "" : "s"} in the inventory; nothing was changed`);
       return 1;
     }
-    if (error.name === "SelectionError") {
+    if (error.name === "DesiredStateRefusal" && Array.isArray(error.problems)) {
+      for (const p of error.problems) err(`mailfleet: ${String(p)}`);
+      err(`mailfleet: ${error.message}`);
+      return 1;
+    }
+    if (error.name === "SelectionError" || error.name === "PlanFileError") {
       err(`mailfleet: ${error.message}`);
       return 1;
     }

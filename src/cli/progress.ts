@@ -7,6 +7,8 @@ import type { HostOutcome } from "../engine/fleet.ts";
 export interface Progress {
   started(host: string): void;
   done(outcome: HostOutcome<unknown>, note?: string): void;
+  /** Runs `write` (output on another stream of the same terminal, e.g. a host's result on stdout) with the display cleared first; it is drawn again below. */
+  print(write: () => void): void;
   end(): void;
 }
 
@@ -20,7 +22,7 @@ export function isLiveTerminal(stream: ProgressStream, env: NodeJS.ProcessEnv = 
   return Boolean(stream.isTTY) && !env.CI && env.TERM !== "dumb";
 }
 
-export const silentProgress: Progress = { started() {}, done() {}, end() {} };
+export const silentProgress: Progress = { started() {}, done() {}, print: (write) => write(), end() {} };
 
 /** Plain lines: `plan 3/10 web1: ok (2 changes)` or `plan 4/10 web2: FAILED: <reason>`. */
 export function lineProgress(label: string, total: number, stream: ProgressStream): Progress {
@@ -32,6 +34,7 @@ export function lineProgress(label: string, total: number, stream: ProgressStrea
       const what = o.ok ? `ok${note ? ` (${note})` : ""}` : `FAILED: ${o.error}`;
       stream.write(`${label} ${n}/${total} ${o.host}: ${what}\n`);
     },
+    print: (write) => write(),
     end() {},
   };
 }
@@ -77,6 +80,11 @@ export function liveProgress(label: string, total: number, stream: ProgressStrea
         stream.write(`${pc.red("failed")} ${o.host}: ${o.error}\n`);
       }
       schedule();
+    },
+    print(write) {
+      clear();
+      write();
+      if (running.size > 0 || done < total) schedule();
     },
     end() {
       if (timer) clearTimeout(timer);

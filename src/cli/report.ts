@@ -6,6 +6,7 @@ import type { Change } from "../resources/types.ts";
 import type { HostOutcome } from "../engine/fleet.ts";
 import type { ApplyResult } from "../engine/host.ts";
 import { countActions, type HostPlan } from "../engine/plan.ts";
+import { hostPlanOf, type SavedPlan } from "../engine/saved-plan.ts";
 
 const SIGN: Record<Change["action"], string> = {
   create: "+",
@@ -21,6 +22,7 @@ const SIGN: Record<Change["action"], string> = {
   delete: "-",
   remove: "-",
   skip: "·",
+  keep: "=",
 };
 
 function colorSign(c: Change): string {
@@ -56,6 +58,7 @@ export function formatPlan(plan: HostPlan, secrets: readonly string[]): string {
     out.push(`  ${colorSign(c)} ${c.summary}`);
     if (c.diff) out.push(colorDiff(c.diff).replace(/^/gm, "      "));
   }
+  for (const c of plan.kept) out.push(`  ${pc.cyan(SIGN.keep)} ${c.summary}`);
   for (const c of plan.skipped) out.push(pc.dim(`  ${SIGN.skip} ${c.summary}`));
   out.push(`  ${plan.changes.length === 0 ? pc.green("no changes") : pc.bold(summaryLine(plan))}`);
   return scrub(out.join("\n"), secrets);
@@ -83,7 +86,7 @@ export function formatApply(r: ApplyResult, secrets: readonly string[]): string 
 export function planJson(outcomes: HostOutcome<HostPlan>[], secrets: readonly string[]): string {
   const hosts = outcomes.map((o) =>
     o.ok && o.value
-      ? { host: o.host, transport: o.value.transport, platform: o.value.platform, changes: o.value.changes, skipped: o.value.skipped }
+      ? { host: o.host, transport: o.value.transport, platform: o.value.platform, changes: o.value.changes, kept: o.value.kept, skipped: o.value.skipped }
       : { host: o.host, error: o.error, detail: o.detail },
   );
   const changes = outcomes.reduce((n, o) => n + (o.value?.changes.length ?? 0), 0);
@@ -102,4 +105,21 @@ export function applyJson(outcomes: HostOutcome<HostPlan>[], applied: HostOutcom
     };
   });
   return scrub(JSON.stringify({ format_version: 1, hosts }, null, 2), secrets);
+}
+
+function savedCounts(doc: SavedPlan): string {
+  const n = doc.hosts.length;
+  const changed = doc.hosts.filter((h) => h.changes.length > 0).length;
+  return `${n} host${n === 1 ? "" : "s"}, ${changed ? `${changed} with changes` : "no changes"}`;
+}
+
+/** The first line of `apply FILE`. */
+export function savedPlanHeader(doc: SavedPlan, file: string): string {
+  return pc.bold(`Applying the plan saved in ${file} (made ${doc.created} from ${doc.inventory.file}): ${savedCounts(doc)}`);
+}
+
+/** `mailfleet show FILE`: the plan as plan printed it (secrets were masked when it was saved). */
+export function formatSavedPlan(doc: SavedPlan, file: string): string {
+  const head = `${pc.bold(file)}: a plan made ${doc.created} by mailfleet ${doc.mailfleet.version} from ${doc.inventory.file}${doc.selection.limit.length ? ` --limit ${doc.selection.limit.join(",")}` : ""}`;
+  return [head, ...doc.hosts.map((h) => formatPlan(hostPlanOf(h, h.transport), [])), pc.bold(`Plan: ${savedCounts(doc)}`)].join("\n");
 }

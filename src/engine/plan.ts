@@ -5,11 +5,18 @@ export interface HostPlan {
   host: string;
   transport: string;
   platform: string;
+  /** SHA-256 of the facts the probe saw (see scripts.ts factsHash): the apply goes ahead only while the host still shows them. */
+  facts: string;
   /** Changes to make, in order. */
   changes: Change[];
   /** Steps that do not apply here (packages and services in a sandbox), listed so nothing is silently faked. */
   skipped: Change[];
+  /** What is left alone on purpose (mailboxes no longer in the inventory), listed so nothing is silently forgotten. */
+  kept: Change[];
 }
+
+/** Changes that are not work to do: skipped ones and kept ones. */
+export const isNoop = (c: Change): boolean => c.action === "skip" || c.action === "keep";
 
 /** Pure: desired resources + probed facts -> the changes, in resource order. */
 export function diffHost(resources: readonly Resource[], facts: Map<string, string[]>, ctx: HostContext): Change[] {
@@ -18,19 +25,21 @@ export function diffHost(resources: readonly Resource[], facts: Map<string, stri
   for (const r of resources) {
     const change = handlerFor(r).diff(r, facts.get(r.id) ?? [], ctx, changed);
     if (!change) continue;
-    if (change.action !== "skip") changed.add(r.id);
+    if (!isNoop(change)) changed.add(r.id);
     out.push(change);
   }
   return out;
 }
 
-export function makePlan(host: string, transport: string, ctx: HostContext, changes: Change[]): HostPlan {
+export function makePlan(host: string, transport: string, ctx: HostContext, changes: Change[], facts: string): HostPlan {
   return {
     host,
     transport,
     platform: ctx.platform.name,
-    changes: changes.filter((c) => c.action !== "skip"),
+    facts,
+    changes: changes.filter((c) => !isNoop(c)),
     skipped: changes.filter((c) => c.action === "skip"),
+    kept: changes.filter((c) => c.action === "keep"),
   };
 }
 

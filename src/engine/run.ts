@@ -2,12 +2,16 @@
 // verify. What is shown, and how the question is asked, is the caller's (the
 // CLI); this module decides what runs, in which order, and what it found.
 import type { HostConfig } from "../inventory/catalog.ts";
-import { revealingResolver, type SecretResolver } from "../inventory/secrets.ts";
+import { maskingResolver, revealingResolver, type SecretResolver } from "../inventory/secrets.ts";
+import type { Resource } from "../resources/types.ts";
 import { TransportSet } from "../transports/index.ts";
+import { desiredState } from "./desired.ts";
+import { desiredFingerprint } from "./fingerprint.ts";
 import { forEachHost, type HostOutcome } from "./fleet.ts";
-import { applyHost, planHost, prepareHost, type ApplyResult, type HostTarget } from "./host.ts";
+import { applyHost, hostTarget, planHost, type ApplyResult, type HostTarget } from "./host.ts";
 import type { HostPlan } from "./plan.ts";
 import { platformOf } from "./roles.ts";
+import { hostPlanOf, PlanFileError, type SavedPlan } from "./saved-plan.ts";
 
 export interface FleetOptions {
   parallel: number;
@@ -45,25 +49,101 @@ export async function withTransports<T>(fn: (transports: TransportSet) => Promis
   }
 }
 
-/** Probes every host and diffs it against its desired state; a host that fails never stops the others. */
+/**
+ * The desired state of one host or more cannot be built (a resource claimed
+ * twice, a secret that cannot be read, ...): as Terraform with an invalid
+ * configuration, nothing runs on any host.
+ */
+export class DesiredStateRefusal extends Error {
+  override name = "DesiredStateRefusal";
+  constructor(readonly problems: string[]) {
+    super(`the desired state of ${problems.length} host${problems.length === 1 ? "" : "s"} cannot be built; nothing was changed on any host`);
+  }
+}
+
+/** Every host's desired state, before any host is probed; DesiredStateRefusal naming every host that has none. */
+export function desiredStates(hosts: readonly HostConfig[], secrets: SecretResolver, fleet: readonly HostConfig[]): Map<string, Resource[]> {
+  const out = new Map<string, Resource[]>();
+  const problems: string[] = [];
+  for (const h of hosts) {
+    try {
+      out.set(h.name, desiredState(h, secrets, fleet));
+    } catch (e) {
+      const message = (e as Error).message;
+      problems.push(message.startsWith(`${h.name}: `) ? message : `${h.name}: ${message}`);
+    }
+  }
+  if (problems.length) throw new DesiredStateRefusal(problems);
+  return out;
+}
+
+/** Hash of each host's desired state with secrets masked (what a saved plan records). */
+export function desiredHashes(hosts: readonly HostConfig[], fleet: readonly HostConfig[]): Map<string, string> {
+  const masked = desiredStates(hosts, maskingResolver, fleet);
+  return new Map(hosts.map((h) => [h.name, desiredFingerprint(h, masked.get(h.name)!)]));
+}
+
+function target(h: HostConfig, resources: Resource[], transports: TransportSet): HostTarget {
+  return hostTarget(h, transports.for(h, platformOf(h).become), resources);
+}
+
+/**
+ * Probes every host and diffs it against its desired state; a host that fails
+ * never stops the others. The desired states are all built first: when one
+ * cannot be, no host is probed (DesiredStateRefusal).
+ */
 export async function planFleet(
   hosts: readonly HostConfig[],
   opts: FleetOptions & { onPlanned?(o: HostOutcome<HostPlan>): void },
   transports: TransportSet,
 ): Promise<PlanRun> {
   const secrets = revealingResolver({ cwd: opts.secretsCwd, timeoutMs: opts.secretTimeoutMs });
+  const desired = desiredStates(hosts, secrets, opts.fleet);
   const targets = new Map<string, HostTarget>();
   const outcomes = await forEachHost(
     hosts,
     opts.parallel,
     async (h) => {
-      const t = prepareHost(h, transports.for(h, platformOf(h).become), secrets, opts.fleet);
+      const t = target(h, desired.get(h.name)!, transports);
       targets.set(h.name, t);
       return planHost(t, opts.timeoutMs);
     },
     opts.onPlanned,
     opts.onStart,
   );
+  return { outcomes, targets, secrets, timeoutMs: opts.timeoutMs };
+}
+
+/**
+ * A saved plan as a PlanRun for applyFleet: its hosts and changes, applied to
+ * the desired state built now (secrets read now), which must be the one
+ * planned (the same hash), for every host with changes, or nothing runs.
+ * Each host's apply script then checks on the host that its facts are the
+ * planned ones.
+ */
+export function savedPlanRun(
+  doc: SavedPlan,
+  file: string,
+  inventoryHosts: readonly HostConfig[],
+  opts: { secretsCwd: string; timeoutMs?: number },
+  transports: TransportSet,
+): PlanRun {
+  const byName = new Map(inventoryHosts.map((h) => [h.name, h]));
+  const withChanges = doc.hosts.filter((h) => h.changes.length > 0).map((h) => byName.get(h.host)!);
+  const now = desiredHashes(withChanges, inventoryHosts);
+  const changed = doc.hosts.filter((h) => h.changes.length > 0 && now.get(h.host) !== h.desired_sha256).map((h) => h.host);
+  if (changed.length) {
+    throw new PlanFileError(`refusing ${file}: the desired state of ${changed.join(", ")} is not the one planned; nothing was changed: plan again`);
+  }
+  const secrets = revealingResolver(opts.secretsCwd);
+  const desired = desiredStates(withChanges, secrets, inventoryHosts);
+  const targets = new Map<string, HostTarget>();
+  for (const h of withChanges) targets.set(h.name, target(h, desired.get(h.name)!, transports));
+  const outcomes = doc.hosts.map((h) => ({
+    host: h.host,
+    ok: true,
+    value: hostPlanOf(h, targets.get(h.host)?.transport.description ?? h.transport),
+  }));
   return { outcomes, targets, secrets, timeoutMs: opts.timeoutMs };
 }
 

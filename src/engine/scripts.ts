@@ -1,5 +1,7 @@
-// The two scripts a host ever sees: one probe, and one apply that ends with
-// the same probe (the verification), so an apply costs one round trip.
+// The two scripts a host ever sees: one probe, and one apply that first checks
+// the host is still as planned (the same probe, hashed on the host) and ends
+// with the same probe (the verification), so an apply costs one round trip.
+import { createHash } from "node:crypto";
 import { handlerFor } from "../resources/index.ts";
 import type { Change, HostContext, Resource } from "../resources/types.ts";
 import { hostPath, join, sh, type Sh } from "../shell/builder.ts";
@@ -9,6 +11,9 @@ export const PROBE_BEGIN = "@@mailfleet-probe";
 export const PROBE_END = "@@mailfleet-end";
 export const VERIFY = "@@mailfleet-verify";
 export const APPLIED = "@@mailfleet-applied";
+export const STALE = "@@mailfleet-stale";
+/** Probe lines starting with this are not facts the apply acts on (counts of queued mail, secret content): the plan's hash leaves them out. */
+export const UNHASHED = "~";
 
 function probeBody(resources: readonly Resource[], ctx: HostContext): Sh {
   const paths = [...new Set(resources.flatMap((r) => handlerFor(r).statPaths?.(r) ?? []))];
@@ -45,29 +50,53 @@ export function parseProbeOutput(stdout: string): Map<string, string[]> | null {
   return facts;
 }
 
-export function applyScript(resources: readonly Resource[], changes: readonly Change[], ctx: HostContext): string {
+/**
+ * SHA-256 of the facts a probe printed: the lines from PROBE_BEGIN to
+ * PROBE_END, without the UNHASHED ones, each ending in a newline. The apply
+ * script computes the same on the host (mf_check_plan) before it writes.
+ */
+export function factsHash(stdout: string): string | null {
+  const lines = stdout.split("\n");
+  const begin = lines.indexOf(PROBE_BEGIN);
+  const end = lines.indexOf(PROBE_END, begin + 1);
+  if (begin < 0 || end < 0) return null;
+  const facts = lines.slice(begin, end + 1).filter((l) => !l.startsWith(UNHASHED));
+  return createHash("sha256").update(`${facts.join("\n")}\n`).digest("hex");
+}
+
+/**
+ * The apply script: lock, then (given the hash of the facts the plan was made
+ * from) refuse with STALE unless the host still shows those facts, then the
+ * changes, then the verifying probe.
+ */
+export function applyScript(resources: readonly Resource[], changes: readonly Change[], ctx: HostContext, plannedFacts?: string): string {
   const byId = new Map(resources.map((r) => [r.id, r]));
   const steps: Sh[] = [];
   for (const change of changes) {
-    if (change.action === "skip") continue;
+    if (change.action === "skip" || change.action === "keep") continue;
     const r = byId.get(change.id);
     if (!r) throw new Error(`plan names unknown resource ${change.id}`);
     steps.push(sh`echo ${`@@step ${change.id}`}`, handlerFor(r).apply(r, change, ctx));
   }
+  if (plannedFacts !== undefined && !/^[0-9a-f]{64}$/.test(plannedFacts)) throw new Error(`not a SHA-256: ${JSON.stringify(plannedFacts)}`);
   return `${join([
     prelude(ctx.root, ctx.platform.basePath),
     applyPrelude(ctx.root),
     ctx.root ? sh`mf_inside_root ${[...new Set(resources.flatMap((r) => handlerFor(r).statPaths?.(r) ?? []))]}` : undefined,
+    sh`mf_probe() {\n${probeBody(resources, ctx)}\n}`,
     sh`mf_lock`,
+    plannedFacts === undefined ? undefined : sh`mf_check_plan ${plannedFacts}`,
     ...steps,
     sh`echo ${APPLIED}`,
     sh`echo ${VERIFY}`,
-    probeBody(resources, ctx),
+    sh`mf_probe`,
   ]).sh}\n`;
 }
 
 export interface ApplyOutput {
   steps: string[];
+  /** The host's facts were not the planned ones: nothing was written. */
+  stale: boolean;
   completed: boolean;
   verifyFacts: Map<string, string[]> | null;
 }
@@ -77,5 +106,5 @@ export function parseApplyOutput(stdout: string): ApplyOutput {
   const steps = lines.filter((l) => l.startsWith("@@step ")).map((l) => l.slice(7));
   const completed = lines.includes(APPLIED);
   const v = lines.indexOf(VERIFY);
-  return { steps, completed, verifyFacts: v >= 0 ? parseProbeOutput(lines.slice(v + 1).join("\n")) : null };
+  return { steps, stale: lines.includes(STALE), completed, verifyFacts: v >= 0 ? parseProbeOutput(lines.slice(v + 1).join("\n")) : null };
 }

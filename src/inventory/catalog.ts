@@ -5,9 +5,15 @@
 import type { z } from "zod";
 import type { CoreSettings } from "./schema.ts";
 
-/** A problem a rule found; `field` is a path under the host's settings (e.g. [section, "persistentSpool"]), none: the host itself. */
+/**
+ * A problem a rule found; `field` is a path under the host's settings (e.g.
+ * [section, "persistentSpool"]), none: the host itself. A fleet-level rule
+ * (a hub looking at the hosts relaying to it) may name another `host`: the
+ * problem is then placed at that host's field.
+ */
 export interface RuleProblem {
   field?: (string | number)[];
+  host?: string;
   message: string;
 }
 

@@ -1,5 +1,6 @@
 // Validators for values that end up in config files or shell scripts.
 // Each one says what is allowed, so an error can repeat it to the user.
+import { isIP } from "node:net";
 import { z } from "zod";
 
 const LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
@@ -160,8 +161,101 @@ export const sshOptions = z
     }
   });
 
+/** A FreeBSD jail's name or jid, as jexec(8) takes it. */
+export const jailRef = z
+  .string()
+  .max(255)
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "a jail name or jid: letters, digits and . _ - (not starting with '.' or '-')");
+
 /** A zone's uuid, or its alias (looked up with vmadm in the global zone). */
 export const zoneRef = z
   .string()
   .max(64)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "a zone uuid or alias: letters, digits and . _ -");
+
+/** An IPv4 or IPv6 address literal (no brackets, no zone index), e.g. the address a host sends mail from. */
+export const ipAddress = z
+  .string()
+  .max(45, "an IP address of at most 45 characters")
+  .refine((v) => isIP(v) !== 0 && !v.includes("%"), "an IPv4 address (192.0.2.10) or an IPv6 address (2001:db8::10), without brackets or prefix length");
+
+/** The bits of an address, most significant first (IPv4: 32, IPv6: 128). */
+export function addressBits(address: string): bigint {
+  if (isIP(address) === 4) return address.split(".").reduce((n, o) => (n << 8n) | BigInt(Number(o)), 0n);
+  const [head, tail = ""] = address.includes("::") ? address.split("::") : [address, undefined];
+  const groups = (s: string | undefined) => (s ? s.split(":") : []);
+  let left = groups(head);
+  let right = groups(tail);
+  // an embedded IPv4 tail (::ffff:192.0.2.1) is two groups
+  const v4 = (g: string[]) => {
+    const last = g.at(-1);
+    if (last && last.includes(".")) {
+      const n = addressBits(last);
+      g.splice(-1, 1, (n >> 16n).toString(16), (n & 0xffffn).toString(16));
+    }
+    return g;
+  };
+  if (address.includes("::")) right = v4(right);
+  else left = v4(left);
+  const all = address.includes("::") ? [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right] : left;
+  return all.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+/** A network in CIDR notation; its host bits must be zero (postconf warns otherwise), and it is at least /8 (IPv4) or /32 (IPv6). */
+export const network = z
+  .string()
+  .max(49, "a network such as 192.0.2.0/28 or 2001:db8::/48")
+  .superRefine((v, ctx) => {
+    const m = /^([^/]+)\/(\d{1,3})$/.exec(v);
+    const family = m ? isIP(m[1]!) : 0;
+    const bits = family === 4 ? 32 : 128;
+    const len = m ? Number(m[2]) : -1;
+    if (!m || family === 0 || m[1]!.includes("%") || len > bits) {
+      ctx.addIssue({ code: "custom", message: "a network in CIDR notation: address/prefix length, such as 192.0.2.0/28 or 2001:db8::/48" });
+      return;
+    }
+    const widest = family === 4 ? 8 : 32;
+    if (len < widest) {
+      ctx.addIssue({ code: "custom", message: `a network of at least /${widest}: a wider one lets most of the internet relay through the hub` });
+      return;
+    }
+    const host = addressBits(m[1]!) & ((1n << BigInt(bits - len)) - 1n);
+    if (host !== 0n) ctx.addIssue({ code: "custom", message: "a network whose host bits are zero (Postfix ignores the rest): write the network's first address before the /" });
+  });
+
+/**
+ * A mail domain the hub serves: a DNS name in lower case (mail compares
+ * domains without case, so two spellings would be two keys for one domain),
+ * IDNs in their xn-- form.
+ */
+export const mailDomain = hostname
+  .refine((v) => v.includes("."), "a mail domain with at least one dot, such as example.org")
+  .refine((v) => v === v.toLowerCase(), "a mail domain in lower case (letters, digits, '-' and '.'; internationalized names in their xn-- form)");
+
+/**
+ * The local part of a mailbox or alias: it becomes user@domain in Dovecot's
+ * passwd-file (':' separates its fields) and a directory under the mail
+ * base, so only lower-case letters, digits and . _ - are allowed, without a
+ * leading or trailing '.', and no '..'.
+ */
+export const mailUser = z
+  .string()
+  .max(64, "a user name of at most 64 characters")
+  .regex(/^[a-z0-9](?:[a-z0-9._-]*[a-z0-9_-])?$/, "a user name: lower-case letters, digits and . _ - (not starting or ending with '.')")
+  .refine((v) => !v.includes(".."), "a user name without '..'");
+
+/** Where an alias points: a user (or alias) of the same domain, or a full address local@domain. */
+export const aliasTarget = z
+  .string()
+  .max(254, "an address of at most 254 characters")
+  .refine((v) => {
+    const at = v.lastIndexOf("@");
+    if (at < 0) return mailUser.safeParse(v).success;
+    const local = v.slice(0, at);
+    return /^[A-Za-z0-9_+=-](?:[A-Za-z0-9._+=-]*[A-Za-z0-9_+=-])?$/.test(local) && !local.includes("..") && HOSTNAME_RE.test(v.slice(at + 1));
+  }, "a user of the same domain (bob) or an address local@domain (letters, digits and . _ + = - before the @, a DNS name after it)");
+
+/** A size such as 2G: a whole number with an optional unit k, M, G or T (Dovecot's quota units). */
+export const storageSize = z
+  .string()
+  .regex(/^[1-9][0-9]{0,11}[kMGT]?$/, "a size: a whole number with an optional unit k, M, G or T, such as 500M or 2G");

@@ -17,6 +17,17 @@ export type { HostConfig, Inventory } from "./catalog.ts";
 
 type Path = (string | number)[];
 
+/**
+ * A field as errors name it: keys joined with '.', a key holding anything
+ * unusual (a newline, a quote) written as a JSON string; a very deep path cut
+ * after 12 keys, the document itself "(document)".
+ */
+export function fieldName(p: Path): string {
+  if (p.length === 0) return "(document)";
+  const words = p.map((k) => (typeof k === "number" || /^[A-Za-z0-9_@.+-]+$/.test(k) ? String(k) : JSON.stringify(k)));
+  return words.length > 12 ? `${words.slice(0, 12).join(".")}...` : words.join(".");
+}
+
 class Positions {
   constructor(
     private readonly file: string,
@@ -210,12 +221,6 @@ const MAX_DEPTH = 32;
 /** Alias nodes resolved while converting, at most (YAML's own guard against "billion laughs" expansion). */
 const MAX_ALIASES = 100;
 
-/** A field path for a message: an empty key shown as '', a very deep path cut after 12 keys. */
-export function fieldName(p: Path): string {
-  if (p.length === 0) return "(document)";
-  const words = p.map((k) => (k === "" ? "''" : String(k)));
-  return words.length > 12 ? `${words.slice(0, 12).join(".")}...` : words.join(".");
-}
 
 /**
  * The keys leading to the innermost node whose range holds `offset`, for
@@ -412,7 +417,7 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
       }
     }
     // A key file is on this machine (relative to the inventory); a remote root prefix is a path on that host.
-    const ssh = cfg.transport.type === "ssh" ? cfg.transport : cfg.transport.type === "zlogin" ? cfg.transport.via : undefined;
+    const ssh = cfg.transport.type === "ssh" ? cfg.transport : cfg.transport.type === "zlogin" || cfg.transport.type === "jexec" ? cfg.transport.via : undefined;
     if (ssh?.identityFile) ssh.identityFile = resolveLocal(dir, ssh.identityFile);
     if (opts.untrusted) {
       const UNTRUSTED = "refused under --untrusted: an inventory under review may not run commands on this machine";
@@ -450,19 +455,28 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
       inventoryDir: dir,
     });
   }
-  for (const h of hosts) problems.push(...roleRules(h, hosts, entryOf.get(h.name)!, roles, pos));
+  for (const h of hosts) problems.push(...roleRules(h, hosts, entryOf, roles, pos));
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  // A fleet-level rule of two roles may find the same thing twice.
+  const seenProblems = new Set<string>();
+  for (let i = problems.length - 1; i >= 0; i--) {
+    const key = JSON.stringify(problems[i]);
+    if (seenProblems.has(key)) problems.splice(i, 1);
+    seenProblems.add(key);
+  }
   if (problems.length > 0) throw new InventoryError(problems);
   return { file: path.resolve(file), hosts };
 }
 
 /** The rules of the host's roles, and what holds for every role: each once, on a platform it supports, one of each exclusive group. */
-function roleRules(h: HostConfig, fleet: readonly HostConfig[], entry: Entry, roles: Map<string, CatalogRole>, pos: Positions): InventoryProblem[] {
+function roleRules(h: HostConfig, fleet: readonly HostConfig[], entries: Map<string, Entry>, roles: Map<string, CatalogRole>, pos: Positions): InventoryProblem[] {
   const out: InventoryProblem[] = [];
+  const entry = entries.get(h.name)!;
   const hostPath = entry.levels.at(-1)!;
   const place = (p: RuleProblem) => {
-    const level = p.field && [...entry.levels].reverse().find((l) => pos.has([...l, ...p.field!]));
-    out.push(level ? pos.problem([...level, ...p.field!], p.message) : pos.problem(hostPath, p.message, true));
+    const at = (p.host && entries.get(p.host)) || entry;
+    const level = p.field && [...at.levels].reverse().find((l) => pos.has([...l, ...p.field!]));
+    out.push(level ? pos.problem([...level, ...p.field!], p.message) : pos.problem(at.levels.at(-1)!, p.message, true));
   };
   const rolesAt = [...entry.levels].reverse().find((l) => pos.has([...l, "roles"]));
   const placeRoles = (message: string) => out.push(rolesAt ? pos.problem([...rolesAt, "roles"], message) : pos.problem(hostPath, message, true));

@@ -6,6 +6,7 @@ import { z } from "zod";
 import {
   emailAddress,
   hostname,
+  ipAddress,
   localPath,
   loginName,
   port,
@@ -18,6 +19,7 @@ import {
   sshOptions,
   zoneRef,
   LOCAL_COMMAND_SSH_OPTIONS,
+  jailRef,
 } from "./fields.ts";
 
 export const relaySettings = z.strictObject({
@@ -87,10 +89,18 @@ export const zloginTransport = z.strictObject({
   root: absolutePath.optional().describe("prefix for every managed path, an absolute path inside the zone (a sandbox)"),
 });
 
+export const jexecTransport = z.strictObject({
+  type: z.literal("jexec"),
+  jail: jailRef.describe("the jail's name or jid"),
+  via: z.strictObject(sshConnection).optional().describe("ssh to the jail host; omit when mailfleet runs on the jail host"),
+  root: absolutePath.optional().describe("prefix for every managed path, an absolute path inside the jail (a sandbox)"),
+});
+
 export const transportSettings = z.discriminatedUnion("type", [
   localTransport,
   sshTransport.superRefine(checkLocalCommands),
   zloginTransport.superRefine((t, ctx) => t.via && checkLocalCommands(t.via, ctx, ["via"])),
+  jexecTransport.superRefine((t, ctx) => t.via && checkLocalCommands(t.via, ctx, ["via"])),
 ]);
 
 /** At one level (defaults, group, host) a transport names its type and may leave the rest to another level. */
@@ -98,6 +108,7 @@ const transportLevel = z.discriminatedUnion("type", [
   localTransport,
   sshTransport.partial().required({ type: true }),
   zloginTransport.extend({ via: z.strictObject(sshConnection).partial().optional() }).partial().required({ type: true }),
+  jexecTransport.extend({ via: z.strictObject(sshConnection).partial().optional() }).partial().required({ type: true }),
 ]);
 
 /** The settings every host has, whatever its roles. Everything is optional at a level; `hostConfig` says what is required. */
@@ -105,6 +116,9 @@ const coreShape = {
   domain: hostname.optional().describe("mail domain; the host's name is <host>.<domain>"),
   fqdn: hostname.optional().describe("the host's full name when it is not <host>.<domain>"),
   adminaddr: emailAddress.optional().describe("where mail for local users (root, cron) ends up"),
+  address: ipAddress
+    .optional()
+    .describe("the IP address the host sends mail from (a hub lets it relay); default its ssh address when that is an IP address"),
   relay: relaySettings.partial().optional(),
   transport: transportLevel.optional(),
   secretsVersion: singleLine
@@ -121,6 +135,7 @@ export interface CoreSettings {
   domain: string;
   fqdn?: string;
   adminaddr?: string;
+  address?: string;
   relay?: z.output<typeof relaySettings>;
   transport: z.output<typeof transportSettings>;
   secretsVersion?: string;

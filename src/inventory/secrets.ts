@@ -145,6 +145,8 @@ export function readSecret(ref: SecretRef, opts: SecretOptions): string {
 /** How roles get secret values: revealed for plan/apply, placeholders for render and hashing. */
 export interface SecretResolver {
   value(ref: SecretRef): string;
+  /** Values are placeholders (validate, render, the Terraform hash): nothing derived from them may look real. */
+  readonly masked?: boolean;
   /** Every value revealed so far, for scrubbing output. */
   revealed(): string[];
 }
@@ -170,6 +172,7 @@ export function revealingResolver(opts: SecretOptions | string): SecretResolver 
 
 export const maskingResolver: SecretResolver = {
   value: () => MASK,
+  masked: true,
   revealed: () => [],
 };
 

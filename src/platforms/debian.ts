@@ -46,5 +46,7 @@ export const debian = {
   serviceStop: (svc) => sh`if ${systemd}; then systemctl stop ${svc}; else ${initStop(svc)}; fi`,
   serviceRestart: (svc) => sh`if ${systemd}; then systemctl restart ${svc}; else ${initStop(svc)} && ${initStart(svc)}; fi`,
   serviceReload: (svc) => sh`if ${systemd}; then systemctl reload ${svc}; else ${initScript(svc, "reload", sh`true`)}; fi`,
+  groupAdd: (name, gid) => sh`groupadd --system --gid ${gid} ${name}`,
+  userAdd: (name, uid, group, home) => sh`useradd --system --uid ${uid} --gid ${group} --home-dir ${home} --no-create-home --shell /usr/sbin/nologin ${name}`,
   upstreamVersion: (v) => v.replace(/^\d+:/, "").replace(/-[^-]*$/, ""),
 } as const satisfies Platform;

@@ -17,6 +17,8 @@ export const smartos = {
   serviceStop: (svc) => sh`svcadm disable -s ${svc}`,
   serviceRestart: (svc) => sh`svcadm restart ${svc}`,
   serviceReload: (svc) => sh`svcadm refresh ${svc}`,
+  groupAdd: (name, gid) => sh`groupadd -g ${gid} ${name}`,
+  userAdd: (name, uid, group, home) => sh`useradd -u ${uid} -g ${group} -d ${home} -s /usr/bin/false ${name}`,
   upstreamVersion: (v) => v.replace(/nb\d+$/, ""),
   zfsProbe: (dataset) => sh`if mf_m=$(zfs get -H -o value mountpoint ${dataset} 2>/dev/null); then echo "present $mf_m"; else echo absent; fi`,
   zfsCreate: (dataset, mountpoint) => sh`zfs create -o mountpoint=${mountpoint} ${dataset}`,

@@ -24,6 +24,10 @@ export interface Platform {
   serviceStop(svc: string): Sh;
   serviceRestart(svc: string): Sh;
   serviceReload(svc: string): Sh;
+  /** Creates a group with this id. */
+  groupAdd(name: string, gid: number): Sh;
+  /** Creates a system user without a login shell, its primary group and home as given (the home is not created). */
+  userAdd(name: string, uid: number, group: string, home: string): Sh;
   /** Strips packaging decoration from a version (epochs, revisions, nbN). */
   upstreamVersion(v: string): string;
   /** ZFS datasets (SmartOS): prints `present <mountpoint>` or `absent`. */

@@ -1,7 +1,7 @@
 // A command run as a handler. Its outputs are probed too, so a run that was
 // interrupted (source written, command not run) is caught by the next plan.
 import { hostPath, join, mode, sh } from "../shell/builder.ts";
-import { parsePathFacts } from "./facts.ts";
+import { parsePathFacts, typeConflict } from "./facts.ts";
 import { metaDrift, ownerWanted } from "./file.ts";
 import { sandboxSkip } from "./package.ts";
 import type { Change, CommandResource, ResourceHandler } from "./types.ts";
@@ -34,12 +34,12 @@ export const commandHandler: ResourceHandler<CommandResource> = {
     if (because.length) reasons.push(`changed: ${because.join(", ")}`);
     const outs = lines.filter((l) => l.startsWith("out ")).map((l) => parsePathFacts([l.slice(4)]));
     const drift: string[] = [];
-    r.creates.forEach((c, i) => {
+    for (const [i, c] of r.creates.entries()) {
       const f = outs[i];
       if (!f || f.type === "missing") reasons.push(`${c.path} is missing`);
-      else if (f.type !== "file") reasons.push(`${c.path} is a ${f.type}`);
+      else if (f.type !== "file") return typeConflict(r, c.path, f, `a regular file written by ${r.description}`);
       else drift.push(...metaDrift(c, f, ctx).map((d) => `${c.path} ${d}`));
-    });
+    }
     for (const l of lines.filter((x) => x.startsWith("stale "))) {
       const [, out, src] = l.split(" ");
       reasons.push(`${out} is older than ${src}`);

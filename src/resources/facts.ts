@@ -1,4 +1,5 @@
 // Parsing what the probe helpers print (see shell/prelude.ts mf_probe_path).
+import type { Change, ResourceKind } from "./types.ts";
 
 export interface PathFacts {
   type: "missing" | "file" | "dir" | "link" | "fifo" | "other";
@@ -10,6 +11,8 @@ export interface PathFacts {
   content?: Buffer;
   /** Symlinks: where they point. */
   linkTarget?: string;
+  /** A temporary file of an interrupted write lies beside it (mf_leftover). */
+  leftover?: boolean;
 }
 
 const TYPES: Record<string, PathFacts["type"]> = { f: "file", d: "dir", l: "link", p: "fifo", o: "other" };
@@ -29,20 +32,27 @@ export function parseMode(perms: string): number {
 
 export function parsePathFacts(lines: string[]): PathFacts {
   const head = (lines[0] ?? "missing").trim().split(/\s+/);
-  if (head[0] === "missing" || !head[0]) return { type: "missing", mode: 0, owner: "", group: "", size: 0 };
+  const leftover = lines.includes("leftover") ? { leftover: true } : {};
+  if (head[0] === "missing" || !head[0]) return { type: "missing", mode: 0, owner: "", group: "", size: 0, ...leftover };
   const facts: PathFacts = {
     type: TYPES[head[0]] ?? "other",
     mode: parseMode(head[1] ?? "----------"),
     owner: head[2] ?? "",
     group: head[3] ?? "",
     size: Number(head[4] ?? 0),
+    ...leftover,
   };
-  const rest = lines.slice(1);
+  const rest = lines.slice(1).filter((l) => l !== "leftover");
   if (facts.type === "link") {
     const t = rest.find((l) => l.startsWith("T "));
     if (t) facts.linkTarget = t.slice(2);
   } else if (facts.type === "file") {
-    const hex = rest.join(" ").replace(/\s+/g, "");
+    // content lines, "~" in front when they hold a secret (mf_probe_secret), which also prints an "id" line
+    const hex = rest
+      .filter((l) => !l.startsWith("id "))
+      .map((l) => (l.startsWith("~") ? l.slice(1) : l))
+      .join(" ")
+      .replace(/\s+/g, "");
     facts.content = Buffer.from(hex, "hex");
   }
   return facts;
@@ -50,4 +60,29 @@ export function parsePathFacts(lines: string[]): PathFacts {
 
 export function modeString(mode: number): string {
   return mode.toString(8).padStart(4, "0");
+}
+
+const FOUND: Record<PathFacts["type"], string> = {
+  missing: "missing",
+  file: "a regular file",
+  dir: "a directory",
+  link: "a symbolic link",
+  fifo: "a FIFO",
+  other: "a device or socket",
+};
+
+/** What is at a path, for a message: "a directory", "a symbolic link to ../x". */
+export function describeFound(f: PathFacts): string {
+  return f.type === "link" && f.linkTarget !== undefined ? `a symbolic link to ${f.linkTarget}` : FOUND[f.type];
+}
+
+/**
+ * A managed path holding another type of thing than its resource manages
+ * (a directory where a file goes, a file where a link goes, ...). mailfleet
+ * replaces none of them: the host is refused before anything is written
+ * (see Change.conflict); the admin moves it away.
+ */
+export function typeConflict(r: { id: string; kind: ResourceKind }, path: string, f: PathFacts, expected: string): Change {
+  const conflict = `${path} is ${describeFound(f)}, but ${r.id} manages ${expected} there; mailfleet does not replace it: move it away, then apply again`;
+  return { id: r.id, kind: r.kind, action: "update", target: path, summary: `refused: ${conflict}`, conflict };
 }

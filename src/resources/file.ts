@@ -1,6 +1,6 @@
 import { createTwoFilesPatch } from "diff";
-import { content, hostPath, mode, sh } from "../shell/builder.ts";
-import { modeString, parsePathFacts } from "./facts.ts";
+import { content, hostPath, join, mode, sh } from "../shell/builder.ts";
+import { modeString, parsePathFacts, typeConflict } from "./facts.ts";
 import type { Change, FileResource, HostContext, ResourceHandler } from "./types.ts";
 
 /** Larger managed files are compared by size and a prefix only; config files are far smaller. */
@@ -48,14 +48,25 @@ export function metaDrift(
 
 export const fileHandler: ResourceHandler<FileResource> = {
   statPaths: (r) => [r.path],
-  probe: (r) => sh`mf_probe_path ${hostPath(r.path)} ${FILE_PROBE_LIMIT}`,
+  probe: (r) =>
+    join([
+      r.sensitive ? sh`mf_probe_secret ${hostPath(r.path)} ${FILE_PROBE_LIMIT}` : sh`mf_probe_path ${hostPath(r.path)} ${FILE_PROBE_LIMIT}`,
+      sh`mf_leftover ${hostPath(r.path)}`,
+    ]),
 
   diff(r, lines, ctx): Change | null {
     const f = parsePathFacts(lines);
+    const clean = f.leftover === true;
+    const temp = `the temporary file an interrupted apply left beside ${r.path}`;
     if (r.state === "absent") {
-      if (f.type === "missing") return null;
-      return { id: r.id, kind: "file", action: "delete", target: r.path, summary: `remove ${r.path} (kept as a backup)` };
+      if (f.type === "missing") {
+        return f.leftover ? { id: r.id, kind: "file", action: "delete", target: r.path, summary: `remove ${temp}`, data: { clean, gone: true } } : null;
+      }
+      // a link is moved aside as it is (mv renames the link, never what it points to)
+      if (f.type !== "file" && f.type !== "link") return typeConflict(r, r.path, f, "a regular file, to be removed");
+      return { id: r.id, kind: "file", action: "delete", target: r.path, summary: `remove ${r.path} (kept as a backup)`, data: { clean } };
     }
+    if (f.type !== "file" && f.type !== "missing") return typeConflict(r, r.path, f, "a regular file");
     const desired = Buffer.from(r.content, "utf8");
     const mask = maskFor(r, ctx);
     const meta = `(${modeString(r.mode)}${ctx.sandbox || !r.owner ? "" : ` ${r.owner}:${r.group ?? r.owner}`})`;
@@ -70,21 +81,12 @@ export const fileHandler: ResourceHandler<FileResource> = {
         data: { content: true },
       };
     }
-    if (f.type !== "file") {
-      return {
-        id: r.id,
-        kind: "file",
-        action: "update",
-        target: r.path,
-        summary: `replace the ${f.type} at ${r.path} with a file ${meta}`,
-        diff: unifiedDiff(r.path, "", mask(r.content)),
-        data: { content: true },
-      };
-    }
     const current = f.content ?? Buffer.alloc(0);
     const contentChanged = f.size !== desired.length || !current.equals(desired);
     const drift = metaDrift(r, f, ctx);
-    if (!contentChanged && drift.length === 0) return null;
+    if (!contentChanged && drift.length === 0) {
+      return f.leftover ? { id: r.id, kind: "file", action: "update", target: r.path, summary: `remove ${temp}`, data: { content: false, own: false, clean } } : null;
+    }
     let diff: string | undefined;
     if (contentChanged) {
       if (!isText(current)) diff = `binary content of ${r.path} (${f.size} bytes) is replaced`;
@@ -100,15 +102,21 @@ export const fileHandler: ResourceHandler<FileResource> = {
       target: r.path,
       summary: `update ${r.path}${drift.length ? ` (${drift.join(", ")})` : ""}`,
       diff,
-      data: { content: contentChanged },
+      data: { content: contentChanged, own: true, clean },
     };
   },
 
   apply(r, change, ctx) {
     const p = hostPath(r.path);
-    if (change.action === "delete") return sh`mv -f ${p} ${p}.mailfleet-bak.$MF_STAMP || mf_fail ${`cannot remove ${r.path}`}`;
+    // mf_write removes the temporary files of interrupted writes itself
+    const clean = change.data?.clean ? sh`mf_clean_temps ${r.path}` : undefined;
+    if (change.action === "delete") {
+      return join([clean, change.data?.gone ? undefined : sh`mv -f ${p} ${p}.mailfleet-bak.$MF_STAMP || mf_fail ${`cannot remove ${r.path}`}`]);
+    }
     const { owner, group } = ownerWanted(r, ctx);
-    if (change.data?.content === false) return sh`mf_own ${r.path} ${mode(r.mode)} ${owner} ${group} || mf_fail ${`cannot set mode/owner of ${r.path}`}`;
+    if (change.data?.content === false) {
+      return join([clean, change.data.own !== false ? sh`mf_own ${r.path} ${mode(r.mode)} ${owner} ${group} || mf_fail ${`cannot set mode/owner of ${r.path}`}` : undefined]);
+    }
     return sh`mf_write ${r.path} ${mode(r.mode)} ${owner} ${group} ${content(r.content)} || mf_fail ${`cannot write ${r.path}`}`;
   },
 };

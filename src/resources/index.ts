@@ -1,7 +1,10 @@
+import { accountHandler } from "./account.ts";
 import { commandHandler } from "./command.ts";
 import { directoryHandler } from "./directory.ts";
 import { fifoHandler } from "./fifo.ts";
 import { fileHandler } from "./file.ts";
+import { hostLockHandler } from "./host-lock.ts";
+import { keptDirsHandler } from "./kept-dirs.ts";
 import { mtaHandoverHandler } from "./mta-handover.ts";
 import { parkedMailHandler } from "./parked-mail.ts";
 import { packageHandler } from "./package.ts";
@@ -27,6 +30,9 @@ export const handlers: Handlers = {
   zfsDataset: zfsDatasetHandler,
   command: commandHandler,
   parkedMail: parkedMailHandler,
+  hostLock: hostLockHandler,
+  account: accountHandler,
+  keptDirs: keptDirsHandler,
 };
 
 export function handlerFor<R extends Resource>(r: R): ResourceHandler<R> {

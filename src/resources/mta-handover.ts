@@ -33,7 +33,8 @@ export const mtaHandoverHandler: ResourceHandler<MtaHandoverResource> = {
     return join([
       ctx.platform.packageProbe(q.package),
       q.functions,
-      sh`if { ${q.present}; }; then mf_qn=$(${q.count}); echo "queue \${mf_qn:-0}"; else echo queue none; fi`,
+      // whether mail is queued is a fact the plan rests on; how many is not (~, left out of its hash)
+      sh`if { ${q.present}; }; then mf_qn=$(${q.count}); if [ "\${mf_qn:-0}" -gt 0 ]; then echo queue held; else echo queue empty; fi; echo "~queued \${mf_qn:-0}"; else echo queue none; fi`,
     ]);
   },
 
@@ -41,8 +42,9 @@ export const mtaHandoverHandler: ResourceHandler<MtaHandoverResource> = {
     const q = r.queue;
     if (ctx.sandbox) return sandboxSkip(r.id, "mtaHandover", q.package, `hand ${q.title}'s queue over to the new MTA if ${q.package} is installed`);
     const version = packageVersion(lines);
-    const m = /^queue (\d+)/.exec(lines.find((l) => l.startsWith("queue ")) ?? "");
-    const queued = m ? Number(m[1]) : 0;
+    const held = lines.includes("queue held");
+    const counted = Number(/^~queued (\d+)/.exec(lines.find((l) => l.startsWith("~queued ")) ?? "")?.[1] ?? 0);
+    const queued = held ? Math.max(1, counted) : 0;
     if (version === null && queued === 0) return null;
     const then = r.removePackage && version !== null ? `, then remove ${q.package} ${version}` : version !== null ? ` (installing the new MTA replaces ${q.package} ${version})` : "";
     const what = queued > 0 ? `flush ${q.title}'s queue and park the ${queued} message${queued === 1 ? "" : "s"} it keeps in ${r.parking} for the new MTA` : `stop ${q.title} (its queue is empty)`;

@@ -10,12 +10,14 @@ export const parkedMailHandler: ResourceHandler<ParkedMailResource> = {
   probe: (r, ctx) => {
     if (ctx.sandbox) return sh`echo sandbox`;
     const p = hostPath(r.parking);
-    return sh`if [ -d ${p} ]; then echo "parked $(ls ${p} | wc -l)"; else echo parked 0; fi`;
+    // whether mail is parked is a fact the plan rests on; how much is not (~, left out of its hash)
+    return sh`mf_pn=0; if [ -d ${p} ]; then mf_pn=$(($(ls ${p} | wc -l))); fi; if [ "$mf_pn" -gt 0 ]; then echo parked some; else echo parked none; fi; echo "~parked $mf_pn"`;
   },
 
   diff(r, lines, ctx, changed): Change | null {
     if (ctx.sandbox) return sandboxSkip(r.id, "parkedMail", r.parking, `deliver messages parked in ${r.parking}`, "no MTA runs in a sandbox");
-    const n = Number(/^parked (\d+)/.exec(lines[0] ?? "")?.[1] ?? 0);
+    const counted = Number(/^~parked\s+(\d+)/.exec(lines.find((l) => l.startsWith("~parked")) ?? "")?.[1] ?? 0);
+    const n = lines.includes("parked some") ? Math.max(1, counted) : 0;
     const parking = r.inputs.filter((i) => changed.has(i));
     if (n === 0 && parking.length === 0) return null;
     const what = n > 0 ? `the ${n} message${n === 1 ? "" : "s"} parked in ${r.parking}` : `what ${parking.join(", ")} parks in ${r.parking}`;

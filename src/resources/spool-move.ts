@@ -6,27 +6,37 @@
 // $R themselves: a link's target is a host path too.
 import { code, join, mode, sh } from "../shell/builder.ts";
 import { ownerWanted } from "./file.ts";
+import { parsePathFacts, typeConflict } from "./facts.ts";
 import type { ResourceHandler, SpoolMoveResource } from "./types.ts";
 
 const PROBE_FN = code(`mf_spool_probe() { # SPOOL DIR SUB
   mf_s="$R$1/$3"
   printf 'sub %s ' "$3"; mf_stat "$mf_s"
   if [ -L "$mf_s" ]; then printf 'T '; mf_link_target "$mf_s"; fi
-  if [ -d "$mf_s" ] && [ ! -L "$mf_s" ]; then mf_count "$mf_s"; echo "count $mf_n"; fi
-  if [ -d "$mf_s.mailfleet-old" ]; then mf_count "$mf_s.mailfleet-old"; echo "old $mf_n"; fi
+  # how many files wait is not a fact the plan rests on (~, left out of its hash); that some are left aside is
+  if [ -d "$mf_s" ] && [ ! -L "$mf_s" ]; then mf_count "$mf_s"; echo "~count $mf_n"; fi
+  if [ -d "$mf_s.mailfleet-old" ]; then mf_count "$mf_s.mailfleet-old"; echo old; echo "~old $mf_n"; fi
   printf 'target '; mf_stat "$R$2/$3"
 }`);
 
-const SPOOL_APPLY_FN = code(`mf_move_files() { # FROM TO: link or copy every entry, sync, then remove the sources
+const SPOOL_APPLY_FN = code(`mf_copy_of() { # FILE DIR NAME: DIR holds a copy of FILE, as NAME or as NAME.moved.* (globbing on)
+  for mf_c in "$2/$3" "$2/$3".moved.*; do
+    [ -f "$mf_c" ] && cmp -s "$1" "$mf_c" && return 0
+  done
+  return 1
+}
+mf_move_files() { # FROM TO: link or copy every entry, sync, then remove the sources
   rm -f "$2"/.mailfleet-part.* 2>/dev/null
   set +f
   for mf_f in "$1"/* "$1"/.[!.]*; do
     [ -f "$mf_f" ] || continue
     mf_n=\${mf_f##*/}
     case $mf_n in .mailfleet-part.*) continue ;; esac
+    # already there (a run before this one was interrupted): never a second copy
+    mf_copy_of "$mf_f" "$2" "$mf_n" && continue
     mf_to="$2/$mf_n"
-    if [ -e "$mf_to" ] && ! cmp -s "$mf_f" "$mf_to"; then mf_to="$2/$mf_n.moved.$$"; fi
-    [ -e "$mf_to" ] && continue
+    # another message of that name is there already: this one is kept beside it
+    [ -e "$mf_to" ] && mf_to="$2/$mf_n.moved.$MF_STAMP.$$"
     ln "$mf_f" "$mf_to" 2>/dev/null && continue
     cp -p "$mf_f" "$2/.mailfleet-part.$mf_n" && mv -f "$2/.mailfleet-part.$mf_n" "$mf_to" || { set -f; return 1; }
   done
@@ -35,7 +45,7 @@ const SPOOL_APPLY_FN = code(`mf_move_files() { # FROM TO: link or copy every ent
     [ -f "$mf_f" ] || continue
     mf_n=\${mf_f##*/}
     case $mf_n in .mailfleet-part.*) rm -f "$mf_f"; continue ;; esac
-    if cmp -s "$mf_f" "$2/$mf_n" || cmp -s "$mf_f" "$2/$mf_n.moved.$$"; then rm -f "$mf_f" || { set -f; return 1; }; fi
+    if mf_copy_of "$mf_f" "$2" "$mf_n"; then rm -f "$mf_f" || { set -f; return 1; }; fi
   done
   for mf_f in "$1"/* "$1"/.[!.]*; do [ -f "$mf_f" ] && { set -f; return 1; }; done
   set -f
@@ -91,10 +101,15 @@ mf_spool_move() { # SPOOL DIR SUB MODE OWNER GROUP
 interface SubState {
   sub: string;
   kind: string;
+  /** The stat line of <spool>/<sub> (see mf_stat). */
+  stat: string;
   link?: string;
   count: number;
+  /** <spool>/<sub>.mailfleet-old is there: a move was interrupted after setting the directory aside. */
+  hasOld: boolean;
   old: number;
   target: string;
+  targetStat: string;
 }
 
 function parse(lines: string[]): SubState[] {
@@ -103,13 +118,17 @@ function parse(lines: string[]): SubState[] {
   for (const line of lines) {
     const [tag, ...rest] = line.trim().split(/\s+/);
     if (tag === "sub") {
-      cur = { sub: rest[0]!, kind: rest[1] ?? "missing", count: 0, old: 0, target: "missing" };
+      cur = { sub: rest[0]!, kind: rest[1] ?? "missing", stat: rest.slice(1).join(" "), count: 0, hasOld: false, old: 0, target: "missing", targetStat: "missing" };
       out.push(cur);
     } else if (!cur) continue;
     else if (tag === "T") cur.link = line.slice(2);
-    else if (tag === "count") cur.count = Number(rest[0]);
-    else if (tag === "old") cur.old = Number(rest[0]);
-    else if (tag === "target") cur.target = rest[0] ?? "missing";
+    else if (tag === "~count") cur.count = Number(rest[0]);
+    else if (tag === "old") cur.hasOld = true;
+    else if (tag === "~old") cur.old = Number(rest[0]);
+    else if (tag === "target") {
+      cur.target = rest[0] ?? "missing";
+      cur.targetStat = rest.join(" ");
+    }
   }
   return out;
 }
@@ -128,8 +147,14 @@ export const spoolMoveHandler: ResourceHandler<SpoolMoveResource> = {
         todo.push(sub);
         continue;
       }
+      // the spool's own directory is moved, a link is pointed anew; anything else there is the admin's to move away
+      if (!["d", "l", "missing"].includes(st.kind)) {
+        return typeConflict(r, `${r.spool}/${sub}`, parsePathFacts([st.stat]), `a directory of queued mail, or a link to ${want}`);
+      }
+      if (!["d", "missing"].includes(st.target)) return typeConflict(r, want, parsePathFacts([st.targetStat]), "a directory for queued mail");
       const linked = st.kind === "l" && st.link === want;
-      if (!linked || st.old > 0 || st.target !== "d") todo.push(sub);
+      // an empty directory set aside is litter of an interrupted move: the move finishes by removing it
+      if (!linked || st.hasOld || st.target !== "d") todo.push(sub);
       messages += st.count + st.old;
     }
     if (todo.length === 0) return null;

@@ -1,5 +1,5 @@
 import { hostPath, sh } from "../shell/builder.ts";
-import { parsePathFacts } from "./facts.ts";
+import { parsePathFacts, typeConflict } from "./facts.ts";
 import type { ResourceHandler, SymlinkResource } from "./types.ts";
 
 export const symlinkHandler: ResourceHandler<SymlinkResource> = {
@@ -8,22 +8,12 @@ export const symlinkHandler: ResourceHandler<SymlinkResource> = {
   diff(r, lines) {
     const f = parsePathFacts(lines);
     if (f.type === "link" && f.linkTarget === r.target) return null;
-    if (f.type === "dir") {
-      return {
-        id: r.id,
-        kind: "symlink",
-        action: "update",
-        target: r.path,
-        summary: `${r.path} is a directory; mailfleet will not replace it with a link`,
-        data: { conflict: "directory" },
-      };
-    }
+    if (f.type !== "link" && f.type !== "missing") return typeConflict(r, r.path, f, `a symbolic link to ${r.target}`);
     const action = f.type === "missing" ? "create" : "update";
-    const was = f.type === "link" ? ` (was -> ${f.linkTarget})` : f.type === "missing" ? "" : ` (replaces a ${f.type})`;
+    const was = f.type === "link" ? ` (was -> ${f.linkTarget})` : "";
     return { id: r.id, kind: "symlink", action, target: r.path, summary: `link ${r.path} -> ${r.target}${was}` };
   },
-  apply(r, change) {
-    if (change.data?.conflict) return sh`mf_fail ${`${r.path} is a directory, not a link`}`;
+  apply(r) {
     const p = hostPath(r.path);
     // the target is a host path as the host reads it: no root prefix
     return sh`{ [ -d "$(dirname ${p})" ] || mkdir -p "$(dirname ${p})"; } && rm -f ${p} && ln -s -- ${r.target} ${p} || mf_fail ${`cannot link ${r.path}`}`;

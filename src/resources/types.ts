@@ -173,6 +173,46 @@ export interface CommandResource {
   creates: { path: string; mode: number; owner?: string; group?: string }[];
 }
 
+/**
+ * Entries of the host lock whose apply is gone (killed): shown by plan, and
+ * removed when an apply takes the lock. The engine adds it to every host; no
+ * role declares it.
+ */
+export interface HostLockResource {
+  kind: "hostLock";
+  id: string;
+}
+
+/**
+ * A system user and its primary group (the owner of every mailbox). Created
+ * when missing; an existing one with other ids is a conflict mailfleet does
+ * not resolve (changing the ids of an account that owns files would orphan them).
+ */
+export interface AccountResource {
+  kind: "account";
+  id: string;
+  user: string;
+  uid: number;
+  group: string;
+  gid: number;
+  home: string;
+}
+
+/**
+ * Directories `depth` levels below `base` (mailboxes: <base>/<domain>/<user>)
+ * that are never deleted: those no longer in `expected` are reported as kept.
+ */
+export interface KeptDirsResource {
+  kind: "keptDirs";
+  id: string;
+  base: string;
+  depth: number;
+  /** Paths relative to base, e.g. "one.example/bob". */
+  expected: string[];
+  /** What they are, for the plan: singular and plural, e.g. ["mailbox", "mailboxes"]. */
+  noun: [string, string];
+}
+
 export interface ZfsDatasetResource {
   kind: "zfsDataset";
   id: string;
@@ -192,7 +232,10 @@ export type Resource =
   | MtaHandoverResource
   | ParkedMailResource
   | ZfsDatasetResource
-  | CommandResource;
+  | CommandResource
+  | HostLockResource
+  | AccountResource
+  | KeptDirsResource;
 
 export type ResourceKind = Resource["kind"];
 
@@ -209,7 +252,9 @@ export type Action =
   | "wrap"
   | "unwrap"
   | "run"
-  | "skip";
+  | "skip"
+  /** Left alone on purpose and said so (a mailbox no longer in the inventory): not a change. */
+  | "keep";
 
 export interface Change {
   id: string;
@@ -223,6 +268,12 @@ export interface Change {
   diff?: string;
   /** Data from the probe that the apply step needs (plain values only, so a plan stays a value). */
   data?: Record<string, string | number | boolean>;
+  /**
+   * Set when the host holds something at a managed path that mailfleet will
+   * not replace (a directory where a file goes): what is there and what was
+   * expected. Such a host is refused at plan, nothing is written on it.
+   */
+  conflict?: string;
 }
 
 export interface HostContext {

@@ -29,7 +29,8 @@ mf_stat() {
   elif [ -f "$1" ]; then mf_t=f; elif [ -e "$1" ]; then mf_t=o; else echo missing; return 0; fi
   mf_ls_line "$1" "$mf_t"
   set -- $mf_line
-  echo "$mf_t $1 $3 $4 $5"
+  # a directory's size says nothing (on tmpfs it follows the number of entries)
+  if [ "$mf_t" = d ]; then echo "$mf_t $1 $3 $4 0"; else echo "$mf_t $1 $3 $4 $5"; fi
 }
 # where symlink $1 points: ls prints "... $1 -> target", and $1 itself may hold " -> "
 mf_link_target() { mf_ls_line "$1" l && printf '%s\n' "\${mf_line#*" $1 -> "}"; }
@@ -75,6 +76,43 @@ mf_inside_root() {
     esac
   done
 }
+# The host lock's entries: each apply creates its own,
+# $R/var/run/mailfleet.lock.<pid>.<random>, and keeps it open on fd 9 while it
+# runs; the kernel closes it when the process ends, however it ends. An entry
+# is live while process <pid> has that very file open (/proc/<pid>/fd): a dead
+# holder, an unreaped zombie and a reused pid have not. Where there is no such
+# /proc, kill -0 decides (a zombie or a reused pid then looks alive).
+MF_LOCK_DIR="$R/var/run"
+MF_LIVE=
+mf_lock_alive() { # PID ENTRY
+  if [ -z "$MF_LIVE" ]; then
+    MF_LIVE=kill
+    exec 8</dev/null
+    [ /proc/$$/fd/8 -ef /dev/null ] 2>/dev/null && MF_LIVE=fd
+    exec 8<&-
+  fi
+  if [ "$MF_LIVE" = fd ]; then
+    set +f
+    for mf_fd in /proc/"$1"/fd/*; do
+      if [ "$mf_fd" -ef "$2" ]; then set -f; return 0; fi
+    done
+    set -f
+    return 1
+  fi
+  kill -0 "$1" 2>/dev/null || ps -p "$1" >/dev/null 2>&1
+}
+# "~dead <name>" for each entry whose apply is gone (~: not a fact a plan rests on)
+mf_lock_leftovers() {
+  [ -d "$MF_LOCK_DIR/mailfleet.lock" ] && echo "~dead mailfleet.lock"
+  set +f
+  for mf_e in "$MF_LOCK_DIR"/mailfleet.lock.*.*; do
+    [ -f "$mf_e" ] || continue
+    mf_id=\${mf_e##*/mailfleet.lock.}; mf_pid=\${mf_id%%.*}
+    case $mf_pid in '' | *[!0-9]*) continue ;; esac
+    mf_lock_alive "$mf_pid" "$mf_e" || echo "~dead \${mf_e##*/}"
+  done
+  set -f
+}
 # mf_overlap A B: A is B, or one of them lies inside the other
 mf_overlap() {
   [ "$1" = "$2" ] && return 0
@@ -95,6 +133,33 @@ mf_probe_path() {
   if [ -L "$1" ]; then printf 'T '; mf_link_target "$1"
   elif [ -f "$1" ]; then od -An -v -tx1 -N "$2" "$1"; fi
 }
+# "leftover" when an interrupted write left its temporary file beside $1 (see mf_write)
+mf_leftover() {
+  set +f
+  for mf_l in "\${1%/*}"/.mailfleet.[0-9]*."\${1##*/}"; do
+    if [ -f "$mf_l" ] || [ -L "$mf_l" ]; then set -f; echo leftover; return 0; fi
+  done
+  set -f
+}
+# mf_probe_path for a file holding a secret: its content on ~ lines, which a
+# saved plan's hash leaves out (a hash of a password can be tested against
+# guesses), and instead "id <inode> <size> <change time>", which any write,
+# rename or chmod changes: to the nanosecond with stat(1) (GNU, busybox) or
+# ls -E (illumos), to the second with BSD stat, else to the minute (ls -l)
+mf_probe_secret() {
+  mf_stat "$1"
+  if [ -L "$1" ]; then printf 'T '; mf_link_target "$1"
+  elif [ -f "$1" ]; then
+    mf_sp=$1; mf_sn=$2
+    if mf_sid=$(stat -c '%i %s %z' "$mf_sp" 2>/dev/null); then :
+    elif mf_sid=$(ls -Ecdi "$mf_sp" 2>/dev/null); then set -- $mf_sid; mf_sid="$1 $6 $7 $8 $9"
+    elif mf_sid=$(stat -f '%i %z %c' "$mf_sp" 2>/dev/null); then :
+    else set -- $(ls -ldci "$mf_sp"); mf_sid="$1 $6 $7 $8 $9"
+    fi
+    echo "id $mf_sid"
+    od -An -v -tx1 -N "$mf_sn" "$mf_sp" | sed 's/^/~/'
+  fi
+}
 `;
 
 const APPLY_HELPERS = `MF_STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -104,6 +169,9 @@ mf_fail() { echo "mailfleet: $*" >&2; exit 1; }
 mf_write() {
   mf_p="$R$1"; mf_d=$(dirname "$mf_p"); mf_t="$mf_d/.mailfleet.$$.$(basename "$mf_p")"
   [ -d "$mf_d" ] || mkdir -p "$mf_d" || return 1
+  mf_clean_temps "$1"
+  # never a rename onto a directory, or a link to one (mv would put the file inside it), a FIFO or a device
+  if [ -e "$mf_p" ] && [ ! -f "$mf_p" ]; then echo "mailfleet: $1 is not a regular file" >&2; return 1; fi
   (umask 077; printf '%b' "$5" > "$mf_t") || { rm -f "$mf_t"; return 1; }
   chmod "$2" "$mf_t" || { rm -f "$mf_t"; return 1; }
   if [ -n "$3" ]; then chown "$3:$4" "$mf_t" || { rm -f "$mf_t"; return 1; }; fi
@@ -112,26 +180,94 @@ mf_write() {
   fi
   mv -f "$mf_t" "$mf_p"
 }
+# mf_clean_temps PATH: removes the temporary files interrupted writes of PATH left (the lock is held: no write is running)
+mf_clean_temps() {
+  mf_cd=$(dirname "$R$1"); mf_cb=$(basename "$1")
+  set +f
+  rm -f "$mf_cd"/.mailfleet.[0-9]*."$mf_cb"
+  set -f
+}
 mf_own() { # PATH MODE OWNER GROUP
   chmod "$2" "$R$1" || return 1
   if [ -n "$3" ]; then chown "$3:$4" "$R$1" || return 1; fi
 }
-MF_LOCK="$R/var/run/mailfleet.lock"
-mf_lock() {
-  [ -d "$R/var/run" ] || mkdir -p "$R/var/run" || mf_fail "cannot create $R/var/run for the lock"
-  if mkdir "$MF_LOCK" 2>/dev/null; then
-    echo $$ > "$MF_LOCK/pid"
-    trap 'rm -rf "$MF_LOCK"' EXIT
-    trap 'exit 130' INT TERM HUP
-    return 0
-  fi
-  mf_holder=$(cat "$MF_LOCK/pid" 2>/dev/null)
-  if [ -n "$mf_holder" ] && ! kill -0 "$mf_holder" 2>/dev/null && [ ! -d "/proc/$mf_holder" ]; then
-    rm -rf "$MF_LOCK"
-    mkdir "$MF_LOCK" 2>/dev/null && { echo $$ > "$MF_LOCK/pid"; trap 'rm -rf "$MF_LOCK"' EXIT; trap 'exit 130' INT TERM HUP; return 0; }
-  fi
-  echo "mailfleet: another apply is running on this host (lock $MF_LOCK held by pid \${mf_holder:-unknown}); try again when it has finished" >&2
+# The host lock: see mf_lock_alive for the entries. An apply holds the lock
+# when it has created its entry and then finds no other live entry: of two
+# applies the one that lists the directory later sees the other's entry, so
+# at most one holds it. Entries of dead holders are removed by whoever finds
+# them (a name is never used twice). Two applies starting together: the one
+# with the smaller random number waits for the other to give way.
+MF_LOCK_ME=
+mf_lock_busy() { # PID
+  rm -f "$MF_LOCK_ME"
+  exec 9>&-
+  echo "mailfleet: another apply is running on this host (pid $1, lock $MF_LOCK_DIR/mailfleet.lock.$1.*); try again when it has finished" >&2
   exit 75
+}
+mf_lock() {
+  [ -d "$MF_LOCK_DIR" ] || mkdir -p "$MF_LOCK_DIR" || mf_fail "cannot create $MF_LOCK_DIR for the lock"
+  # the lock directory of mailfleet 0.1.0 (mkdir and a pid file) is only ever left behind by a killed apply
+  [ -d "$MF_LOCK_DIR/mailfleet.lock" ] && rm -rf "$MF_LOCK_DIR/mailfleet.lock"
+  mf_tok=$(od -An -N3 -tu4 /dev/urandom 2>/dev/null | tr -dc 0-9)
+  [ -n "$mf_tok" ] || mf_tok=$(date +%H%M%S)
+  MF_LOCK_ME="$MF_LOCK_DIR/mailfleet.lock.$$.$mf_tok"
+  trap 'rm -f "$MF_LOCK_ME"' EXIT
+  trap 'exit 130' INT TERM HUP
+  command exec 9>>"$MF_LOCK_ME" || mf_fail "cannot create the lock $MF_LOCK_ME"
+  # this shell holds its own entry: if /proc does not show that, it cannot judge the others by it either
+  mf_lock_alive $$ "$MF_LOCK_ME" || MF_LIVE=kill
+  mf_tries=0
+  while :; do
+    mf_wait=
+    set +f
+    for mf_e in "$MF_LOCK_DIR"/mailfleet.lock.*.*; do
+      [ "$mf_e" = "$MF_LOCK_ME" ] && continue
+      mf_id=\${mf_e##*/mailfleet.lock.}; mf_pid=\${mf_id%%.*}; mf_etok=\${mf_id#*.}
+      case $mf_pid in '' | *[!0-9]*) continue ;; esac
+      case $mf_etok in '' | *[!0-9]*) continue ;; esac
+      [ -f "$mf_e" ] || continue
+      if mf_lock_alive "$mf_pid" "$mf_e"; then
+        # a holder, or an apply starting too that goes first
+        if [ -s "$mf_e" ] || [ "$mf_etok" -lt "$mf_tok" ] || { [ "$mf_etok" -eq "$mf_tok" ] && [ "$mf_pid" -lt $$ ]; }; then mf_lock_busy "$mf_pid"; fi
+        mf_wait=$mf_pid
+      else
+        rm -f "$mf_e"
+      fi
+    done
+    set -f
+    if [ -z "$mf_wait" ]; then
+      echo "held by pid $$ since $MF_STAMP" >&9
+      return 0
+    fi
+    mf_tries=$((mf_tries + 1))
+    [ "$mf_tries" -lt 100 ] || mf_lock_busy "$mf_wait"
+    sleep 0.05 2>/dev/null || sleep 1
+  done
+}
+# mf_sha256: SHA-256 (hex) of stdin, with the tool this host has
+mf_sha256() {
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum
+  elif command -v digest >/dev/null 2>&1; then digest -a sha256
+  elif command -v sha256 >/dev/null 2>&1; then sha256 -q
+  elif command -v shasum >/dev/null 2>&1; then shasum -a 256
+  elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r
+  else cat >/dev/null; return 1
+  fi | sed 's/[^0-9a-f].*//'
+}
+# mf_check_plan SHA256: the probe finds this host as it was planned (its
+# facts, the lines between the probe's markers without the ~ lines, hash to
+# SHA256), or the apply stops here, before anything is written.
+mf_check_plan() {
+  mf_now=$(mf_probe | sed -n '/^@@mailfleet-probe$/,/^@@mailfleet-end$/p' | sed '/^~/d' | mf_sha256)
+  case $mf_now in
+    ????????????????????????????????????????????????????????????????) ;;
+    *) mf_fail "cannot check that this host is as planned: no working sha256sum, digest, sha256, shasum or openssl; nothing was changed" ;;
+  esac
+  if [ "$mf_now" != "$1" ]; then
+    echo "@@mailfleet-stale"
+    echo "mailfleet: stale plan: this host changed since the plan; nothing was changed" >&2
+    exit 76
+  fi
 }
 `;
 

@@ -2,7 +2,8 @@ import type { HostConfig } from "../inventory/catalog.ts";
 import { LocalTransport } from "./local.ts";
 import { SshConnections, SshTransport, type Escalation } from "./ssh.ts";
 import type { Transport } from "./types.ts";
-import { ZloginTransport } from "./zlogin.ts";
+import { zoneTransport } from "./zlogin.ts";
+import { jailTransport } from "./jexec.ts";
 
 /** The transport of a host; `escalation` is how its platform runs scripts as root for a login that is not root. */
 export function createTransport(host: HostConfig, escalation: Escalation, connections: SshConnections): Transport {
@@ -13,7 +14,9 @@ export function createTransport(host: HostConfig, escalation: Escalation, connec
     case "ssh":
       return new SshTransport(connections.get(`host:${host.name}`, t), escalation, t.root);
     case "zlogin":
-      return new ZloginTransport(t, connections);
+      return zoneTransport(t, connections);
+    case "jexec":
+      return jailTransport(t, connections);
   }
 }
 

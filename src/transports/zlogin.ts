@@ -4,9 +4,8 @@
 // this machine when mailfleet runs there.
 import type { z } from "zod";
 import type { zloginTransport } from "../inventory/schema.ts";
-import { runHere } from "./local.ts";
-import { becomePrefix, connectionKey, destination, type SshConnection, type SshConnections } from "./ssh.ts";
-import type { RunResult, Transport } from "./types.ts";
+import type { SshConnections } from "./ssh.ts";
+import { ViaHostTransport } from "./via-host.ts";
 
 export type ZloginSettings = Omit<z.infer<typeof zloginTransport>, "type">;
 
@@ -22,27 +21,7 @@ export function zloginCommand(zone: string, become: readonly string[]): string {
   return [...become, "/bin/sh", "-c", `'z=$(vmadm lookup -1 alias=${zone} </dev/null) && exec zlogin -Q "$z" /bin/sh -s'`].join(" ");
 }
 
-export class ZloginTransport implements Transport {
-  readonly description: string;
-  readonly root: string;
-  private readonly command: string;
-  private readonly gz: SshConnection | undefined;
-
-  constructor(settings: ZloginSettings, connections: SshConnections) {
-    this.root = settings.root ?? "";
-    const via = settings.via;
-    // The global zone is always SmartOS: pfexec when the login is not root.
-    this.command = zloginCommand(settings.zone, via ? becomePrefix(via, "pfexec") : []);
-    this.gz = via ? connections.get(`gz:${connectionKey(via)}`, via) : undefined;
-    this.description = `zlogin:${via ? `${destination(via)}/` : ""}${settings.zone}${this.root ? `:${this.root}` : ""}`;
-  }
-
-  run(script: string, opts: { timeoutMs?: number } = {}): Promise<RunResult> {
-    if (this.gz) return this.gz.run(this.command, script, opts.timeoutMs);
-    return runHere(["/bin/sh", "-c", this.command], script, opts.timeoutMs);
-  }
-
-  async close(): Promise<void> {
-    await this.gz?.release();
-  }
+/** The global zone is always SmartOS: pfexec when the login is not root. */
+export function zoneTransport(settings: ZloginSettings, connections: SshConnections): ViaHostTransport {
+  return new ViaHostTransport("zlogin", settings.zone, settings.via, "pfexec", (become) => zloginCommand(settings.zone, become), connections, settings.root ?? "");
 }

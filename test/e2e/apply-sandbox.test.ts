@@ -1,6 +1,7 @@
 // plan -> apply -> verify on sandbox trees through the real CLI: idempotence,
 // backups, the per-host lock, removed settings, and secrets kept out of output.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, lstatSync } from "node:fs";
+import { spawn } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -93,19 +94,32 @@ describe("apply on a sandbox", () => {
     expect(readdirSync(path.dirname(pausetime)).some((n) => n.startsWith("pausetime.mailfleet-bak."))).toBe(true);
   });
 
-  it("one apply at a time per host: a held lock stops the apply with a clear message; a stale one is taken over", async () => {
+  it("one apply at a time per host: a live holder stops the apply with a clear message; killed (-9), it blocks nothing", async () => {
     const { dir, inv } = workspace();
-    const lock = path.join(dir, "sandbox/web1/var/run/mailfleet.lock");
-    mkdirSync(lock, { recursive: true });
-    writeFileSync(path.join(lock, "pid"), `${process.pid}\n`);
+    const runDir = path.join(dir, "sandbox/web1/var/run");
+    mkdirSync(runDir, { recursive: true });
+    // an apply holding the lock: its entry, named by its pid, open while it runs
+    const holder = spawn("/bin/sh", ["-c", 'exec 9>>"$1/mailfleet.lock.$$.1"; echo "held" >&9; echo $$; exec sleep 600', "holder", runDir], { stdio: ["ignore", "pipe", "inherit"] });
+    const pid = await new Promise<number>((resolve) => holder.stdout.once("data", (d: Buffer) => resolve(Number(d.toString()))));
+    const exited = new Promise((r) => holder.on("exit", r));
     const held = await mailfleet(["apply", "-i", inv, "--yes", "--limit", "web1"]);
     expect(held.code).toBe(1);
-    expect(held.stderr).toMatch(/web1: error: locked: another apply is running on this host \(lock .*mailfleet\.lock held by pid \d+\)/);
+    expect(held.stderr).toMatch(new RegExp(`web1: error: locked: another apply is running on this host \\(pid ${pid}, lock .*mailfleet\\.lock\\.${pid}\\.\\*\\)`));
     expect(existsSync(path.join(dir, "sandbox/web1/opt"))).toBe(false);
-    writeFileSync(path.join(lock, "pid"), "999999999\n");
-    const stale = await mailfleet(["apply", "-i", inv, "--yes", "--limit", "web1"]);
-    expect(stale.code, stale.stderr).toBe(0);
-    expect(existsSync(lock)).toBe(false);
+    holder.kill("SIGKILL");
+    await exited;
+    const next = await mailfleet(["apply", "-i", inv, "--yes", "--limit", "web1"]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(readdirSync(runDir)).toEqual([]);
+
+    // killed after its last step: nothing left to change, but plan shows the entry and the next apply removes it
+    writeFileSync(path.join(runDir, `mailfleet.lock.${pid}.1`), "held by pid ... since ...\n");
+    const plan = await mailfleet(["plan", "-i", inv, "--limit", "web1", "--detailed-exitcode"]);
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain(`- remove the lock entry left by an apply that ended without releasing it (pid ${pid})`);
+    expect((await mailfleet(["apply", "-i", inv, "--yes", "--limit", "web1"])).code).toBe(0);
+    expect(readdirSync(runDir)).toEqual([]);
+    expect((await mailfleet(["plan", "-i", inv, "--limit", "web1", "--detailed-exitcode"])).code).toBe(0);
   });
 
   it("never prints a relay password: plan, JSON plan, render and apply show it masked", async () => {

@@ -137,6 +137,67 @@ const cases: { name: string; host?: string; group?: string; line: number; field:
   },
 ];
 
+/** A hub whose `mail:` takes the lines given at line 12 onwards (domains at 12, users or aliases at 13-14). */
+function hubInventoryWith(mailLines: string): { dir: string; file: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "mf-hostile-hub-"));
+  const file = path.join(dir, "inventory.yaml");
+  writeFileSync(
+    file,
+    `defaults:
+  domain: example.org
+  adminaddr: admin@one.example
+hosts:
+  mx1:
+    platform: debian
+    roles: [postfix-hub, dovecot]
+    transport: { type: local, root: sandbox/mx1 }
+    dovecot: { tls: { cert: /etc/ssl/mail.pem, key: /etc/ssl/private/mail.key } }
+    mail:
+      domains:
+${mailLines}        one.example:
+          users: { admin: { password: { env: PW } } }
+`,
+  );
+  return { dir, file };
+}
+
+const user = (name: string) => `        one.test:\n          users: { ${name}: { password: { env: PW } } }\n`;
+const alias = (name: string, target = "admin@one.example") => `        one.test:\n          aliases: { ${name}: ${target} }\n`;
+const domain = (name: string) => `        ${name}: { users: { bob: { password: { env: PW } } } }\n`;
+const hubCases: { name: string; mail: string; line: number; field: RegExp; allowed: RegExp }[] = [
+  { name: "a domain with a newline", mail: domain(`"one.example\\nBcc"`), line: 12, field: /hosts\.mx1\.mail\.domains\..*: key "/, allowed: /a DNS name/ },
+  { name: "a domain with '/'", mail: domain(`"one/../example"`), line: 12, field: /hosts\.mx1\.mail\.domains\..*: key "/, allowed: /a DNS name/ },
+  { name: "a domain with '..'", mail: domain("one..example"), line: 12, field: /hosts\.mx1\.mail\.domains\..*: key "/, allowed: /a DNS name/ },
+  { name: "a domain with a quote", mail: domain(`"one'example.org"`), line: 12, field: /hosts\.mx1\.mail\.domains\..*: key "/, allowed: /a DNS name/ },
+  { name: "a unicode domain", mail: domain("exämple.org"), line: 12, field: /hosts\.mx1\.mail\.domains\..*: key "/, allowed: /a DNS name/ },
+  { name: "an upper-case domain", mail: domain("One.Example"), line: 12, field: /hosts\.mx1\.mail\.domains\..*: key "/, allowed: /in lower case/ },
+  { name: "a user name with ':'", mail: user(`"bob:0:0"`), line: 13, field: /mail\.domains\.one\.test\.users\..*: key "/, allowed: /a user name: lower-case letters/ },
+  { name: "a user name with '/'", mail: user(`"../../etc"`), line: 13, field: /mail\.domains\.one\.test\.users\..*: key "/, allowed: /a user name: lower-case letters/ },
+  { name: "a user name with '..'", mail: user("bo..b"), line: 13, field: /mail\.domains\.one\.test\.users\..*: key "/, allowed: /without '\.\.'/ },
+  { name: "a user name with a newline", mail: user(`"bob\\nroot"`), line: 13, field: /mail\.domains\.one\.test\.users\..*: key "/, allowed: /a user name/ },
+  { name: "a user name with a quote", mail: user(`"bo'b"`), line: 13, field: /mail\.domains\.one\.test\.users\..*: key "/, allowed: /a user name/ },
+  { name: "a unicode user name", mail: user("bøb"), line: 13, field: /mail\.domains\.one\.test\.users\..*: key "/, allowed: /a user name/ },
+  { name: "an alias with ':'", mail: alias(`"abuse:x"`), line: 13, field: /mail\.domains\.one\.test\.aliases\..*: key "/, allowed: /a user name/ },
+  { name: "an alias target with a newline", mail: alias("abuse", `"admin@one.example\\nroot@x.example"`), line: 13, field: /mail\.domains\.one\.test\.aliases\.abuse: /, allowed: /a user of the same domain \(bob\) or an address/ },
+  { name: "an alias target with quotes and '/'", mail: alias("abuse", `"'|/bin/sh'@one.example"`), line: 13, field: /mail\.domains\.one\.test\.aliases\.abuse: /, allowed: /a user of the same domain/ },
+  { name: "an alias target with '..'", mail: alias("abuse", "../admin"), line: 13, field: /mail\.domains\.one\.test\.aliases\.abuse: /, allowed: /a user of the same domain/ },
+];
+
+describe("hostile hub inventories", () => {
+  it.each(hubCases)("$name: file:line, what is allowed, exit 1, nothing written", async (c) => {
+    const { dir, file } = hubInventoryWith(c.mail);
+    const r = await mailfleet(["apply", "--yes", "-i", file], { env: { PW: "pw" } });
+    expect(r.code, r.stderr).toBe(1);
+    const line = r.stderr.split("\n").find((l) => c.field.test(l));
+    expect(line, r.stderr).toBeDefined();
+    expect(line).toMatch(new RegExp(`inventory\\.yaml:${c.line}:\\d+: `));
+    expect(line).toMatch(c.allowed);
+    expect(r.stderr).toMatch(/nothing was changed/);
+    expect(r.stdout).toBe("");
+    expect(existsSync(path.join(dir, "sandbox"))).toBe(false);
+  });
+});
+
 describe("hostile inventories", () => {
   it.each(cases)("$name: clear error, exit 1, nothing written", async (c) => {
     const { dir, file } = inventoryWith(c.host ?? "", c.group ?? "");
@@ -223,7 +284,7 @@ describe("hostile inventories", () => {
       text: base.replace("      db1:  {", '      "db1\\n":  {'),
       line: 20,
       column: 7,
-      field: "groups.zones.hosts.db1\\n",
+      field: 'groups.zones.hosts."db1\\n"',
       message: /host name 'db1\\n' is not allowed/,
     },
   ];

@@ -17,7 +17,7 @@ import type { MtaQueue } from "../../src/resources/types.ts";
 import { mtaSwitch } from "../../roles/mta/handover.ts";
 import { nullmailerPlatforms } from "../../roles/nullmailer/platforms.ts";
 import { nullmailerQueue as nullmailerMtaQueue } from "../../roles/nullmailer/queue.ts";
-import { postfixQueue } from "../../roles/postfix-satellite/queue.ts";
+import { postfixQueue } from "../../roles/postfix/queue.ts";
 import { hostContext } from "../../src/engine/desired.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
 import { REPO } from "../support/cli.ts";

@@ -4,20 +4,17 @@
 // its headers intact. Changes /etc/nullmailer and the nullmailer service, so
 // the whole file holds the machine lock and puts things back afterwards.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mailfleet, type CliResult, withoutProgress } from "../support/cli.ts";
+import { mailfleet, withoutProgress } from "../support/cli.ts";
 import { acquireMachineLock } from "../support/machine-lock.ts";
+import { applyHere, CONF, MAILNAME, nullmailerSendPids, SPOOL, takeMachineNullmailer, type MachineNullmailer } from "../support/machine-nullmailer.ts";
 import { parseDump, sendSmtp, startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
 import { ensureSyslog, type Syslog } from "../support/syslog.ts";
 
-const CONF = "/etc/nullmailer";
-const MAILNAME = "/etc/mailname";
-const SPOOL = "/var/spool/nullmailer";
 const INJECT = "/usr/bin/nullmailer-inject";
-const SEND = "/usr/sbin/nullmailer-send";
 const HOST = "zone1";
 const DOMAIN = "example.test";
 
@@ -34,64 +31,6 @@ Content-Length: 3
 hi
 `;
 
-const systemd = () => existsSync("/run/systemd/system");
-
-/**
- * Starts or stops nullmailer the way the machine does it, output not attached
- * to us (the daemon would keep it). A stop waits until the service manager
- * no longer sees the daemon: an init script's stop does not wait for it.
- */
-async function nullmailerService(verb: "start" | "stop"): Promise<void> {
-  const ctl = (v: string) => {
-    const [cmd, args] = systemd() ? ["systemctl", [v, "nullmailer"]] : ["service", ["nullmailer", v]];
-    return spawnSync(cmd, args, { stdio: "ignore", timeout: 30_000 }).status;
-  };
-  const code = ctl(verb);
-  if (code !== 0) throw new Error(`nullmailer ${verb} exited ${code}`);
-  const until = Date.now() + 30_000;
-  while (verb === "stop" && ctl(systemd() ? "is-active" : "status") === 0) {
-    if (Date.now() > until) throw new Error("nullmailer still runs 30 s after stop");
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Pids of running (not zombie) nullmailer-send processes. */
-function nullmailerSendPids(): number[] {
-  const pids: number[] = [];
-  for (const e of readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      if (readlinkSync(`/proc/${e}/exe`) !== SEND) continue;
-      const state = readFileSync(`/proc/${e}/stat`, "utf8").replace(/^.*\) /, "")[0];
-      if (state !== "Z") pids.push(Number(e));
-    } catch {
-      // gone meanwhile, or a kernel thread
-    }
-  }
-  return pids;
-}
-
-interface Saved {
-  path: string;
-  content: Buffer | null;
-  mode: number;
-  uid: number;
-  gid: number;
-}
-
-function save(p: string): Saved {
-  if (!existsSync(p)) return { path: p, content: null, mode: 0, uid: 0, gid: 0 };
-  const st = statSync(p);
-  return { path: p, content: st.isFile() ? readFileSync(p) : null, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
-}
-
-function restore(s: Saved): void {
-  if (s.content === null && !existsSync(s.path)) return;
-  if (s.content !== null) writeFileSync(s.path, s.content);
-  chmodSync(s.path, s.mode);
-  chownSync(s.path, s.uid, s.gid);
-}
-
 /** inode and mtime of every file nullmailer reads its configuration from. */
 function configStamps(): Record<string, string> {
   const out: Record<string, string> = {};
@@ -104,20 +43,6 @@ function configStamps(): Record<string, string> {
 function stamp(p: string): string {
   const st = statSync(p, { bigint: true });
   return `${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`;
-}
-
-/**
- * `mailfleet apply` on this machine. Tests of other branches may run an apply
- * on this host at the same moment (the host lock, /var/run/mailfleet.lock, is
- * per machine): a "locked" refusal is retried for up to a minute, as an admin would.
- */
-async function applyHere(): Promise<CliResult> {
-  const until = Date.now() + 60_000;
-  for (;;) {
-    const r = await mailfleet(["apply", "-i", inventory, "--yes"]);
-    if (r.code === 0 || !/locked: another apply is running/.test(r.stderr) || Date.now() > until) return r;
-    await new Promise((res) => setTimeout(res, 500));
-  }
 }
 
 function uidOf(user: string): number {
@@ -145,25 +70,16 @@ const writeInventory = (port: number, adminaddr: string) =>
 let release: (() => void) | undefined;
 let sink: SmtpSink | undefined;
 let syslog: Syslog | undefined;
-let wasRunning = false;
-const saved: Saved[] = [];
-let confFiles: string[] = [];
-let etcFiles: string[] = [];
+let machine: MachineNullmailer | undefined;
 let queueBefore: string[] = [];
 let injectStamp = "";
 
 beforeAll(async () => {
   release = await acquireMachineLock();
-  // what the machine looked like, to put back afterwards
-  confFiles = readdirSync(CONF);
-  etcFiles = readdirSync("/etc");
-  saved.push(...confFiles.map((f) => save(path.join(CONF, f))), save(MAILNAME), save(CONF));
-  saved.push(...["queue", "tmp", "failed", ""].map((d) => save(path.join(SPOOL, d))), save(`${SPOOL}/trigger`));
-  queueBefore = readdirSync(`${SPOOL}/queue`);
   injectStamp = stamp(INJECT);
-  wasRunning = nullmailerSendPids().length > 0;
-  // start from nullmailer stopped, so apply has to start it
-  if (wasRunning) await nullmailerService("stop");
+  // what the machine looked like, to put back afterwards; nullmailer stopped, so apply has to start it
+  machine = await takeMachineNullmailer();
+  queueBefore = machine.queueBefore;
   syslog = await ensureSyslog(path.join(tmp, "syslog"));
   sink = await startSmtpSink(path.join(tmp, "sink"));
   writeInventory(sink.port, `postmaster@${DOMAIN}`);
@@ -171,12 +87,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    if (nullmailerSendPids().length > 0) await nullmailerService("stop");
-    for (const f of readdirSync(CONF)) if (!confFiles.includes(f)) rmSync(path.join(CONF, f), { force: true });
-    for (const f of readdirSync("/etc")) if (f.startsWith("mailname.mailfleet-bak.") && !etcFiles.includes(f)) rmSync(path.join("/etc", f));
-    for (const s of saved) restore(s);
-    for (const f of readdirSync(`${SPOOL}/queue`)) if (!queueBefore.includes(f)) rmSync(path.join(SPOOL, "queue", f), { force: true });
-    if (wasRunning) await nullmailerService("start");
+    await machine?.restore();
   } finally {
     await sink?.stop();
     await syslog?.stop();
@@ -185,11 +96,13 @@ afterAll(async () => {
   }
 });
 
+const applyHereNow = () => applyHere(inventory);
+
 describe("nullmailer on this machine, configured by mailfleet", () => {
   let firstApply = "";
 
   it("apply configures and starts nullmailer", async () => {
-    const r = await applyHere();
+    const r = await applyHereNow();
     firstApply = r.stdout;
     expect(withoutProgress(r.stderr)).toBe("");
     expect(r.code).toBe(0);
@@ -225,7 +138,7 @@ describe("nullmailer on this machine, configured by mailfleet", () => {
   it("a second apply changes no file and restarts nothing", async () => {
     const stamps = configStamps();
     const pids = nullmailerSendPids();
-    const r = await applyHere();
+    const r = await applyHereNow();
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("no changes");
     expect(r.stdout).toContain("0 hosts changed, 1 unchanged");
@@ -275,7 +188,7 @@ describe("nullmailer on this machine, configured by mailfleet", () => {
   it("a changed setting restarts nullmailer-send, and only that", async () => {
     const before = nullmailerSendPids();
     writeInventory(sink!.port, `root@${DOMAIN}`);
-    const r = await applyHere();
+    const r = await applyHereNow();
     expect(withoutProgress(r.stderr)).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("restart service nullmailer (changed: nullmailer:adminaddr)");

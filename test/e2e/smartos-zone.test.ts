@@ -168,4 +168,63 @@ describe("injectShim auto in a zone: the binary's behaviour decides, never its v
     expect(readFileSync(z.upper(INJECT)).equals(readFileSync(FIXED))).toBe(true);
     expect((await plan(z)).code).toBe(0);
   });
+
+  it("a hub zone: pkgsrc Postfix and Dovecot under /opt/local with SMF; the mail owner created; a second apply does nothing", async () => {
+    const z = zone("2.2nb1", [], "");
+    mkdirSync(path.join(z.dir, "secrets"));
+    writeFileSync(path.join(z.dir, "secrets/bob"), "bob's password\n");
+    writeFileSync(
+      z.inv,
+      `hosts:
+  hub1:
+    platform: smartos
+    roles: [postfix-hub, dovecot]
+    domain: example.org
+    adminaddr: bob@one.example
+    address: 10.200.0.7
+    mail:
+      domains:
+        one.example: { users: { bob: { password: { file: secrets/bob } } }, aliases: { postmaster: bob } }
+    dovecot: { tls: { cert: /opt/local/etc/ssl/mail.pem, key: /opt/local/etc/ssl/mail.key } }
+  web1: { platform: smartos, roles: [nullmailer], domain: example.org, address: 10.200.0.11, relay: { host: 10.200.0.7 } }
+`,
+    );
+    mkdirSync(z.upper("opt/local/etc/ssl"), { recursive: true });
+    writeFileSync(z.upper("opt/local/etc/ssl/mail.pem"), "certificate\n");
+    writeFileSync(z.upper("opt/local/etc/ssl/mail.key"), "key\n");
+    const apply = await mailfleet(["apply", "-i", z.inv, "--yes", "--limit", "hub1"], { env: z.env });
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+    expect(apply.stdout).toMatch(/hub1: applied \d+ changes, verified/);
+    expect(z.calls()).toEqual([
+      "pkgin -y install postfix",
+      "postmap -c /opt/local/etc/postfix hash:/opt/local/etc/postfix/vmailbox",
+      "postmap -c /opt/local/etc/postfix hash:/opt/local/etc/postfix/virtual",
+      "postfix -c /opt/local/etc/postfix check",
+      "postconf -c /opt/local/etc/postfix -n",
+      "svcadm enable -s svc:/pkgsrc/postfix:default",
+      "pkgin -y install dovecot",
+      "doveconf -n -c /opt/local/etc/dovecot/dovecot.conf",
+      "svcadm enable -s svc:/pkgsrc/dovecot:default",
+    ]);
+    const main = readFileSync(z.upper("opt/local/etc/postfix/main.cf"), "utf8");
+    expect(main).toMatch(/^mynetworks =\n    127\.0\.0\.1\/32\n    \[::1\]\/128\n    10\.200\.0\.11\/32$/m);
+    expect(main).toMatch(/^virtual_transport = lmtp:unix:private\/dovecot-lmtp$/m);
+    expect(readFileSync(z.upper("opt/local/etc/postfix/master.cf"), "utf8")).toMatch(/^smtp inet {2}n {7}- {7}n /m);
+    const conf = readFileSync(z.upper("opt/local/etc/dovecot/dovecot.conf"), "utf8");
+    expect(conf).toMatch(/^  args = scheme=BLF-CRYPT username_format=%Lu \/opt\/local\/etc\/dovecot\/users$/m);
+    expect(conf).toMatch(/unix_listener \/var\/spool\/postfix\/private\/dovecot-lmtp \{/);
+    const users = z.upper("opt/local/etc/dovecot/users");
+    expect(readFileSync(users, "utf8")).toMatch(/^bob@one\.example:\{BLF-CRYPT\}\$2b\$10\$[./A-Za-z0-9]{53}:5000:5000::\/var\/vmail\/one\.example\/bob::$/m);
+    expect(statSync(users).mode & 0o777).toBe(0o640);
+    expect(statSync(users).gid).toBe(919); // dovecot, created by the package
+    // the mail owner, created in the zone (its /etc is an overlay here)
+    expect(readFileSync(z.upper("etc/passwd"), "utf8")).toMatch(/^vmail:x:5000:5000::\/var\/vmail:\/usr\/bin\/false$/m);
+    expect(statSync(z.upper("var/vmail")).uid).toBe(5000);
+
+    z.resetCalls();
+    const again = await mailfleet(["apply", "-i", z.inv, "--yes", "--limit", "hub1"], { env: z.env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/Apply: 0 hosts changed, 1 unchanged/);
+    expect(z.calls()).toEqual([]);
+  });
 });

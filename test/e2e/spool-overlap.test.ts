@@ -123,17 +123,18 @@ describe("the host refuses a spool move onto or into itself, symlinks followed",
         mkdirSync(path.join(root, "home/keep"), { recursive: true });
         symlinkSync("../../var/spool/nullmailer/queue", path.join(root, "home/keep/queue"));
       },
-      refusal: moveRefused,
+      // refused at plan: the persistent queue must be a directory, not a link
+      refusal: /refused: \/home\/keep\/queue is a symbolic link, but nullmailer:spool manages a directory for queued mail there; .*nothing was written on web1/,
     },
     {
-      // the directory step refuses before any move: a link is not the directory it expects
+      // refused at plan, before any move: a link is not the directory it expects
       name: "/home/keep itself is a symlink to the spool",
       spool: "/home/keep",
       make: (root) => {
         mkdirSync(path.join(root, "home"));
         symlinkSync("../var/spool/nullmailer", path.join(root, "home/keep"));
       },
-      refusal: /\/home\/keep is a link, not a directory/,
+      refusal: /refused: \/home\/keep is a symbolic link to \.\.\/var\/spool\/nullmailer, but nullmailer:persistent manages a directory there; .*nothing was written on web1/,
     },
   ];
   for (const shell of SHELLS) {

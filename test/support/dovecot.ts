@@ -7,7 +7,9 @@
 // (testOverrides below): base_dir, state_dir and log_path in a temp dir,
 // default_internal_user/_group and default_login_user = that user, `chroot =`
 // on every service that has one, other service users replaced by that user,
-// other users and groups of services and listeners cleared, and every
+// other users and groups of services and listeners cleared (such a
+// listener gets mode 0666: the daemon it was for, e.g. Postfix, runs as
+// another user than the one it was meant to be owned by), and every
 // inet_listener moved to 127.0.0.1 on a port picked at run time. Nothing else
 // of the caller's config is changed.
 //
@@ -64,6 +66,16 @@ export async function doveadmPw(password: string, scheme = "SHA512-CRYPT"): Prom
 /** `doveadm pw -t HASH -p PASSWORD`: whether the password matches the hash. */
 export async function doveadmPwVerify(hash: string, password: string): Promise<boolean> {
   return (await outside("usr/bin/doveadm", ["-O", "pw", "-t", hash, "-p", password])).code === 0;
+}
+
+/**
+ * A doveconf program for a role's service check: the unpacked package's, run
+ * like doveconfN (outside any namespace), written as a script at `file`.
+ */
+export function doveconfProgram(file: string): string {
+  const env = Object.entries(outsideEnv).map(([k, v]) => `${k}='${v}'`).join(" ");
+  writeFileSync(file, `#!/bin/sh\n# doveconf of the unpacked Dovecot package (test/support/dovecot.ts)\n${env} exec '${path.join(DOVECOT_ROOT, "usr/bin/doveconf")}' "$@"\n`, { mode: 0o755 });
+  return file;
 }
 
 /**
@@ -156,6 +168,8 @@ function testOverrides(all: DoveconfSection | undefined, dir: string, ports: Map
         const fix: string[] = [];
         if (!own.has(l.settings.get("user") ?? "")) fix.push("    user =");
         if (!ownGroup.has(l.settings.get("group") ?? "")) fix.push("    group =");
+        // its owner (say postfix, for Postfix's LMTP client) cannot be given here: whoever it was for may connect
+        if (fix.length) fix.push("    mode = 0666");
         if (fix.length) body.push(`  ${l.kind} ${l.name} {`, ...fix, "  }");
       }
     }
@@ -431,6 +445,8 @@ if req.get("source"):
     poplib.POP3._create_socket = connect
 if req["protocol"] == "imap":
     c = imaplib.IMAP4_SSL(host, port, ssl_context=ctx) if tls == "implicit" else imaplib.IMAP4(host, port)
+    # imaplib sends ASCII only; Dovecot takes a UTF-8 password in LOGIN's quoted string
+    c._encoding = "utf-8"
     if tls == "starttls":
         c.starttls(ssl_context=ctx)
     try:

@@ -4,6 +4,10 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
+import { planHost, prepareHost } from "../../src/engine/host.ts";
+import { parseInventory } from "../../src/engine/inventory.ts";
+import { revealingResolver } from "../../src/inventory/secrets.ts";
+import { LocalTransport } from "../../src/transports/local.ts";
 import { REPO } from "./cli.ts";
 
 export interface ExampleFleet {
@@ -41,4 +45,13 @@ export function exampleFleet(opts: {
       writeFileSync(inventory, d.toString());
     },
   };
+}
+
+/** web1 of a fresh example fleet (relay password in a file), planned through the engine: to run its apply script by hand. */
+export async function plannedExampleHost(secret: string) {
+  const fleet = exampleFleet({ password: { file: "secrets/relay-password" }, secret });
+  const host = parseInventory(readFileSync(fleet.inventory, "utf8"), fleet.inventory).hosts.find((h) => h.name === "web1")!;
+  const root = path.join(fleet.dir, "sandbox/web1");
+  const target = prepareHost(host, new LocalTransport(root), revealingResolver(fleet.dir));
+  return { fleet, root, target, plan: await planHost(target) };
 }

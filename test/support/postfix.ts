@@ -10,7 +10,9 @@ import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { debian } from "../../src/platforms/debian.ts";
 import type { Platform } from "../../src/platforms/types.ts";
-import { postfixPlatforms, type PostfixData } from "../../roles/postfix-satellite/platforms.ts";
+import type { PostfixHubData } from "../../roles/postfix-hub/platforms.ts";
+import type { PostfixSockets } from "../../roles/mail/sockets.ts";
+import { postfixPlatforms, type PostfixData } from "../../roles/postfix/platforms.ts";
 import { sh } from "../../src/shell/builder.ts";
 import { POSTFIX_ROOT } from "./cli.ts";
 import { withMachineLock } from "./machine-lock.ts";
@@ -204,6 +206,16 @@ export function instanceData(pf: PostfixInstance): PostfixData {
     sendmail: tool("sendmail"),
     mailname: path.join(c, "mailname"),
   };
+}
+
+/**
+ * The postfix-hub role's data for an instance: its queue directory, services
+ * not chrooted (the unpacked programs find their libraries only through
+ * LD_LIBRARY_PATH), and Dovecot's sockets where the test's Dovecot can
+ * create them (it runs unprivileged, so not in the instance's private/).
+ */
+export function hubInstanceData(pf: PostfixInstance, sockets: PostfixSockets): PostfixHubData {
+  return { ...instanceData(pf), queueDirectory: pf.queue, chroot: false, sockets };
 }
 
 export interface SmtpSink {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { desiredState } from "../../src/engine/desired.ts";
-import { canonicalJson, desiredFingerprint, fingerprintText, hostFingerprint } from "../../stacks/fingerprint.ts";
+import { canonicalJson, desiredFingerprint, fingerprintText, hostFingerprint } from "../../src/engine/fingerprint.ts";
 import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
 import { revealingResolver } from "../../src/inventory/secrets.ts";
 import { REPO } from "../support/cli.ts";

@@ -62,14 +62,14 @@ hosts:
 
   it("reports problems of the file's shape with file:line:column and what is allowed", () => {
     const lines = problems("defaults:\n  domain: example.org\nhosts:\n  a: { platform: plan9, roles: [nullmailer], relay: { host: r } }\n  b: { roles: [], relay: { port: 0 } }\n");
-    expect(lines[0]).toMatch(new RegExp(`^${path.relative(process.cwd(), FILE)}:4:18: hosts\\.a\\.platform: "plan9" is not allowed; allowed: smartos, debian$`));
+    expect(lines[0]).toMatch(new RegExp(`^${path.relative(process.cwd(), FILE)}:4:18: hosts\\.a\\.platform: "plan9" is not allowed; allowed: smartos, debian, freebsd$`));
     expect(lines[1]).toMatch(/:5:\d+: hosts\.b\.relay\.port: 0 is not allowed; a port from 1 to 65535$/);
   });
 
   it("then what the merged host lacks, pointing at the host", () => {
     const lines = problems("defaults:\n  domain: example.org\nhosts:\n  a: { platform: smartos, roles: [nullmailer] }\n  b: { roles: [] }\n");
     expect(lines).toContainEqual(expect.stringMatching(/:4:3: hosts\.a: role nullmailer needs relay\.host/));
-    expect(lines).toContainEqual(expect.stringMatching(/:5:\d+: hosts\.b\.platform: is required .*allowed: smartos, debian/));
+    expect(lines).toContainEqual(expect.stringMatching(/:5:\d+: hosts\.b\.platform: is required .*allowed: smartos, debian, freebsd/));
     expect(lines).toContainEqual(expect.stringMatching(/:5:\d+: hosts\.b\.roles: .*at least one role/));
   });
 
@@ -80,7 +80,7 @@ hosts:
     const secret = problems(`${base}    relay: { auth: { user: u, password: { vault: x } } }\n`);
     expect(secret).toContainEqual(expect.stringMatching(/hosts\.a\.relay\.auth\.password: a mapping is not one of the allowed forms: \{ env: NAME \}, \{ file: path \} or \{ command: "\.\.\." \}$/));
     const transport = problems(`${base}    transport: { type: telnet }\n`);
-    expect(transport).toContainEqual(expect.stringMatching(/hosts\.a\.transport\.type: "telnet" is not allowed; allowed: local, ssh, zlogin$/));
+    expect(transport).toContainEqual(expect.stringMatching(/hosts\.a\.transport\.type: "telnet" is not allowed; allowed: local, ssh, zlogin, jexec$/));
   });
 
   it("names the keys of the form that was meant for an unknown key", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isLiveTerminal, lineProgress, liveProgress } from "../../src/cli/progress.ts";
+import { screen } from "../support/terminal.ts";
 
 function sink(isTTY = false) {
   const chunks: string[] = [];
@@ -43,5 +44,38 @@ describe("fleet progress", () => {
     // Lines are rewritten in place: carriage return and erase-line, and the last frame is cleared.
     expect(text).toContain("\r\x1b[2K");
     expect(text.endsWith("\r\x1b[2K\x1b[1A\x1b[2K") || text.endsWith("\r\x1b[2K")).toBe(true);
+  });
+
+  it("on a terminal, a host's result printed while the display is up replaces it: no line mixes the two", async () => {
+    // stderr (the display) and stdout (the results) are one terminal: one byte stream
+    const terminal: string[] = [];
+    const tty = { isTTY: true, columns: 60, write: (s: string) => (terminal.push(s), true) };
+    const stdout = (s: string) => terminal.push(s);
+    const p = liveProgress("apply", 2, tty);
+    p.started("web1");
+    p.started("db1");
+    await new Promise((r) => setTimeout(r, 150));
+    expect(screen(terminal.join("")).join("\n")).toContain("web1 db1");
+    p.done({ host: "db1", ok: true });
+    p.print(() => stdout("db1: applied 9 changes, verified\n"));
+    await new Promise((r) => setTimeout(r, 150));
+    p.done({ host: "web1", ok: true });
+    p.print(() => stdout("web1: applied 9 changes, verified\n"));
+    p.end();
+    stdout("Apply: 2 hosts changed, 0 unchanged\n");
+    const bytes = terminal.join("").replace(/\x1b\[[0-9;]*m/g, "");
+    expect(screen(bytes)).toEqual(["db1: applied 9 changes, verified", "web1: applied 9 changes, verified", "Apply: 2 hosts changed, 0 unchanged", ""]);
+    // the display is erased (carriage return, erase line, up, erase line) right before each result
+    expect(bytes).toContain("\r\x1b[2K\x1b[1A\x1b[2Kdb1: applied");
+    expect(bytes).toMatch(/\r\x1b\[2K(\x1b\[1A\x1b\[2K)?web1: applied/);
+  });
+
+  it("off a terminal print just writes", () => {
+    const { chunks, stream } = sink();
+    const out: string[] = [];
+    const p = lineProgress("apply", 1, stream);
+    p.print(() => out.push("web1: applied 1 change, verified\n"));
+    expect(out).toEqual(["web1: applied 1 change, verified\n"]);
+    expect(chunks).toEqual([]);
   });
 });

@@ -3,6 +3,8 @@ import { InventoryError } from "../../src/inventory/errors.ts";
 import { parseInventory } from "../../src/engine/inventory.ts";
 import { becomePrefix, connectionFailure, connectionKey, sshArgv, type SshTarget } from "../../src/transports/ssh.ts";
 import { zloginCommand } from "../../src/transports/zlogin.ts";
+import { jexecCommand } from "../../src/transports/jexec.ts";
+import { freebsd } from "../../src/platforms/freebsd.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import { smartos } from "../../src/platforms/smartos.ts";
 
@@ -64,6 +66,15 @@ groups:
     expect(problems("{ type: zlogin, zone: web1 }")).toBe("");
   });
 
+  it("accepts jexec by jail name or jid, through the jail host or directly", () => {
+    expect(problems("{ type: jexec, jail: web1, via: { address: jailhost.example.org, user: admin } }")).toBe("");
+    expect(problems("{ type: jexec, jail: '12', root: /srv/sandbox }")).toBe("");
+    expect(jexecCommand("web1", [])).toBe("jexec web1 /bin/sh -s");
+    expect(jexecCommand("12", becomePrefix({ user: "admin" }, freebsd.become))).toBe("sudo -n jexec 12 /bin/sh -s");
+    expect(freebsd.upstreamVersion("3.9.1_2,1")).toBe("3.9.1");
+    expect(freebsd.upstreamVersion("2.0_3")).toBe("2.0");
+  });
+
   it.each([
     ["an address with a shell character", "{ type: ssh, address: 'a;reboot' }", "transport.address"],
     ["an address that ssh would read as an option", "{ type: ssh, address: -oProxyCommand=x }", "transport.address"],
@@ -76,6 +87,9 @@ groups:
     ["a relative root on a remote host", "{ type: ssh, address: h, root: sandbox/h1 }", "an absolute path"],
     ["a jump host with a space", "{ type: ssh, address: h, jump: 'gw -v' }", "jump host"],
     ["a zone with a quote", "{ type: zlogin, zone: \"web'1\" }", "zone uuid or alias"],
+    ["a jail with a space", "{ type: jexec, jail: 'web 1' }", "jail name or jid"],
+    ["a jail starting with '-'", "{ type: jexec, jail: -l }", "jail name or jid"],
+    ["a jail with $(...)", "{ type: jexec, jail: '$(reboot)' }", "jail name or jid"],
     ["an unknown key", "{ type: ssh, address: h, password: x }", "password"],
   ])("rejects %s with file:line and what is allowed", (_what, transport, expected) => {
     const msg = problems(transport);

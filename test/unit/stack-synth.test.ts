@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadInventory } from "../../src/engine/inventory.ts";
-import { hostFingerprint } from "../../stacks/fingerprint.ts";
+import { hostFingerprint } from "../../src/engine/fingerprint.ts";
 import { parseBackendConfig } from "../../stacks/backend.ts";
 import { applyCommand, terraformName } from "../../stacks/host-exec.ts";
 import { synthFleet, type SynthOptions } from "../../stacks/synth.ts";

@@ -1,13 +1,14 @@
 // The hash of one host's desired state: what a Terraform trigger holds, so a
-// host is re-applied exactly when what mailfleet would write to it changes.
+// host is re-applied exactly when what mailfleet would write to it changes,
+// and what a saved plan holds, so it is applied only to that desired state.
 // Built from resources rendered with the masking resolver, so a secret value
 // never reaches it; the same inventory gives the same hash on any machine.
 import { createHash } from "node:crypto";
 import path from "node:path";
-import type { HostConfig } from "../src/inventory/catalog.ts";
-import { maskingResolver } from "../src/inventory/secrets.ts";
-import type { Resource } from "../src/resources/types.ts";
-import { desiredState } from "../src/engine/desired.ts";
+import type { HostConfig } from "../inventory/catalog.ts";
+import { maskingResolver } from "../inventory/secrets.ts";
+import type { Resource } from "../resources/types.ts";
+import { desiredState } from "./desired.ts";
 
 /** Bumped when the meaning of the hashed document changes, so old triggers never match by accident. */
 const FORMAT = 1;

@@ -1,4 +1,4 @@
-// What Postfix is called and where it lives on each platform.
+// What Postfix is called and where it lives on each platform (both Postfix roles).
 
 export interface PostfixData {
   package: string;
@@ -18,6 +18,13 @@ export interface PostfixData {
   mapType: "hash" | "lmdb";
   /** debconf answer that leaves main.cf to mailfleet instead of asking (where the platform has debconf). */
   debconf?: string;
+  /** queue_directory: relative unix socket names in main.cf (private/...) are relative to it. */
+  queueDirectory: string;
+  /** mail_owner: the user Postfix's daemons run as (owner of the sockets Dovecot opens for it). */
+  mailOwner: string;
+  mailOwnerGroup: string;
+  /** The chroot column of master.cf: Debian runs its services chrooted in the queue directory, pkgsrc does not. */
+  chroot: boolean;
 }
 
 export const postfixPlatforms = {
@@ -33,6 +40,10 @@ export const postfixPlatforms = {
     postsuper: "/opt/local/sbin/postsuper",
     sendmail: "/opt/local/sbin/sendmail",
     mapType: "hash",
+    queueDirectory: "/var/spool/postfix",
+    mailOwner: "postfix",
+    mailOwnerGroup: "postfix",
+    chroot: false,
   },
   debian: {
     package: "postfix",
@@ -48,5 +59,26 @@ export const postfixPlatforms = {
     mailname: "/etc/mailname",
     mapType: "hash",
     debconf: "postfix postfix/main_mailer_type select No configuration",
+    queueDirectory: "/var/spool/postfix",
+    mailOwner: "postfix",
+    mailOwnerGroup: "postfix",
+    chroot: true,
+  },
+  freebsd: {
+    package: "postfix",
+    service: "postfix",
+    configDir: "/usr/local/etc/postfix",
+    postfix: "/usr/local/sbin/postfix",
+    postmap: "/usr/local/sbin/postmap",
+    postconf: "/usr/local/sbin/postconf",
+    postqueue: "/usr/local/sbin/postqueue",
+    postcat: "/usr/local/sbin/postcat",
+    postsuper: "/usr/local/sbin/postsuper",
+    sendmail: "/usr/local/sbin/sendmail",
+    mapType: "hash",
+    queueDirectory: "/var/spool/postfix",
+    mailOwner: "postfix",
+    mailOwnerGroup: "postfix",
+    chroot: false,
   },
 } satisfies Record<string, PostfixData>;

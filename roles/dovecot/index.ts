@@ -1,0 +1,19 @@
+// dovecot: the mail store. Users of `mail:` from a passwd-file keyed by
+// user@domain (passwords as BLF-CRYPT hashes), a Maildir each, IMAP and POP3
+// over TLS, LMTP for the MTA that delivers (a unix socket for Postfix on the
+// same host, TCP for one on another host). Mailboxes are never deleted.
+import { defineRole } from "../types.ts";
+import { dovecotPlatforms } from "./platforms.ts";
+import { dovecotResources, maskPasswdFile } from "./resources.ts";
+import { dovecotRules } from "./rules.ts";
+import { dovecotSections } from "./schema.ts";
+
+export const dovecot = defineRole({
+  name: "dovecot",
+  summary: "Dovecot: virtual users in a passwd-file, Maildir, IMAP and POP3 over TLS, LMTP for the hub",
+  sections: dovecotSections,
+  platforms: dovecotPlatforms,
+  rules: dovecotRules,
+  resources: dovecotResources,
+  masks: { "passwd-file": maskPasswdFile },
+});

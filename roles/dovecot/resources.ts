@@ -1,0 +1,98 @@
+// The dovecot role's desired state on one host.
+import type { Resource } from "../../src/resources/types.ts";
+import { hostPath, sh, type Sh } from "../../src/shell/builder.ts";
+import { mailOf } from "../mail/model.ts";
+import { MASKED_HASH, PASSWORD_SCHEME, passwordHash } from "../mail/passwords.ts";
+import { roleTemplates } from "../templates.ts";
+import type { RoleContext, RoleHost } from "../types.ts";
+import { lmtpClients, lmtpEndpoint } from "./lmtp.ts";
+import type { DovecotData } from "./platforms.ts";
+import { DOVECOT_PROTOCOLS, type dovecotSections } from "./schema.ts";
+
+export const templates = roleTemplates(import.meta.url);
+
+type DovecotHost = RoleHost<typeof dovecotSections>;
+
+/** Hides the hash field of every passwd-file line, for diffs. */
+export function maskPasswdFile(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => (/^\s*(#|$)/.test(line) ? line : line.replace(/^([^:]*:)[^:]*/, "$1********")))
+    .join("\n");
+}
+
+/** doveconf -n accepts the config without a warning, and the TLS files it names are there: run before any reload. */
+export function dovecotCheck(dv: DovecotData, tls: { cert: string; key: string }): Sh {
+  return sh`mf_ok=0; for mf_f in ${hostPath(tls.cert)} ${hostPath(tls.key)}; do [ -f "$mf_f" ] || { echo "dovecot: $mf_f (dovecot.tls) is missing" >&2; mf_ok=1; }; done
+[ "$mf_ok" -eq 0 ] && { mf_dc=$(${dv.doveconf} -n -c ${dv.config} 2>&1 >/dev/null); mf_rc=$?; [ -z "$mf_dc" ] || printf '%s\\n' "$mf_dc" >&2; [ "$mf_rc" -eq 0 ] && [ -z "$mf_dc" ]; }`;
+}
+
+export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData>): Resource[] {
+  const dv = ctx.data;
+  const cfg = host.dovecot ?? {};
+  const mail = mailOf(host.mail);
+  const tls = cfg.tls!;
+  const protocols = cfg.protocols ?? [...DOVECOT_PROTOCOLS];
+  const res: Resource[] = [];
+
+  for (const p of dv.packages) res.push({ kind: "package", id: `dovecot:package-${p}`, name: p, state: "present" });
+  const { owner } = mail;
+  res.push({ kind: "account", id: "dovecot:mail-owner", user: owner.user, uid: owner.uid, group: owner.group, gid: owner.gid, home: mail.base });
+  res.push({ kind: "directory", id: "dovecot:mail-base", path: mail.base, mode: 0o750, owner: owner.user, group: owner.group });
+
+  // Who delivers here: Postfix on this host over its socket, MTAs of other hosts over TCP.
+  const postfixHere = host.roles.includes("postfix-hub");
+  const clients = lmtpClients(host, ctx.fleet);
+  const endpoint = lmtpEndpoint(host);
+  const lmtpInet = clients.length > 0 || cfg.lmtp ? endpoint : undefined;
+  const lmtpFor = [
+    ...(postfixHere ? ["Postfix on this host (unix socket)"] : []),
+    ...clients.map((c) => `${c.host}${c.address ? ` (${c.address})` : ""} over TCP`),
+    ...(lmtpInet && clients.length === 0 ? ["an MTA on another host over TCP"] : []),
+  ];
+  const submission = postfixHere && (host.hub as { submission?: unknown } | undefined)?.submission !== undefined;
+  const conf = templates.render("dovecot.conf", {
+    protocols: [...protocols, "lmtp"].join(" "),
+    listen: (cfg.listen ?? ["*", "::"]).join(", "),
+    user: dv.user,
+    group: dv.group,
+    loginUser: dv.loginUser,
+    tls,
+    scheme: PASSWORD_SCHEME,
+    passwdFile: dv.passwdFile,
+    owner,
+    quota: mail.users.some((u) => u.quota !== undefined),
+    imap: protocols.includes("imap"),
+    pop3: protocols.includes("pop3"),
+    lmtpFor: lmtpFor.join(", ") || "no MTA is known to deliver here",
+    postfixSocket: postfixHere ? dv.postfix.lmtp : "",
+    postfix: dv.postfix,
+    lmtpInet: lmtpInet ?? false,
+    authSocket: submission ? dv.postfix.auth : "",
+  });
+  res.push({ kind: "file", id: "dovecot:dovecot.conf", path: dv.config, content: conf, mode: 0o644, owner: "root", group: "root" });
+
+  // Dovecot re-reads the passwd-file when it changes: a new user or password needs no reload.
+  const users = mail.users.map((u) => ({
+    address: u.address,
+    hash: ctx.secrets.masked ? MASKED_HASH : passwordHash(u.address, ctx.secrets.value(u.password)),
+    uid: owner.uid,
+    gid: owner.gid,
+    home: u.home,
+    extra: u.quota ? `userdb_quota_rule=*:storage=${u.quota}` : "",
+  }));
+  res.push({
+    kind: "file",
+    id: "dovecot:passwd-file",
+    path: dv.passwdFile,
+    content: templates.render("users", { users }),
+    mode: 0o640,
+    owner: "root",
+    group: dv.group,
+    sensitive: true,
+    mask: "dovecot:passwd-file",
+  });
+  res.push({ kind: "keptDirs", id: "dovecot:mailboxes", base: mail.base, depth: 2, expected: mail.users.map((u) => `${u.domain}/${u.name}`), noun: ["mailbox", "mailboxes"] });
+  res.push({ kind: "service", id: "dovecot:service", name: dv.service, inputs: ["dovecot:dovecot.conf"], onChange: "reload", check: dovecotCheck(dv, tls) });
+  return res;
+}

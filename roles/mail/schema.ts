@@ -1,0 +1,44 @@
+// The `mail:` section: the domains, users and aliases a hub serves, and who
+// owns the mail on disk. Shared by every role of the receiving side
+// (postfix-hub, dovecot, and the scanning MTA), which import this one schema
+// object so the inventory has one `mail:` whatever roles a host has.
+import { z } from "zod";
+import { absolutePath, aliasTarget, loginName, mailDomain, mailUser, secretRef, storageSize } from "../../src/inventory/fields.ts";
+
+const id = z.number().int("a whole number").min(1, "an id from 1 (root, 0, never owns mail)").max(2_147_483_646, "an id below 2^31 - 1");
+
+export const mailboxOwner = z.strictObject({
+  user: loginName.optional().describe("default vmail"),
+  group: loginName.optional().describe("default vmail"),
+  uid: id.optional().describe("default 5000"),
+  gid: id.optional().describe("default 5000"),
+});
+
+export const mailUserSettings = z.strictObject({
+  password: secretRef.describe("{ env: NAME } | { file: path } | { command: '...' }; stored on the host only as a BLF-CRYPT hash"),
+  quota: storageSize.optional().describe("storage quota, e.g. 2G; none: unlimited"),
+});
+
+export const mailDomainSettings = z.strictObject({
+  users: z.record(mailUser, mailUserSettings).optional().describe("mailboxes: user name -> password (and quota)"),
+  aliases: z
+    .record(mailUser, z.union([aliasTarget, z.array(aliasTarget).min(1, "at least one address")]))
+    .optional()
+    .describe("alias -> a user of this domain, an address, or a list of them"),
+});
+
+export const mailSettings = z.strictObject({
+  owner: mailboxOwner.optional().describe("the system user and group owning every mailbox on disk (created when missing)"),
+  base: absolutePath.optional().describe("where the mailboxes live: <base>/<domain>/<user>/Maildir; default /var/vmail"),
+  domains: z.record(mailDomain, mailDomainSettings).optional().describe("virtual domains: domain -> users and aliases"),
+});
+export type MailSettings = z.infer<typeof mailSettings>;
+
+/** A certificate and its key, as paths on the host (mailfleet writes neither). */
+export const tlsFiles = z.strictObject({
+  cert: absolutePath.describe("certificate chain (PEM) on the host"),
+  key: absolutePath.describe("private key (PEM) on the host"),
+});
+
+/** The shared section, for the sections of the roles that read it. */
+export const mailSections = { mail: mailSettings };

@@ -1,0 +1,14 @@
+// Postfix on each platform (shared with postfix-satellite), and the sockets
+// Dovecot opens for it when both run on the hub.
+import { postfixSockets, type PostfixSockets } from "../mail/sockets.ts";
+import { postfixPlatforms, type PostfixData } from "../postfix/platforms.ts";
+
+export interface PostfixHubData extends PostfixData {
+  /** Where Dovecot on the same host listens for Postfix (LMTP, auth); the dovecot role opens the same ones. */
+  sockets: PostfixSockets;
+}
+
+export const postfixHubPlatforms = {
+  smartos: { ...postfixPlatforms.smartos, sockets: postfixSockets(postfixPlatforms.smartos) },
+  debian: { ...postfixPlatforms.debian, sockets: postfixSockets(postfixPlatforms.debian) },
+} satisfies Record<string, PostfixHubData>;

@@ -1,0 +1,96 @@
+// The postfix-hub role's desired state on one host.
+import path from "node:path";
+import type { Resource } from "../../src/resources/types.ts";
+import { lmtpEndpoint, storeName } from "../dovecot/lmtp.ts";
+import { mailOf } from "../mail/model.ts";
+import { mtaSwitch } from "../mta/handover.ts";
+import { postfixQueue } from "../postfix/queue.ts";
+import { DEFAULT_COMPATIBILITY_LEVEL, mainCfValueText } from "../postfix/schema.ts";
+import { postfixCheck, postfixTables } from "../postfix/tables.ts";
+import { roleTemplates } from "../templates.ts";
+import type { RoleContext, RoleHost } from "../types.ts";
+import { relayNetworks } from "./networks.ts";
+import type { PostfixHubData } from "./platforms.ts";
+import type { hubSections } from "./schema.ts";
+
+export const templates = roleTemplates(import.meta.url);
+
+type HubHost = RoleHost<typeof hubSections>;
+
+/** A socket path as main.cf names it: relative to the queue directory when inside it (so chrooted services find it). */
+function socketName(pf: PostfixHubData, socket: string): string {
+  const prefix = `${pf.queueDirectory}/`;
+  if (socket.startsWith(prefix)) return socket.slice(prefix.length);
+  if (pf.chroot) throw new Error(`${socket} lies outside ${pf.queueDirectory}, where Postfix's chrooted services cannot reach it`);
+  return socket;
+}
+
+/** virtual_transport: Dovecot on this host over its unix socket, else the store host over LMTP/TCP. */
+export function virtualTransport(host: HubHost, ctx: RoleContext<PostfixHubData>): string {
+  const store = storeName(host) ?? host.name;
+  if (store === host.name) return `lmtp:unix:${socketName(ctx.data, ctx.data.sockets.lmtp)}`;
+  const storeHost = ctx.fleet.find((h) => h.name === store);
+  const ep = storeHost && lmtpEndpoint(storeHost);
+  if (!ep?.address) throw new Error(`hub ${host.name}: the address of its store ${store} is unknown`);
+  return `lmtp:inet:[${ep.address}]:${ep.port}`;
+}
+
+export function postfixHubResources(host: HubHost, ctx: RoleContext<PostfixHubData>): Resource[] {
+  const pf = ctx.data;
+  const hub = host.hub ?? {};
+  const mail = mailOf(host.mail);
+  const conf = (name: string) => path.posix.join(pf.configDir, name);
+  const res: Resource[] = [];
+
+  const handover = mtaSwitch(ctx.platform, postfixQueue(pf), ctx.otherMtas, "postfix");
+  res.push(...handover.park);
+  res.push({ kind: "package", id: "postfix:package", name: pf.package, state: "present", debconf: pf.debconf });
+  const serviceInputs = ["postfix:main.cf", "postfix:master.cf"];
+  if (pf.mailname) {
+    res.push({ kind: "file", id: "postfix:mailname", path: pf.mailname, content: `${host.fqdn}\n`, mode: 0o644, owner: "root", group: "root" });
+    serviceInputs.push("postfix:mailname");
+  }
+
+  // The hub's own name (root, postmaster of cron and bounces here) goes to adminaddr, unless it is one of the domains.
+  const ownName = mail.domains.some((d) => d.name === host.fqdn) ? undefined : host.fqdn;
+  const aliases = [
+    ...(ownName && host.adminaddr ? ["postmaster", "root"].map((u) => ({ address: `${u}@${ownName}`, targets: [host.adminaddr!] })) : []),
+    ...mail.domains.flatMap((d) => d.aliases),
+  ];
+  // Postfix notices a rebuilt indexed map by itself: a new user or alias needs no reload.
+  const { resources: tables, table } = postfixTables(pf, pf.mapType);
+  const mailboxMap = table("vmailbox", templates.render("vmailbox", { users: mail.users.map((u) => u.address) }), 0o644);
+  const aliasMap = table("virtual", templates.render("virtual", { aliases: aliases.map((a) => ({ address: a.address, targets: a.targets.join(", ") })) }), 0o644);
+
+  const sasl = hub.submission !== undefined;
+  const networks = relayNetworks(host, ctx.fleet);
+  const mainCf = templates.render("main.cf", {
+    compatibilityLevel: hub.compatibilityLevel ?? DEFAULT_COMPATIBILITY_LEVEL,
+    myhostname: hub.myhostname ?? host.fqdn,
+    myorigin: pf.mailname ?? host.fqdn,
+    interfaces: (hub.interfaces ?? ["all"]).join(", "),
+    relayNotes: networks.notes,
+    mynetworks: networks.mynetworks,
+    sasl,
+    domains: mail.domains.map((d) => d.name).join(" "),
+    mailboxMap: mailboxMap!,
+    aliasMap: aliasMap!,
+    aliasDomains: ownName && host.adminaddr ? ownName : "",
+    transport: virtualTransport(host, ctx),
+    tls: hub.tls ?? false,
+    authSocket: sasl ? socketName(pf, pf.sockets.auth) : "",
+    extra: Object.entries(hub.mainCf ?? {}).map(([name, value]) => ({ name, value: mainCfValueText(value) })),
+  });
+  const port = hub.port ?? 25;
+  const masterCf = templates.render("master.cf", {
+    smtpService: port === 25 ? "smtp" : String(port),
+    submission: sasl ? String(hub.submission?.port ?? 587) : "",
+    chroot: pf.chroot ? "y" : "n",
+  });
+  res.push({ kind: "file", id: "postfix:main.cf", path: conf("main.cf"), content: mainCf, mode: 0o644, owner: "root", group: "root" });
+  res.push({ kind: "file", id: "postfix:master.cf", path: conf("master.cf"), content: masterCf, mode: 0o644, owner: "root", group: "root" });
+  res.push(...tables);
+  res.push({ kind: "service", id: "postfix:service", name: pf.service, inputs: serviceInputs, onChange: "reload", check: postfixCheck(pf) });
+  if (handover.park.length) res.push(handover.deliver);
+  return res;
+}

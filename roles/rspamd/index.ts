@@ -1,0 +1,17 @@
+// rspamd: the spam scanner in front of delivery (OpenSMTPD's filter-rspamd
+// asks it about every message during the SMTP session).
+import { defineRole } from "../types.ts";
+import { rspamdPlatforms } from "./platforms.ts";
+import { maskRedisConf, rspamdResources } from "./resources.ts";
+import { rspamdRules } from "./rules.ts";
+import { rspamdSections } from "./schema.ts";
+
+export const rspamd = defineRole({
+  name: "rspamd",
+  summary: "rspamd scans mail in the SMTP session: its worker on loopback, actions and redis from the inventory",
+  sections: rspamdSections,
+  platforms: rspamdPlatforms,
+  rules: rspamdRules,
+  resources: rspamdResources,
+  masks: { redis: maskRedisConf },
+});
