@@ -1,7 +1,7 @@
 // Rules across fields for the postfix-satellite role; each message says what to change.
 import type { RuleProblem } from "../../src/inventory/catalog.ts";
 import type { RoleHost } from "../types.ts";
-import { mainCfValueProblem } from "./main-cf.ts";
+import { mainCfProblems } from "../postfix/main-cf.ts";
 import { ENCRYPTED_TLS_LEVELS, MANAGED_PARAMETERS, type postfixSections } from "./schema.ts";
 
 export function postfixSatelliteRules(h: RoleHost<typeof postfixSections>): RuleProblem[] {
@@ -31,13 +31,6 @@ export function postfixSatelliteRules(h: RoleHost<typeof postfixSections>): Rule
       out.push(`postfix.mainCf.${key} is written by the role itself; use the role's setting for it (relay, postfix.*) instead`);
     }
   }
-  const problems: RuleProblem[] = out.map((message) => ({ message }));
   // A value Postfix would refuse (or warn about) is refused here, where its line is known, not at the host's reload.
-  const definedHere = new Set<string>([...MANAGED_PARAMETERS, ...Object.keys(pf.mainCf ?? {})]);
-  for (const [key, value] of Object.entries(pf.mainCf ?? {})) {
-    if (typeof value !== "string") continue;
-    const why = mainCfValueProblem(value, definedHere);
-    if (why) problems.push({ field: ["postfix", "mainCf", key], message: `${why}; Postfix would refuse this main.cf` });
-  }
-  return problems;
+  return [...out.map((message) => ({ message })), ...mainCfProblems(pf.mainCf, MANAGED_PARAMETERS, ["postfix", "mainCf"])];
 }

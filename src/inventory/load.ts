@@ -424,7 +424,7 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
       const refused = [
         ...secretRefs(cfg).flatMap((s) => ("command" in s.ref ? [placed([...s.at, "command"], `a secret command is ${UNTRUSTED}`)] : [])),
         ...(cfg.transport.type === "ssh" && cfg.transport.allowLocalCommands ? [placed(["transport", "allowLocalCommands"], `allowLocalCommands is ${UNTRUSTED}`)] : []),
-        ...(cfg.transport.type === "zlogin" && cfg.transport.via?.allowLocalCommands
+        ...((cfg.transport.type === "zlogin" || cfg.transport.type === "jexec") && cfg.transport.via?.allowLocalCommands
           ? [placed(["transport", "via", "allowLocalCommands"], `allowLocalCommands is ${UNTRUSTED}`)]
           : []),
       ];

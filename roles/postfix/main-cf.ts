@@ -5,6 +5,7 @@
 // and ${name:x} (and the {a} == {b} ? {c} : {d} form) must be closed; a
 // lone $ is an error ($$ is a dollar sign); a value that starts with { must
 // close it. test/e2e/postfix-postconf.test.ts holds this to the real postconf.
+import type { RuleProblem } from "../../src/inventory/catalog.ts";
 import { POSTFIX_37_PARAMETERS } from "./parameters.ts";
 
 const NAME = /^[A-Za-z0-9_]+/;
@@ -70,4 +71,20 @@ function macroProblem(v: string, defined: (name: string) => boolean, topLevel = 
 export function mainCfValueProblem(value: string, definedHere: ReadonlySet<string>): string | null {
   const defined = (n: string) => POSTFIX_37_PARAMETERS.has(n) || definedHere.has(n);
   return macroProblem(value.trim(), defined, true);
+}
+
+/**
+ * The rule problems of a role's mainCf settings (at `field`, e.g. ["postfix",
+ * "mainCf"]): each value Postfix would refuse. `managed` are the parameters
+ * the role writes itself, which count as set in main.cf.
+ */
+export function mainCfProblems(mainCf: Readonly<Record<string, unknown>> | undefined, managed: readonly string[], field: string[]): RuleProblem[] {
+  const definedHere = new Set<string>([...managed, ...Object.keys(mainCf ?? {})]);
+  const out: RuleProblem[] = [];
+  for (const [key, value] of Object.entries(mainCf ?? {})) {
+    if (typeof value !== "string") continue;
+    const why = mainCfValueProblem(value, definedHere);
+    if (why) out.push({ field: [...field, key], message: `${why}; Postfix would refuse this main.cf` });
+  }
+  return out;
 }
