@@ -12,21 +12,10 @@ import { InventoryError, formatProblem } from "../../src/inventory/errors.ts";
 import { decodeInventory } from "../../src/inventory/load.ts";
 import { maskingResolver } from "../../src/inventory/secrets.ts";
 import { REPO } from "../support/cli.ts";
+import { seededRandom } from "../support/random.ts";
 
 const SEED = 20261201;
 const MUTANTS = 600;
-
-/** mulberry32: a small deterministic PRNG, so a failing mutant can be regenerated from its number. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTILE_VALUES = [
   '"a\\nb"',
@@ -165,7 +154,7 @@ function category(message: string): string {
 
 describe(`mutation campaign: ${MUTANTS} inventories from the examples (seed ${SEED})`, () => {
   it("0 internal errors; every refusal positioned, naming the field (or not UTF-8), printable", () => {
-    const rnd = prng(SEED);
+    const rnd = seededRandom(SEED);
     const counts: Record<string, number> = {};
     const bad: string[] = [];
     let accepted = 0;
