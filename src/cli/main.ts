@@ -176,7 +176,7 @@ async function applySavedPlan(file: string, opts: CommonOptions, inventoryGiven:
   const inventory = loadInventory(inventoryFile);
   planFile.checkOrigin(doc, file, inventoryFile, inventory, { version: version.MAILFLEET_VERSION, build: version.MAILFLEET_BUILD });
   await run.withTransports(async (transports) => {
-    const plan = run.savedPlanRun(doc, file, inventory.hosts, { secretsCwd: path.dirname(inventory.file), timeoutMs: timeoutMs(opts) }, transports);
+    const plan = run.savedPlanRun(doc, file, inventory.hosts, { secretsCwd: path.dirname(inventory.file), secretTimeoutMs: opts.secretTimeout * 1000, timeoutMs: timeoutMs(opts) }, transports);
     if (!opts.json) out(report.savedPlanHeader(doc, file));
     await applyAndReport({ run, report, fleetProgress }, plan, opts, async () => "yes", setCode);
   });

@@ -125,7 +125,7 @@ export function savedPlanRun(
   doc: SavedPlan,
   file: string,
   inventoryHosts: readonly HostConfig[],
-  opts: { secretsCwd: string; timeoutMs?: number },
+  opts: { secretsCwd: string; secretTimeoutMs?: number; timeoutMs?: number },
   transports: TransportSet,
 ): PlanRun {
   const byName = new Map(inventoryHosts.map((h) => [h.name, h]));
@@ -135,7 +135,7 @@ export function savedPlanRun(
   if (changed.length) {
     throw new PlanFileError(`refusing ${file}: the desired state of ${changed.join(", ")} is not the one planned; nothing was changed: plan again`);
   }
-  const secrets = revealingResolver(opts.secretsCwd);
+  const secrets = revealingResolver({ cwd: opts.secretsCwd, timeoutMs: opts.secretTimeoutMs });
   const desired = desiredStates(withChanges, secrets, inventoryHosts);
   const targets = new Map<string, HostTarget>();
   for (const h of withChanges) targets.set(h.name, target(h, desired.get(h.name)!, transports));
