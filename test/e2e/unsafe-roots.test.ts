@@ -73,7 +73,7 @@ describe("a sandbox tree whose directories lead out of it", () => {
     const env = { MF_UNSAFE_PW: "pw" };
     const plan = await mailfleet(["plan", "-i", file], { env });
     expect(plan.code).toBe(1);
-    expect(plan.stdout + plan.stderr).toMatch(/\/etc in the root prefix leads out of it \(to \S+\/outside\), so \/etc\/\S+ would be outside/);
+    expect(plan.stdout + plan.stderr).toMatch(/\/etc in the root prefix \S+\/sandbox\/h1 resolves to \S+\/outside, outside it \(a symlink leads out\)/);
     const apply = await mailfleet(["apply", "-i", file, "--yes"], { env });
     expect(apply.code).toBe(1);
     expect(readdirSync(path.join(dir, "outside"))).toEqual([]);
