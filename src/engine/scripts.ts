@@ -76,12 +76,13 @@ export function factsHash(stdout: string): string | null {
  */
 export function applyScript(resources: readonly Resource[], changes: readonly Change[], ctx: HostContext, plannedFacts?: string): string {
   const byId = new Map(resources.map((r) => [r.id, r]));
+  const made = changes.filter((c) => c.action !== "skip" && c.action !== "keep");
+  const plan = { resources: byId, changes: new Map(made.map((c) => [c.id, c])) };
   const steps: Sh[] = [];
-  for (const change of changes) {
-    if (change.action === "skip" || change.action === "keep") continue;
+  for (const change of made) {
     const r = byId.get(change.id);
     if (!r) throw new Error(`plan names unknown resource ${change.id}`);
-    steps.push(sh`echo ${`@@step ${change.id}`}`, handlerFor(r).apply(r, change, ctx));
+    steps.push(sh`echo ${`@@step ${change.id}`}`, handlerFor(r).apply(r, change, ctx, plan));
   }
   if (plannedFacts !== undefined && !/^[0-9a-f]{64}$/.test(plannedFacts)) throw new Error(`not a SHA-256: ${JSON.stringify(plannedFacts)}`);
   return `${join([

@@ -286,6 +286,12 @@ export interface HostContext {
   masks: Readonly<Record<string, (text: string) => string>>;
 }
 
+/** What one apply script does on a host: the desired resources and the changes it makes, by id. */
+export interface ApplyPlan {
+  resources: ReadonlyMap<string, Resource>;
+  changes: ReadonlyMap<string, Change>;
+}
+
 export interface ResourceHandler<R extends Resource> {
   /** Host paths the probe looks at, listed up front with one `ls` for the whole host (mf_stat reads that). */
   statPaths?(r: R): string[];
@@ -293,8 +299,8 @@ export interface ResourceHandler<R extends Resource> {
   probe(r: R, ctx: HostContext): Sh;
   /** Compares desired with probed facts. `changed` holds the ids already changing before this one. */
   diff(r: R, facts: string[], ctx: HostContext, changed: ReadonlySet<string>): Change | null;
-  /** Makes the change; ends with mf_fail (exit 1) on failure. */
-  apply(r: R, change: Change, ctx: HostContext): Sh;
+  /** Makes the change; ends with mf_fail (exit 1) on failure. `plan` is the whole apply (a service puts its inputs back when its check fails). */
+  apply(r: R, change: Change, ctx: HostContext, plan?: ApplyPlan): Sh;
   /** Ids of other resources this one names (trigger inputs): each must exist in the desired state. */
   references?(r: R): string[];
 }

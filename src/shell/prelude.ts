@@ -184,6 +184,21 @@ mf_write() {
   fi
   mv -f "$mf_t" "$mf_p"
 }
+# mf_restore PATH...: puts back what this apply replaced or removed (PATH.mailfleet-bak.<stamp>),
+# keeping the file it had written as PATH.mailfleet-refused.<stamp>
+mf_restore() {
+  for mf_rp; do
+    mf_rf="$R$mf_rp"
+    [ -e "$mf_rf.mailfleet-bak.$MF_STAMP" ] || continue
+    if [ -f "$mf_rf" ]; then mv -f "$mf_rf" "$mf_rf.mailfleet-refused.$MF_STAMP"; fi
+    mv -f "$mf_rf.mailfleet-bak.$MF_STAMP" "$mf_rf"
+  done
+}
+# mf_unmake PATH...: moves away files this apply created (there was nothing before them)
+mf_unmake() {
+  for mf_rp; do [ -f "$R$mf_rp" ] && mv -f "$R$mf_rp" "$R$mf_rp.mailfleet-refused.$MF_STAMP"; done
+  return 0
+}
 # mf_clean_temps PATH: removes the temporary files interrupted writes of PATH left (the lock is held: no write is running)
 mf_clean_temps() {
   mf_cd=$(dirname "$R$1"); mf_cb=$(basename "$1")

@@ -426,12 +426,16 @@ describe("the hub: postfix-hub and dovecot on one host, satellites provisioned b
 
   it("checks the rendered dovecot.conf with doveconf before a reload, and does not reload a config it refuses", async () => {
     const missing = path.join(data, "tls/missing.pem");
+    const accepted = readFileSync(dovecotData.config, "utf8");
     writeInventory({ dovecotKey: missing });
     try {
       const t = hubTarget();
       const plan = await planHost(t);
       await expect(applyHost(t, plan)).rejects.toMatchObject({ detail: expect.stringContaining(`${missing} (dovecot.tls) is missing`) });
       expect(dovecot!.log()).not.toMatch(/SIGHUP/);
+      // the refused config does not stay on disk for the next restart: the accepted one is back
+      expect(readFileSync(dovecotData.config, "utf8")).toBe(accepted);
+      expect((await planHost(hubTarget())).changes.map((c) => c.id)).toContain("dovecot:dovecot.conf");
     } finally {
       writeInventory();
     }
