@@ -156,12 +156,21 @@ export const MASK = "(sensitive)";
 export function revealingResolver(opts: SecretOptions | string): SecretResolver {
   const o = typeof opts === "string" ? { cwd: opts } : opts;
   const cache = new Map<string, string>();
+  // a secret that failed fails once: hosts sharing it do not wait for it again
+  const failed = new Map<string, SecretError>();
   return {
     value(ref) {
       const key = JSON.stringify(ref);
+      const error = failed.get(key);
+      if (error) throw error;
       let v = cache.get(key);
       if (v === undefined) {
-        v = readSecret(ref, o);
+        try {
+          v = readSecret(ref, o);
+        } catch (e) {
+          if (e instanceof SecretError) failed.set(key, e);
+          throw e;
+        }
         cache.set(key, v);
       }
       return v;
