@@ -13,6 +13,7 @@ import YAML from "yaml";
 import { DEFAULT_PARALLEL } from "../src/engine/fleet.ts";
 import { REPO } from "../test/support/cli.ts";
 import { startSshd, type Sshd } from "../test/support/sshd.ts";
+import { SHIM_RESULTS, shimMarkdown } from "./shim-report.ts";
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,50,200").split(",").map(Number);
 const PARALLEL = DEFAULT_PARALLEL;
@@ -199,7 +200,7 @@ ${startup}
   probe doing their work on each host.
 - re-apply on a converged fleet is a plan that finds nothing to do: it never
   sends an apply script.
-`;
+${shimMarkdown(SHIM_RESULTS(REPO))}`;
 }
 
 /** The start-up section, from bench/startup-results.json (bench/startup.bench.ts). */

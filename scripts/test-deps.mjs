@@ -1,8 +1,10 @@
 // Installs what the tests need: Debian packages (test/system-packages.txt) and
 // .debs unpacked under .deps/ (daemons that cannot be installed here: Postfix and
 // OpenSMTPD conflict with nullmailer; the postinsts of Dovecot and rspamd would
-// create users and start services). Does nothing when all is there. Needs root
-// (or sudo -n) to install.
+// create users and start services), and a nullmailer-inject built from Debian's
+// source with the 2.1 fix of the leading From line reverted (the tests of the
+// inject shim need the old behaviour; Debian 12 has only 2.2). Does nothing
+// when all is there. Needs root (or sudo -n) to install.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -70,4 +72,46 @@ for (const { dir, debs } of unpacked) {
   mkdirSync(dl, { recursive: true });
   for (const pkg of debs) execFileSync("dpkg", ["-x", download(pkg), dest]);
   execFileSync("touch", [path.join(dest, ".complete")]);
+}
+
+// nullmailer-inject with the behaviour of nullmailer 2.0: Debian's 2.2 source
+// (apt-get source through a private apt configuration with deb-src, so the
+// machine's own is untouched) with commit babec3b reverted. About 10 s.
+const unfixed = path.join(depsDir, "nullmailer-unfixed");
+if (!existsSync(path.join(unfixed, ".complete"))) {
+  rmSync(unfixed, { recursive: true, force: true });
+  const apt = path.join(unfixed, "apt");
+  for (const d of ["etc", "lists/partial", "cache/archives/partial"]) mkdirSync(path.join(apt, d), { recursive: true });
+  const sources = path.join(apt, "etc/sources.list");
+  const codename = readFileSync("/etc/os-release", "utf8").match(/^VERSION_CODENAME=(\S+)/m)?.[1] ?? "bookworm";
+  execFileSync("sh", ["-c", `printf '%s\\n' "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian ${codename} main" > "$1"`, "sh", sources]);
+  const aptArgs = [
+    "-q",
+    `-o=Dir::Etc::SourceList=${sources}`,
+    "-o=Dir::Etc::SourceParts=/nonexistent",
+    `-o=Dir::State::Lists=${path.join(apt, "lists")}`,
+    `-o=Dir::Cache=${path.join(apt, "cache")}`,
+    "-o=APT::Sandbox::User=root",
+  ];
+  const run = (cmd, args, cwd = unfixed) => {
+    const r = spawnSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+    if (r.status !== 0) {
+      console.error(`${r.stdout}${r.stderr}test-deps: building the unfixed nullmailer-inject: '${cmd} ${args.join(" ")}' failed`);
+      process.exit(1);
+    }
+  };
+  run("apt-get", [...aptArgs, "update"]);
+  run("apt-get", [...aptArgs, "source", "--download-only", "nullmailer"]);
+  const dsc = readdirSync(unfixed).find((f) => /^nullmailer_.*\.dsc$/.test(f));
+  run("dpkg-source", ["-x", dsc, "src"]);
+  const src = path.join(unfixed, "src");
+  run("patch", ["-p1", "-i", path.join(root, "test/fixtures/nullmailer-unfixed/revert-babec3b.patch")], src);
+  run("sh", ["autogen.sh"], src);
+  run("./configure", ["-q", "--prefix=/usr", "--sysconfdir=/etc", "--localstatedir=/var", "--libexecdir=/usr/lib"], src);
+  run("make", ["-s", "-j2", "-C", "lib"], src);
+  run("make", ["-s", "-C", "src", "nullmailer-inject"], src);
+  execFileSync("cp", [path.join(src, "src/nullmailer-inject"), path.join(unfixed, "nullmailer-inject")]);
+  rmSync(src, { recursive: true, force: true });
+  rmSync(apt, { recursive: true, force: true });
+  execFileSync("touch", [path.join(unfixed, ".complete")]);
 }

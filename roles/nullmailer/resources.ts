@@ -1,6 +1,7 @@
 // nullmailer's desired state on one host.
 import path from "node:path";
 import type { Resource } from "../../src/resources/types.ts";
+import { code } from "../../src/shell/builder.ts";
 import { shq } from "../../src/shell/quote.ts";
 import { mtaSwitch } from "../mta/handover.ts";
 import { roleTemplates } from "../templates.ts";
@@ -12,8 +13,22 @@ import type { nullmailerSections } from "./schema.ts";
 
 export const templates = roleTemplates(import.meta.url);
 
-/** nullmailer 2.1 fixed the leading "From " line bug (bruceg/nullmailer PR #39). */
-export const FROM_LINE_FIXED_IN = "2.1";
+/**
+ * nullmailer 2.1 fixed the leading "From " line bug (commit babec3b; PR #39,
+ * which proposed it first, was closed unmerged), and pkgsrc patched the fix
+ * into 1.13nbN: only the binary can tell. Asked to format (-n, nothing is
+ * queued) a message whose first line is "From x", a fixed nullmailer-inject
+ * keeps "Subject: probe" among the headers; an unfixed one ends the headers
+ * at the From line and prints Subject in the body.
+ */
+const FROM_LINE_CHECK = code(`mf_nm_from_line() {
+  mf_o=$(printf 'From x\\nSubject: probe\\n\\n' | "$1" -n -a probe@example.org 2>/dev/null) || { echo "wrap: $1 -n failed (exit $?)"; return 0; }
+  if printf '%s\\n' "$mf_o" | awk 'NF == 0 { exit } /^Subject: probe/ { f = 1 } END { exit !f }'; then
+    echo "keep: its nullmailer-inject keeps the headers after a leading From line (probed)"
+  else
+    echo "wrap: its nullmailer-inject loses the headers after a leading From line (probed; fixed in nullmailer 2.1)"
+  fi
+}`);
 
 const SINGLE_VALUE_FILES = [
   "defaultdomain",
@@ -104,7 +119,10 @@ export function nullmailerResources(host: RoleHost<typeof nullmailerSections>, c
     content: templates.render("inject-shim.sh", { realPath, realPathQuoted: shq(realPath) }),
     want: cfg.injectShim ?? "auto",
     package: nm.package,
-    fixedIn: FROM_LINE_FIXED_IN,
+    installedBy: "nullmailer:package",
+    functions: FROM_LINE_CHECK,
+    check: code("mf_nm_from_line"),
+    need: "its nullmailer-inject loses the headers after a leading From line (probed after the install)",
   });
 
   if (nm.mailerConf) {

@@ -23,7 +23,7 @@ export const nullmailerSettings = z.strictObject({
   injectShim: z
     .enum(["auto", "always", "never"])
     .optional()
-    .describe("wrap nullmailer-inject to drop a leading 'From ' line; auto: only below nullmailer 2.1"),
+    .describe("wrap nullmailer-inject to drop leading 'From ' lines; auto: where the installed binary loses the headers after one (probed; fixed in nullmailer 2.1)"),
   removePostfix: z
     .boolean()
     .optional()

@@ -1,5 +1,6 @@
 // Rules across fields and hosts for the postfix-hub role; each names the
 // field (and the host) it is about.
+import { mainCfProblems } from "../postfix/main-cf.ts";
 import type { RuleProblem } from "../../src/inventory/catalog.ts";
 import { lmtpEndpoint, storeName } from "../dovecot/lmtp.ts";
 import { relayClients } from "../mail/fleet.ts";
@@ -52,5 +53,6 @@ export function postfixHubRules(h: HubHost, { fleet }: RuleContext<unknown>): Ru
       out.push({ field: ["hub", "mainCf", key], message: `hub.mainCf.${key} is written by the role itself; use the role's settings (hub.*, mail.*) instead` });
     }
   }
+  out.push(...mainCfProblems(hub.mainCf, HUB_MANAGED_PARAMETERS, ["hub", "mainCf"]));
   return out;
 }

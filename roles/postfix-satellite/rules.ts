@@ -1,6 +1,7 @@
 // Rules across fields for the postfix-satellite role; each message says what to change.
 import type { RuleProblem } from "../../src/inventory/catalog.ts";
 import type { RoleHost } from "../types.ts";
+import { mainCfProblems } from "../postfix/main-cf.ts";
 import { ENCRYPTED_TLS_LEVELS, MANAGED_PARAMETERS, type postfixSections } from "./schema.ts";
 
 export function postfixSatelliteRules(h: RoleHost<typeof postfixSections>): RuleProblem[] {
@@ -30,5 +31,6 @@ export function postfixSatelliteRules(h: RoleHost<typeof postfixSections>): Rule
       out.push(`postfix.mainCf.${key} is written by the role itself; use the role's setting for it (relay, postfix.*) instead`);
     }
   }
-  return out.map((message) => ({ message }));
+  // A value Postfix would refuse (or warn about) is refused here, where its line is known, not at the host's reload.
+  return [...out.map((message) => ({ message })), ...mainCfProblems(pf.mainCf, MANAGED_PARAMETERS, ["postfix", "mainCf"])];
 }

@@ -2,10 +2,15 @@ import { z } from "zod";
 import { emailAddress, hostname, secretRef, singleLine } from "../../src/inventory/fields.ts";
 import { compatibilityLevel, mainCfSettings } from "../postfix/schema.ts";
 
+/** A lookup table line starting with '#' is a comment: such a key would silently do nothing. */
+const notComment = (v: string) => !v.startsWith("#");
+const COMMENT_KEY = "a key starting with '#' would be a comment line in the table and do nothing";
+
 /** A key of smtp_generic_maps: user@domain, @domain or a bare local user. */
 const genericKey = z
   .string()
   .max(254)
+  .refine(notComment, COMMENT_KEY)
   .refine(
     (v) => emailAddress.safeParse(v).success || (v.startsWith("@") && hostname.safeParse(v.slice(1)).success) || /^[A-Za-z0-9._+-]{1,64}$/.test(v),
     "user@domain, @domain or a local user name",
@@ -55,7 +60,7 @@ export const postfixSettings = z.strictObject({
   mapType: z.enum(["hash", "lmdb"]).optional().describe("lookup table type for sasl_passwd and generic; default hash; lmdb installs postfix-lmdb"),
   senderAuth: z
     .record(
-      emailAddress.or(z.string().regex(/^@[A-Za-z0-9.-]+$/, "@domain")),
+      z.string().refine(notComment, COMMENT_KEY).pipe(emailAddress.or(z.string().regex(/^@[A-Za-z0-9.-]+$/, "@domain"))),
       z.strictObject({ user: singleLine, password: secretRef.describe("{ env: NAME } | { file: path } | { command: '...' }") }),
     )
     .optional()

@@ -17,6 +17,8 @@ interface CommonOptions {
   json?: boolean;
   parallel: number;
   timeout?: number;
+  secretTimeout: number;
+  untrusted?: boolean;
 }
 
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
@@ -32,7 +34,7 @@ function positiveInt(name: string) {
 
 async function load(opts: CommonOptions): Promise<{ inventory: Inventory; hosts: HostConfig[] }> {
   const [{ loadInventory }, { selectHosts }] = await Promise.all([import("../engine/inventory.ts"), import("./select.ts")]);
-  const inventory = loadInventory(opts.inventory);
+  const inventory = loadInventory(opts.inventory, { untrusted: opts.untrusted });
   return { inventory, hosts: selectHosts(inventory.hosts, opts.limit) };
 }
 
@@ -42,11 +44,13 @@ function withCommon(cmd: Command, fleet = true): Command {
       new Option("-i, --inventory <file>", "inventory file").default(process.env.MAILFLEET_INVENTORY ?? "inventory.yaml"),
     )
     .option("--limit <patterns>", "only these hosts or groups (globs, comma-separated, repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option("--json", "machine-readable output");
+    .option("--json", "machine-readable output")
+    .option("--untrusted", "the inventory is under review: refuse anything that would run a command on this machine ({ command } secrets, transport.allowLocalCommands)");
   if (fleet) {
     cmd
       .option("--parallel <n>", "hosts at once", positiveInt("--parallel"), DEFAULT_PARALLEL)
-      .option("--timeout <seconds>", "per host and step", positiveInt("--timeout"));
+      .option("--timeout <seconds>", "per host and step", positiveInt("--timeout"))
+      .option("--secret-timeout <seconds>", "how long a { command: ... } secret may run", positiveInt("--secret-timeout"), 10);
   }
   return cmd;
 }
@@ -90,6 +94,7 @@ async function fleetModules(opts: CommonOptions) {
           parallel: opts.parallel,
           timeoutMs: timeoutMs(opts),
           secretsCwd: path.dirname(inventory.file),
+          secretTimeoutMs: opts.secretTimeout * 1000,
           fleet: inventory.hosts,
           onStart: (h) => progress.started(h),
           onPlanned: (o) => progress.done(o, o.value ? report.summaryLine(o.value) : undefined),
@@ -171,7 +176,7 @@ async function applySavedPlan(file: string, opts: CommonOptions, inventoryGiven:
   const inventory = loadInventory(inventoryFile);
   planFile.checkOrigin(doc, file, inventoryFile, inventory, { version: version.MAILFLEET_VERSION, build: version.MAILFLEET_BUILD });
   await run.withTransports(async (transports) => {
-    const plan = run.savedPlanRun(doc, file, inventory.hosts, { secretsCwd: path.dirname(inventory.file), timeoutMs: timeoutMs(opts) }, transports);
+    const plan = run.savedPlanRun(doc, file, inventory.hosts, { secretsCwd: path.dirname(inventory.file), secretTimeoutMs: opts.secretTimeout * 1000, timeoutMs: timeoutMs(opts) }, transports);
     if (!opts.json) out(report.savedPlanHeader(doc, file));
     await applyAndReport({ run, report, fleetProgress }, plan, opts, async () => "yes", setCode);
   });

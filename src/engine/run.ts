@@ -18,6 +18,8 @@ export interface FleetOptions {
   timeoutMs?: number;
   /** Where secret commands run: the inventory's directory. */
   secretsCwd: string;
+  /** How long a secret command may run. */
+  secretTimeoutMs?: number;
   /** Every host of the inventory (a hub's settings depend on the others). */
   fleet: readonly HostConfig[];
   onStart?(host: string): void;
@@ -95,7 +97,7 @@ export async function planFleet(
   opts: FleetOptions & { onPlanned?(o: HostOutcome<HostPlan>): void },
   transports: TransportSet,
 ): Promise<PlanRun> {
-  const secrets = revealingResolver(opts.secretsCwd);
+  const secrets = revealingResolver({ cwd: opts.secretsCwd, timeoutMs: opts.secretTimeoutMs });
   const desired = desiredStates(hosts, secrets, opts.fleet);
   const targets = new Map<string, HostTarget>();
   const outcomes = await forEachHost(
@@ -123,7 +125,7 @@ export function savedPlanRun(
   doc: SavedPlan,
   file: string,
   inventoryHosts: readonly HostConfig[],
-  opts: { secretsCwd: string; timeoutMs?: number },
+  opts: { secretsCwd: string; secretTimeoutMs?: number; timeoutMs?: number },
   transports: TransportSet,
 ): PlanRun {
   const byName = new Map(inventoryHosts.map((h) => [h.name, h]));
@@ -133,7 +135,7 @@ export function savedPlanRun(
   if (changed.length) {
     throw new PlanFileError(`refusing ${file}: the desired state of ${changed.join(", ")} is not the one planned; nothing was changed: plan again`);
   }
-  const secrets = revealingResolver(opts.secretsCwd);
+  const secrets = revealingResolver({ cwd: opts.secretsCwd, timeoutMs: opts.secretTimeoutMs });
   const desired = desiredStates(withChanges, secrets, inventoryHosts);
   const targets = new Map<string, HostTarget>();
   for (const h of withChanges) targets.set(h.name, target(h, desired.get(h.name)!, transports));

@@ -15,11 +15,17 @@ export const STALE = "@@mailfleet-stale";
 /** Probe lines starting with this are not facts the apply acts on (counts of queued mail, secret content): the plan's hash leaves them out. */
 export const UNHASHED = "~";
 
+/** The directories holding these host paths, each once (what mf_inside_root checks). */
+function parentDirs(paths: readonly string[]): string[] {
+  return [...new Set(paths.map((p) => p.slice(0, Math.max(1, p.lastIndexOf("/")))))];
+}
+
 function probeBody(resources: readonly Resource[], ctx: HostContext): Sh {
   const paths = [...new Set(resources.flatMap((r) => handlerFor(r).statPaths?.(r) ?? []))];
   // One ls for every path of the host; mf_stat reads its lines instead of running ls per path.
   const list = paths.length ? sh`MF_LS=$(ls -ld -- ${paths.map(hostPath)} 2>/dev/null)` : sh`MF_LS=`;
-  const parts = [list, sh`echo ${PROBE_BEGIN}`];
+  const inside = ctx.root && paths.length ? sh`mf_inside_root ${parentDirs(paths)}` : undefined;
+  const parts = [inside, list, sh`echo ${PROBE_BEGIN}`].filter((p): p is Sh => !!p);
   for (const r of resources) {
     parts.push(sh`echo ${`@@ ${r.id}`}`, sh`{\n${handlerFor(r).probe(r, ctx)}\n} 2>/dev/null`, sh`echo @@.`);
   }
@@ -82,6 +88,7 @@ export function applyScript(resources: readonly Resource[], changes: readonly Ch
   return `${join([
     prelude(ctx.root, ctx.platform.basePath),
     applyPrelude(ctx.root),
+    ctx.root ? sh`mf_inside_root ${parentDirs(resources.flatMap((r) => handlerFor(r).statPaths?.(r) ?? []))}` : undefined,
     sh`mf_probe() {\n${probeBody(resources, ctx)}\n}`,
     sh`mf_lock`,
     plannedFacts === undefined ? undefined : sh`mf_check_plan ${plannedFacts}`,

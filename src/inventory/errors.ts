@@ -17,9 +17,20 @@ export class InventoryError extends Error {
   }
 }
 
+/**
+ * Text from the inventory made safe for a terminal: control characters (a
+ * newline in a key, an escape sequence) are shown escaped, never sent raw.
+ */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+
 export function formatProblem(p: InventoryProblem): string {
-  const where = `${p.file}:${p.line}:${p.column}`;
-  return p.field ? `${where}: ${p.field}: ${p.message}` : `${where}: ${p.message}`;
+  const where = `${printable(p.file)}:${p.line}:${p.column}`;
+  return p.field ? `${where}: ${printable(p.field)}: ${printable(p.message)}` : `${where}: ${printable(p.message)}`;
 }
 
 function describeValue(v: unknown): string {

@@ -118,9 +118,24 @@ const OWNED_SSH_OPTIONS: Record<string, string> = {
   controlpersist: "mailfleet manages the multiplexed connection itself",
   stricthostkeychecking: "use transport.hostKeyChecking: strict | accept-new | off",
   remotecommand: "mailfleet chooses the remote command",
-  localcommand: "a local command per connection is not allowed",
-  permitlocalcommand: "a local command per connection is not allowed",
   requesttty: "scripts run without a terminal",
+};
+
+/**
+ * Options that make ssh run a command, or load code, on the machine running
+ * mailfleet. An inventory in a merge request must not run commands on the CI
+ * machine at `plan`: each needs transport.allowLocalCommands: true (which
+ * --untrusted refuses).
+ */
+export const LOCAL_COMMAND_SSH_OPTIONS: Record<string, string> = {
+  proxycommand: "runs a command here to reach the host (use transport.jump for jump hosts)",
+  knownhostscommand: "runs a command here to list host keys",
+  localcommand: "runs a command here after connecting",
+  permitlocalcommand: "lets LocalCommand run a command here",
+  match: "can run a command here (Match exec)",
+  include: "reads further ssh configuration, which may run commands here",
+  pkcs11provider: "loads a library into ssh here",
+  securitykeyprovider: "loads a library into ssh here",
 };
 
 export const sshOptions = z
@@ -137,8 +152,8 @@ export const sshOptions = z
   )
   .superRefine((opts, ctx) => {
     for (const key of Object.keys(opts)) {
-      if (!/^[A-Za-z]{1,64}$/.test(key)) {
-        ctx.addIssue({ code: "custom", path: [key], message: `'${key}' is not an ssh_config keyword: letters only (e.g. ServerAliveInterval)` });
+      if (!/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(key)) {
+        ctx.addIssue({ code: "custom", path: [key], message: `'${key}' is not an ssh_config keyword: letters and digits (e.g. ServerAliveInterval)` });
         continue;
       }
       const why = OWNED_SSH_OPTIONS[key.toLowerCase()];

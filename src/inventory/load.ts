@@ -2,7 +2,7 @@
 // and returns one HostConfig per host. Any problem becomes an InventoryError
 // that names file:line:column, the field and what is allowed. The roles and
 // platforms it knows come from the catalog the caller passes.
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import YAML, { LineCounter, isMap, isScalar, type Document, type Node } from "yaml";
 import type { z } from "zod";
@@ -17,9 +17,15 @@ export type { HostConfig, Inventory } from "./catalog.ts";
 
 type Path = (string | number)[];
 
-/** A field as errors name it: keys joined with '.', a key holding anything unusual (a newline, a quote) written as a JSON string. */
-function fieldName(p: Path): string {
-  return p.map((k) => (typeof k === "number" || /^[A-Za-z0-9_@.+-]*$/.test(k) ? String(k) : JSON.stringify(k))).join(".");
+/**
+ * A field as errors name it: keys joined with '.', a key holding anything
+ * unusual (a newline, a quote) written as a JSON string; a very deep path cut
+ * after 12 keys, the document itself "(document)".
+ */
+export function fieldName(p: Path): string {
+  if (p.length === 0) return "(document)";
+  const words = p.map((k) => (typeof k === "number" || /^[A-Za-z0-9_@.+-]+$/.test(k) ? String(k) : JSON.stringify(k)));
+  return words.length > 12 ? `${words.slice(0, 12).join(".")}...` : words.join(".");
 }
 
 class Positions {
@@ -93,11 +99,16 @@ function zodProblems(
   /** Where the validated value sits in the file's document (the schema index is of the whole file). */
   schemaAt: Path,
   data: unknown,
-  locate: (p: Path, keyOfLast: boolean) => { line: number; column: number },
+  /** Where a path of `data` is in the file; `field` when it is not `prefix` + the path. */
+  locate: (p: Path, keyOfLast: boolean) => { line: number; column: number; field?: string },
   file: string,
   prefix: Path,
 ): InventoryProblem[] {
   const out: InventoryProblem[] = [];
+  const where = (p: Path, keyOfLast: boolean) => {
+    const l = locate(p, keyOfLast);
+    return { line: l.line, column: l.column, field: l.field ?? fieldName([...prefix, ...p]) };
+  };
   const doc = (p: Path): Path => [...schemaAt, ...p];
   const wrapped = schemaAt.reduceRight<unknown>((v, k) => ({ [k]: v }), data);
   for (const issue of error.issues) {
@@ -107,8 +118,7 @@ function zodProblems(
         const full = [...p, key];
         out.push({
           file,
-          ...locate(full, true),
-          field: fieldName([...prefix, ...full]),
+          ...where(full, true),
           message: describeIssue({ ...issue, keys: [key] }, undefined, { keys: index.allowedKeys(doc(p), wrapped) }),
         });
       }
@@ -121,14 +131,13 @@ function zodProblems(
       const values = typeof key === "string" ? index.discriminatorValues(doc(p.slice(0, -1)), wrapped, key) : undefined;
       forms = index.forms(doc(p), wrapped);
       if (!forms && values) {
-        out.push({ file, ...locate(p, false), field: fieldName([...prefix, ...p]), message: describeIssue({ ...issue, code: "invalid_value", values } as z.core.$ZodIssue, valueAt(data, p)) });
+        out.push({ file, ...where(p, false), message: describeIssue({ ...issue, code: "invalid_value", values } as z.core.$ZodIssue, valueAt(data, p)) });
         continue;
       }
     }
     out.push({
       file,
-      ...locate(p, false),
-      field: fieldName([...prefix, ...p]),
+      ...where(p, false),
       message: describeIssue(issue, valueAt(data, p), { forms }),
     });
   }
@@ -147,23 +156,114 @@ function isSecretRef(v: unknown): v is SecretRef {
   return keys.length === 1 && SECRET_KEYS.has(keys[0]!) && typeof (v as Record<string, unknown>)[keys[0]!] === "string";
 }
 
+/** The environment variables the hosts' secrets are read from ({ env: NAME }). */
+export function secretEnvNames(hosts: readonly HostConfig[]): string[] {
+  return [...new Set(hosts.flatMap((h) => secretRefs(h).flatMap((s) => ("env" in s.ref ? [s.ref.env] : []))))];
+}
+
 /** Every secret reference in a host's settings, with the path to it. */
-function secretRefs(value: unknown, at: Path = []): { at: Path; ref: SecretRef }[] {
+export function secretRefs(value: unknown, at: Path = []): { at: Path; ref: SecretRef }[] {
   if (isSecretRef(value)) return [{ at, ref: value }];
   if (value === null || typeof value !== "object") return [];
   return Object.entries(value).flatMap(([k, v]) => secretRefs(v, [...at, Array.isArray(value) ? Number(k) : k]));
 }
 
-export function loadInventory(file: string, catalog: InventoryCatalog): Inventory {
+/** An inventory larger than this is refused before it is parsed. */
+const MAX_INVENTORY_BYTES = 16 << 20;
+
+export interface LoadOptions {
+  /**
+   * The inventory is under review (a merge request): it may not make this
+   * machine run anything, so { command } secrets and allowLocalCommands are refused.
+   */
+  untrusted?: boolean;
+}
+
+export function loadInventory(file: string, catalog: InventoryCatalog, opts: LoadOptions = {}): Inventory {
   const display = path.relative(process.cwd(), file) || file;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, "utf8");
+    if (statSync(file).size > MAX_INVENTORY_BYTES) {
+      throw new InventoryError([{ file: display, line: 1, column: 1, field: "", message: `the inventory is larger than ${MAX_INVENTORY_BYTES >> 20} MiB` }]);
+    }
+    bytes = readFileSync(file);
   } catch (e) {
+    if (e instanceof InventoryError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InventoryError([{ file: display, line: 1, column: 1, field: "", message: `cannot read the inventory (${code ?? String(e)})` }]);
   }
-  return parseInventory(text, file, catalog);
+  return parseInventory(decodeInventory(bytes, display), file, catalog, opts);
+}
+
+/** The file's text, or an error at the first byte that is not UTF-8 (a UTF-16 file, a NUL). */
+export function decodeInventory(bytes: Buffer, display: string): string {
+  const notUtf8 = (offset: number, why: string) => {
+    const before = bytes.subarray(0, offset).toString("utf8");
+    const line = before.split("\n").length;
+    const column = before.length - before.lastIndexOf("\n");
+    return new InventoryError([{ file: display, line, column, field: "", message: `the file is not UTF-8 YAML: ${why}; save it as UTF-8` }]);
+  };
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) throw notUtf8(0, "it starts with a UTF-16 byte order mark");
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw notUtf8(nul, `a NUL byte${nul < 4 || bytes[nul ^ 1] === 0 ? " (UTF-16 or UTF-32 text?)" : ""}`);
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    // decoded leniently, the first bad sequence is the first U+FFFD
+    const lenient = bytes.toString("utf8");
+    const bad = Buffer.byteLength(lenient.slice(0, Math.max(0, lenient.indexOf("\uFFFD"))), "utf8");
+    throw notUtf8(bad, "a byte sequence that is not UTF-8 (Latin-1 or UTF-16 text?)");
+  }
+}
+
+/** Deeper than this, a document is refused before it is converted: an inventory needs about 8 levels. */
+const MAX_DEPTH = 32;
+/** Alias nodes resolved while converting, at most (YAML's own guard against "billion laughs" expansion). */
+const MAX_ALIASES = 100;
+
+
+/**
+ * The keys leading to the innermost node whose range holds `offset`, for
+ * errors the parser reports by offset; where no node holds it (a stray
+ * token between entries), the entry just before it; "(document)" before any.
+ */
+function pathAtOffset(doc: Document, offset: number): Path {
+  const out: Path = [];
+  let node: unknown = doc.contents;
+  const start = (n: unknown) => (n as Node | null)?.range?.[0] ?? Infinity;
+  const inside = (n: unknown) => start(n) <= offset && offset <= ((n as Node).range?.[2] ?? -1);
+  for (let depth = 0; depth < MAX_DEPTH * 2 && node; depth++) {
+    if (isMap(node)) {
+      const pair = node.items.find((it) => inside(it.key) || inside(it.value)) ?? node.items.filter((it) => start(it.key) < offset).at(-1);
+      if (!pair) break;
+      out.push(isScalar(pair.key) ? String(pair.key.value) : "?");
+      node = inside(pair.value) ? pair.value : undefined;
+    } else if (YAML.isSeq(node)) {
+      let i = node.items.findIndex((it) => inside(it));
+      if (i < 0) i = node.items.reduce<number>((last, it, j) => (start(it) < offset ? j : last), -1);
+      if (i < 0) break;
+      out.push(i);
+      node = inside(node.items[i]) ? node.items[i] : undefined;
+    } else break;
+  }
+  return out.length ? out : ["(document)"];
+}
+
+/** The first node nested deeper than MAX_DEPTH, or a key that is a list or mapping (iterative: the document may be too deep to recurse). */
+function badShape(doc: Document): { node: Node; why: string } | undefined {
+  const stack: [unknown, number][] = [[doc.contents, 1]];
+  while (stack.length) {
+    const [n, d] = stack.pop()!;
+    if (!isMap(n) && !YAML.isSeq(n)) continue;
+    if (d > MAX_DEPTH) return { node: n as Node, why: `nested more than ${MAX_DEPTH} levels deep; an inventory needs about 8` };
+    for (const it of n.items as unknown[]) {
+      if (YAML.isPair(it)) {
+        if (it.key !== null && !isScalar(it.key) && !YAML.isAlias(it.key)) return { node: it.key as Node, why: "a key is a list or a mapping; keys are plain names" };
+        stack.push([it.key, d + 1], [it.value, d + 1]);
+      } else stack.push([it, d + 1]);
+    }
+  }
+  return undefined;
 }
 
 interface Entry {
@@ -173,22 +273,57 @@ interface Entry {
   levels: Path[];
 }
 
-export function parseInventory(text: string, file: string, catalog: InventoryCatalog): Inventory {
+export function parseInventory(text: string, file: string, catalog: InventoryCatalog, opts: LoadOptions = {}): Inventory {
   const { schemas, index, roles } = compile(catalog);
   const display = path.relative(process.cwd(), file) || file;
   const dir = path.dirname(path.resolve(file));
   const lines = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number, field: string, message: string): InventoryProblem => {
+    const p = lines.linePos(offset);
+    return { file: display, line: p.line, column: p.col, field, message };
+  };
   if (doc.errors.length > 0) {
+    // One error of each kind, the first five: a parser out of its depth repeats itself.
+    const seen = new Set<string>();
+    const first = doc.errors.filter((e) => !seen.has(e.code) && !!seen.add(e.code)).slice(0, 5);
     throw new InventoryError(
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-        return { file: display, line: pos.line, column: pos.col, field: "", message: `YAML: ${e.message.split("\n")[0]}` };
+      first.map((e) => {
+        const message =
+          e.code === "RESOURCE_EXHAUSTION" ? `YAML: nested too deeply to read (an inventory needs about 8 levels)` : `YAML: ${e.message.split("\n")[0]}`;
+        return at(e.pos[0], fieldName(pathAtOffset(doc, e.pos[0])), message);
       }),
     );
   }
+  const shape = badShape(doc);
+  if (shape) {
+    const offset = shape.node.range?.[0] ?? 0;
+    throw new InventoryError([at(offset, fieldName(pathAtOffset(doc, offset)), shape.why)]);
+  }
   const pos = new Positions(display, doc, lines);
-  const raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {};
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    // An alias to no anchor, or aliases expanding past MAX_ALIASES (a "billion laughs" bomb): point at the alias.
+    const unresolved = /^Unresolved alias[^:]*: (.*)$/.exec(e.message)?.[1];
+    let alias: Node | undefined;
+    YAML.visit(doc, {
+      Alias(_, node) {
+        if (unresolved === undefined || node.source === unresolved) {
+          alias = node;
+          return YAML.visit.BREAK;
+        }
+      },
+    });
+    const offset = alias?.range?.[0] ?? 0;
+    const message =
+      unresolved !== undefined
+        ? `YAML: alias *${unresolved} names no anchor (&${unresolved}) defined before it`
+        : `YAML: aliases expand to more than ${MAX_ALIASES} copies (an alias bomb?); write the values out`;
+    throw new InventoryError([at(offset, fieldName(pathAtOffset(doc, offset)), message)]);
+  }
   const parsed = schemas.inventoryFile.safeParse(raw);
   if (!parsed.success) {
     const problems = zodProblems(parsed.error, index(), [], raw, (p, k) => pos.at(p, k), display, []);
@@ -209,7 +344,8 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
     entries.push({ name: hname, levels: [["defaults"], ["hosts", hname]] });
   }
   if (entries.length === 0) {
-    problems.push(pos.problem([], "the inventory defines no hosts; add groups.<group>.hosts or hosts"));
+    const where = pos.has(["hosts"]) ? ["hosts"] : pos.has(["groups"]) ? ["groups"] : ["hosts"];
+    problems.push({ ...pos.problem(where, "the inventory defines no hosts; add groups.<group>.hosts or hosts", true) });
   }
   const entryOf = new Map<string, Entry>();
 
@@ -237,6 +373,11 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
     if (!result.success) {
       // Point at the most specific level that sets the field, else at the host itself.
       const locate = (p: Path, keyOfLast: boolean) => {
+        // a level that sets exactly this path: there, under that level's name
+        for (let i = entry.levels.length - 1; i >= 0 && p.length > 0; i--) {
+          const full = [...entry.levels[i]!, ...p];
+          if (pos.has(full)) return { ...pos.at(full, keyOfLast), field: fieldName(full) };
+        }
         for (let i = entry.levels.length - 1; i >= 0; i--) {
           const full = [...entry.levels[i]!, ...p];
           if (p.length > 0 && pos.has(full.slice(0, entry.levels[i]!.length + 1))) {
@@ -252,11 +393,46 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
       problems.push(...zodProblems(result.error, index(), ["hosts", entry.name], merged, locate, display, hostPath));
       continue;
     }
+    /** A problem at `p` (under the host's settings), placed at the most specific level that sets it. */
+    const placed = (p: Path, message: string) => {
+      const lvl = [...entry.levels].reverse().find((l) => pos.has([...l, ...p])) ?? hostPath;
+      return pos.problem([...lvl, ...p], message);
+    };
     const cfg = result.data;
     if (cfg.transport.type === "local" && cfg.transport.root) cfg.transport.root = resolveLocal(dir, cfg.transport.root);
+    // A root prefix is a sandbox (no owners, packages or services): one that is / would manage this machine without them.
+    const root = cfg.transport.root;
+    if (root !== undefined && root !== "") {
+      let real = root;
+      try {
+        real = cfg.transport.type === "local" ? realpathSync(root) : root;
+      } catch {
+        // not there yet: the apply creates it
+      }
+      if (real === "/") {
+        problems.push(
+          placed(["transport", "root"], `root ${root === "/" ? "/" : `${root} (which is /)`} is the whole machine, not a sandbox; leave root out to manage the machine itself, with owners, packages and services`),
+        );
+        continue;
+      }
+    }
     // A key file is on this machine (relative to the inventory); a remote root prefix is a path on that host.
     const ssh = cfg.transport.type === "ssh" ? cfg.transport : cfg.transport.type === "zlogin" || cfg.transport.type === "jexec" ? cfg.transport.via : undefined;
     if (ssh?.identityFile) ssh.identityFile = resolveLocal(dir, ssh.identityFile);
+    if (opts.untrusted) {
+      const UNTRUSTED = "refused under --untrusted: an inventory under review may not run commands on this machine";
+      const refused = [
+        ...secretRefs(cfg).flatMap((s) => ("command" in s.ref ? [placed([...s.at, "command"], `a secret command is ${UNTRUSTED}`)] : [])),
+        ...(cfg.transport.type === "ssh" && cfg.transport.allowLocalCommands ? [placed(["transport", "allowLocalCommands"], `allowLocalCommands is ${UNTRUSTED}`)] : []),
+        ...((cfg.transport.type === "zlogin" || cfg.transport.type === "jexec") && cfg.transport.via?.allowLocalCommands
+          ? [placed(["transport", "via", "allowLocalCommands"], `allowLocalCommands is ${UNTRUSTED}`)]
+          : []),
+      ];
+      if (refused.length) {
+        problems.push(...refused);
+        continue;
+      }
+    }
     let missingSecret = false;
     for (const s of secretRefs(cfg)) {
       if (!("file" in s.ref)) continue;
@@ -264,9 +440,7 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
       try {
         statSync(s.ref.file);
       } catch {
-        const p = [...s.at, "file"];
-        const lvl = [...entry.levels].reverse().find((l) => pos.has([...l, ...p])) ?? hostPath;
-        problems.push(pos.problem([...lvl, ...p], `secret file ${s.ref.file} does not exist; give a readable file (relative paths are relative to the inventory)`));
+        problems.push(placed([...s.at, "file"], `secret file ${s.ref.file} does not exist; give a readable file (relative paths are relative to the inventory)`));
         missingSecret = true;
       }
     }

@@ -18,6 +18,7 @@ import {
   sshJump,
   sshOptions,
   zoneRef,
+  LOCAL_COMMAND_SSH_OPTIONS,
   jailRef,
 } from "./fields.ts";
 
@@ -54,7 +55,26 @@ export const sshConnection = {
     .optional()
     .describe("default strict: an unknown or changed host key is an error; accept-new trusts a first key; off checks nothing"),
   become: z.enum(["sudo", "pfexec", "none"]).optional().describe("privilege escalation; default: none as root, else sudo (debian) or pfexec (smartos)"),
+  allowLocalCommands: z
+    .boolean()
+    .optional()
+    .describe("allow ssh options that run a command or load code on this machine (ProxyCommand, KnownHostsCommand, LocalCommand, Match, Include, PKCS11Provider, SecurityKeyProvider); refused under --untrusted"),
 };
+
+/** ssh options that run a command here need allowLocalCommands (checked on the merged host, where both are known). */
+function checkLocalCommands(t: { options?: Record<string, unknown>; allowLocalCommands?: boolean }, ctx: z.RefinementCtx, at: string[] = []): void {
+  if (t.allowLocalCommands) return;
+  for (const key of Object.keys(t.options ?? {})) {
+    const why = LOCAL_COMMAND_SSH_OPTIONS[key.toLowerCase()];
+    if (why) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, "options", key],
+        message: `option ${key} ${why}; an inventory runs nothing on this machine unless its transport sets allowLocalCommands: true`,
+      });
+    }
+  }
+}
 
 export const sshTransport = z.strictObject({
   type: z.literal("ssh"),
@@ -76,7 +96,12 @@ export const jexecTransport = z.strictObject({
   root: absolutePath.optional().describe("prefix for every managed path, an absolute path inside the jail (a sandbox)"),
 });
 
-export const transportSettings = z.discriminatedUnion("type", [localTransport, sshTransport, zloginTransport, jexecTransport]);
+export const transportSettings = z.discriminatedUnion("type", [
+  localTransport,
+  sshTransport.superRefine(checkLocalCommands),
+  zloginTransport.superRefine((t, ctx) => t.via && checkLocalCommands(t.via, ctx, ["via"])),
+  jexecTransport.superRefine((t, ctx) => t.via && checkLocalCommands(t.via, ctx, ["via"])),
+]);
 
 /** At one level (defaults, group, host) a transport names its type and may leave the rest to another level. */
 const transportLevel = z.discriminatedUnion("type", [

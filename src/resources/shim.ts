@@ -1,71 +1,88 @@
 // A wrapper installed in front of a binary, recognised by its content: after
 // a package upgrade overwrote it, the next plan sees a binary again and
 // wraps that; when the wrapper is no longer wanted the original goes back.
-import { code, content, hostPath, join, mode, sh } from "../shell/builder.ts";
+// With want=auto the binary itself decides: the resource's check runs it
+// (harmlessly) on the host, at plan time when it is there, else in the apply
+// script right after the package that brings it is installed.
+import { content, hostPath, join, mode, sh, type Sh } from "../shell/builder.ts";
 import { parsePathFacts, type PathFacts } from "./facts.ts";
 import { ownerWanted } from "./file.ts";
-import { packageVersion, sandboxSkip } from "./package.ts";
+import { sandboxSkip } from "./package.ts";
 import type { Change, HostContext, ResourceHandler, ShimResource } from "./types.ts";
 
 const LIMIT = 16384;
 
-/** Exit 0 when dotted version $1 is below $2 (numeric parts; missing parts are 0). */
-const VERSION_BELOW_FN = code(`mf_version_below() {
-  awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, "."); m = split(b, y, "."); if (m > n) n = m
-    for (i = 1; i <= n; i++) { p = x[i] + 0; q = y[i] + 0; if (p < q) exit 0; if (p > q) exit 1 }
-    exit 1 }'
-}`);
-
-/** -1, 0 or 1 comparing dotted versions numerically (2.0.1 < 2.1 < 2.10). */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.\-_+]/).map((x) => parseInt(x, 10) || 0);
-  const pb = b.split(/[.\-_+]/).map((x) => parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d < 0 ? -1 : 1;
-  }
-  return 0;
+export interface ShimFacts {
+  bin: PathFacts;
+  real: PathFacts;
+  /** What the check printed for the binary at path, and for the one at realPath ("" when not run). */
+  binCheck: string;
+  realCheck: string;
 }
 
-export function shimWanted(r: ShimResource, installedVersion: string | null, ctx: HostContext): { want: boolean; why: string } {
-  if (r.want === "always") return { want: true, why: "injectShim: always" };
-  if (r.want === "never") return { want: false, why: "injectShim: never" };
-  if (installedVersion === null) return { want: false, why: `${r.package} version unknown; assuming >= ${r.fixedIn}` };
-  const v = ctx.platform.upstreamVersion(installedVersion);
-  const want = compareVersions(v, r.fixedIn) < 0;
-  return { want, why: `${r.package} ${v} ${want ? "<" : ">="} ${r.fixedIn}` };
-}
-
-function splitFacts(lines: string[]): { version: string | null; sandbox: boolean; bin: PathFacts; real: PathFacts } {
-  const iReal = lines.indexOf("@real");
+function splitFacts(lines: string[]): ShimFacts {
+  const at = (marker: string) => lines.indexOf(marker);
+  const section = (from: string, to?: string) => {
+    const a = at(from);
+    if (a < 0) return [];
+    const b = to === undefined ? -1 : at(to);
+    return lines.slice(a + 1, b < 0 ? undefined : b);
+  };
   return {
-    sandbox: (lines[0] ?? "").trim() === "sandbox",
-    version: packageVersion(lines.slice(0, 1)),
-    bin: parsePathFacts(lines.slice(1, iReal < 0 ? undefined : iReal)),
-    real: parsePathFacts(iReal < 0 ? [] : lines.slice(iReal + 1)),
+    bin: parsePathFacts(section("@bin", "@real")),
+    real: parsePathFacts(section("@real", "@check-bin")),
+    binCheck: section("@check-bin", "@check-real").join(" ").trim(),
+    realCheck: section("@check-real").join(" ").trim(),
   };
 }
 
+/** Whether the wrapper is wanted, and why, from what the host showed. */
+export function shimWanted(r: ShimResource, f: ShimFacts, ctx: HostContext, isWrapper: (p: PathFacts) => boolean): { want: boolean; why: string } {
+  if (r.want === "always") return { want: true, why: "injectShim: always" };
+  if (r.want === "never") return { want: false, why: "injectShim: never" };
+  if (ctx.sandbox) return { want: false, why: `auto: programs are not run under a root prefix, so ${r.path} is left as it is` };
+  const verdict = isWrapper(f.bin) ? f.realCheck : f.binCheck;
+  if (verdict.startsWith("keep")) return { want: false, why: verdict.replace(/^keep:\s*/, "") };
+  if (verdict.startsWith("wrap")) return { want: true, why: verdict.replace(/^wrap:\s*/, "") };
+  // A check that printed nothing could not run the binary: the wrapper is harmless where the bug is fixed.
+  return { want: true, why: `the check of ${isWrapper(f.bin) ? r.realPath : r.path} printed nothing; wrapping is harmless where the bug is fixed` };
+}
+
+/** The check's verdict on the binary at `p` (a host path as the shell sees it). */
+const check = (r: ShimResource, p: ReturnType<typeof hostPath>): Sh => sh`if [ -f ${p} ]; then ${r.check} ${p}; fi`;
+
 export const shimHandler: ResourceHandler<ShimResource> = {
   statPaths: (r) => [r.path, r.realPath],
-  probe: (r, ctx) =>
-    join([
-      ctx.sandbox ? sh`echo sandbox` : ctx.platform.packageProbe(r.package),
+  probe: (r, ctx) => {
+    const runs = r.want === "auto" && !ctx.sandbox;
+    return join([
+      sh`echo @bin`,
       sh`mf_probe_path ${hostPath(r.path)} ${LIMIT}`,
       sh`echo @real`,
       sh`mf_probe_path ${hostPath(r.realPath)} ${LIMIT}`,
-    ]),
+      runs && r.functions,
+      sh`echo @check-bin`,
+      runs && check(r, hostPath(r.path)),
+      sh`echo @check-real`,
+      runs && check(r, hostPath(r.realPath)),
+    ]);
+  },
 
-  diff(r, lines, ctx): Change | null {
+  references: (r) => (r.installedBy ? [r.installedBy] : []),
+
+  diff(r, lines, ctx, changed): Change | null {
     const f = splitFacts(lines);
     const wrapper = Buffer.from(r.content, "utf8");
     const isWrapper = (p: PathFacts) => p.type === "file" && p.size === wrapper.length && !!p.content?.equals(wrapper);
-    const { want, why } = shimWanted(r, f.version, ctx);
     const base = { id: r.id, kind: "shim" as const, target: r.path };
-    if (r.want === "auto" && f.version === null && f.bin.type === "missing" && !ctx.sandbox) {
-      // Installed by this same apply: its version is known only then.
-      return { ...base, action: "wrap", summary: `wrap ${r.path} once ${r.package} is installed, if its version is below ${r.fixedIn}`, data: { ifBelow: r.fixedIn } };
+    // Does the binary come with this same apply? Then it can be asked only then, by the apply script.
+    const installing = r.installedBy === undefined ? f.bin.type === "missing" : changed.has(r.installedBy);
+    if (r.want === "auto" && !ctx.sandbox) {
+      if (installing) return { ...base, action: "wrap", summary: `wrap ${r.path} once ${r.package} is installed, if ${r.need}`, data: { ifNeeded: true } };
+      // The package is there without this program: nothing to ask, nothing to wrap.
+      if (f.bin.type === "missing" && f.real.type === "missing") return null;
     }
+    const { want, why } = shimWanted(r, f, ctx, isWrapper);
     const binWrapped = isWrapper(f.bin);
     const realOk = f.real.type === "file" && !isWrapper(f.real);
     if (want) {
@@ -100,19 +117,26 @@ export const shimHandler: ResourceHandler<ShimResource> = {
     if (change.action === "unwrap") return sh`mv -f ${real} ${bin} || ${fail(`cannot restore ${r.path}`)}`;
     if (change.action === "delete") return sh`rm -f ${real} || ${fail(`cannot remove ${r.realPath}`)}`;
     const { owner, group } = ownerWanted({ owner: "root", group: "root" }, ctx);
+    const isWrapper = sh`printf '%b' ${content(r.content)} | cmp -s ${bin} -`;
     // ln -f keeps a binary at the real path at every moment; the wrapper then replaces the old name atomically.
     const wrap = join([
       sh`[ -f ${bin} ] || ${fail(`${r.path} not found: is ${r.package} installed?`)}`,
-      sh`if ! printf '%b' ${content(r.content)} | cmp -s ${bin} -; then ln -f ${bin} ${real} || ${fail(`cannot keep ${r.path} as ${r.realPath}`)}; fi`,
+      sh`if ! ${isWrapper}; then ln -f ${bin} ${real} || ${fail(`cannot keep ${r.path} as ${r.realPath}`)}; fi`,
       sh`mf_write ${r.path} ${mode(0o755)} ${owner} ${group} ${content(r.content)} || ${fail(`cannot install the wrapper at ${r.path}`)}`,
       // the binary is kept at the real path already; no second backup of it
       sh`rm -f ${bin}.mailfleet-bak.$MF_STAMP`,
     ]);
-    if (!change.data?.ifBelow) return wrap;
-    const version = sh`$( { ${ctx.platform.packageProbe(r.package)}; } | sed -n -e 's/^installed //' -e 's/^[0-9]*://' -e 's/-[^-]*$//' -e 's/nb[0-9]*$//' -e p)`;
-    return sh`${VERSION_BELOW_FN}
-if mf_version_below "${version}" ${String(change.data.ifBelow)}; then
+    if (!change.data?.ifNeeded) return wrap;
+    // The package was installed by an earlier step of this script: ask the binary now, as a plan
+    // would, and leave what the verification expects (wrapped, or the binary alone without .real).
+    return sh`[ -f ${bin} ] || ${fail(`${r.path} not found after installing ${r.package}`)}
+${r.functions}
+if ${isWrapper}; then
+  case $(${check(r, real)}) in keep*) mv -f ${real} ${bin} || ${fail(`cannot restore ${r.path}`)} ;; esac
+else
+  case $(${check(r, bin)}) in keep*) rm -f ${real} ;; *)
 ${wrap}
+  ;; esac
 fi`;
   },
 };

@@ -83,9 +83,19 @@ export interface ShimResource {
   realPath: string;
   content: string;
   want: "always" | "never" | "auto";
-  /** With want=auto: wrap only while this package's version is below fixedIn. */
+  /** The package that brings the binary (for messages). */
   package: string;
-  fixedIn: string;
+  /** The id of the package resource that installs it: when that installs in the same apply, want=auto is decided after it. */
+  installedBy?: string;
+  /**
+   * With want=auto: a harmless run of the binary decides. `check` is a command
+   * (using `functions`) given a binary's path as its next word; it prints
+   * "wrap: <why>" or "keep: <why>". Anything else (it could not run) wraps.
+   */
+  functions: Sh;
+  check: Sh;
+  /** When the wrapper is needed, in words for the plan ("its nullmailer-inject loses ..."). */
+  need: string;
 }
 
 /**

@@ -59,6 +59,27 @@ mf_resolve() {
   done
   printf '%s\n' "\${mf_out:-/}"
 }
+# mf_inside_root DIR...: with a root prefix, each host directory (or its
+# deepest existing parent), as the kernel resolves it, lies inside $R: an
+# absolute symlink in a sandbox tree (etc -> /etc) would take reads and writes
+# out of it. cd -P sets PWD to the physical path: no process is started.
+mf_inside_root() {
+  [ -n "$R" ] && [ -d "$R" ] || return 0
+  mf_here=$PWD
+  cd -P -- "$R" 2>/dev/null || { echo "mailfleet: cannot enter the root prefix $R" >&2; exit 1; }
+  mf_rp=$PWD
+  [ "$mf_rp" != / ] || { echo "mailfleet: the root prefix $R is / itself, not a sandbox" >&2; exit 1; }
+  for mf_p; do
+    mf_d=$R$mf_p
+    while [ "\${#mf_d}" -gt "\${#R}" ] && [ ! -d "$mf_d" ]; do mf_d=\${mf_d%/*}; done
+    cd -P -- "$mf_d" 2>/dev/null || continue
+    case $PWD/ in "$mf_rp"/*) ;; *)
+      echo "mailfleet: \${mf_d#"$R"} in the root prefix $R resolves to $PWD, outside it (a symlink leads out); a sandbox is read and written only inside its root" >&2
+      exit 1 ;;
+    esac
+  done
+  cd -- "$mf_here" 2>/dev/null || cd /
+}
 # The host lock's entries: each apply creates its own,
 # $R/var/run/mailfleet.lock.<pid>.<random>, and keeps it open on fd 9 while it
 # runs; the kernel closes it when the process ends, however it ends. An entry

@@ -1,6 +1,6 @@
 // Bad input always gets a clear error (file:line:column, field, what is
 // allowed), exit 1, no stack trace, and nothing is written.
-import { cpSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -293,12 +293,154 @@ describe("hostile inventories", () => {
     writeFileSync(file, "defaults:\n  domain: [example.org\n");
     const r = await mailfleet(["validate", "-i", file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/inventory\.yaml:\d+:\d+: YAML: /);
+    expect(r.stderr).toMatch(/inventory\.yaml:3:1: defaults\.domain\.0: YAML: Flow sequence/);
+  });
+
+  const base = readFileSync(path.join(REPO, "examples/zones.yaml"), "utf8");
+  const deepList = `${"[".repeat(3000)}${"]".repeat(3000)}`;
+  const raw: { name: string; text: string | Buffer; line: number; column?: number; field: string; message: RegExp }[] = [
+    {
+      name: "a key repeated on line 4 (reported there, not at 1:1)",
+      text: "defaults:\n  domain: example.org\n  adminaddr: root@example.org\n  domain: example.net\n",
+      line: 4,
+      column: 3,
+      field: "defaults.domain",
+      message: /YAML: Map keys must be unique/,
+    },
+    {
+      name: "a bad indent",
+      text: base.replace("    roles: [nullmailer]\n", "     roles: [nullmailer]\n"),
+      line: 13,
+      field: "groups.zones.platform",
+      message: /YAML: Nested mappings are not allowed in compact mappings/,
+    },
+    { name: "lists nested 3,000 deep", text: `defaults:\n  domain: ${deepList}\n`, line: 2, field: "defaults.domain.0.0", message: /YAML: nested too deeply to read/ },
+    { name: "lists nested 100 deep", text: `defaults:\n  domain: ${"[".repeat(100)}${"]".repeat(100)}\n`, line: 2, field: "defaults.domain.0.0", message: /nested more than 32 levels deep/ },
+    {
+      name: "mappings nested 200 deep",
+      text: `defaults:\n  relay:\n${Array.from({ length: 200 }, (_, i) => `${" ".repeat(i * 2 + 4)}k${i}:`).join("\n")} x\n`,
+      line: 33,
+      field: "defaults.relay.k0.k1",
+      message: /nested more than 32 levels deep/,
+    },
+    {
+      name: "an alias bomb (billion laughs)",
+      text: `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ndefaults: { domain: *d }\n`,
+      line: 2,
+      field: "b.0",
+      message: /aliases expand to more than 100 copies/,
+    },
+    { name: "an undefined alias", text: base.replace("  domain: example.org", "  domain: *dom"), line: 5, column: 11, field: "defaults.domain", message: /alias \*dom names no anchor/ },
+    { name: "a UTF-16 file", text: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(base, "utf16le")]), line: 1, field: "", message: /the file is not UTF-8 YAML: it starts with a UTF-16 byte order mark/ },
+    { name: "UTF-16 without a byte order mark", text: Buffer.from(base, "utf16le"), line: 1, field: "", message: /the file is not UTF-8 YAML: a NUL byte/ },
+    { name: "Latin-1 text", text: Buffer.from(base.replace("root@example.org ", "r\xe9sum\xe9@example.org "), "latin1"), line: 6, field: "", message: /not UTF-8 YAML: a byte sequence that is not UTF-8/ },
+    {
+      name: "a host name with a trailing newline (shown escaped)",
+      text: base.replace("      db1:  {", '      "db1\\n":  {'),
+      line: 20,
+      column: 7,
+      field: 'groups.zones.hosts."db1\\n"',
+      message: /host name 'db1\\n' is not allowed/,
+    },
+  ];
+
+  it.each(raw)("$name: positioned error naming the field, exit 1, no stack trace, nothing written", async (c) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "mf-hostile-"));
+    const file = path.join(dir, "inventory.yaml");
+    writeFileSync(file, c.text);
+    for (const cmd of [["validate"], ["plan"], ["apply", "--yes"]]) {
+      const r = await mailfleet([...cmd, "-i", file]);
+      expect(r.code, `${cmd[0]}: ${r.stderr}`).toBe(1);
+      const first = r.stderr.split("\n")[0]!;
+      // the field, or a field that starts with it (where the parser saw the keys)
+      expect(first).toMatch(new RegExp(`^\\S*inventory\\.yaml:${c.line}:${c.column ?? "\\d+"}: ${c.field ? `${c.field.replace(/[.\\]/g, "\\$&")}[^:]*: ` : ""}`));
+      expect(first).toMatch(c.message);
+      expect(r.stderr).toMatch(/nothing was changed/);
+      expect(r.stderr).not.toMatch(/\n\s+at |internal error|TypeError|RangeError|ReferenceError/);
+      expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+      expect(r.stdout).toBe("");
+    }
+    expect(readdirSync(dir)).toEqual(["inventory.yaml"]);
   });
 
   it("the shared example inventories are accepted unchanged", async () => {
     const r = await mailfleet(["validate", "-i", path.join(REPO, "examples/zones.yaml")]);
     expect(withoutProgress(r.stderr)).toBe("");
     expect(r.code).toBe(0);
+  });
+});
+
+describe("plans run nothing on this machine unless the inventory asks (ssh options, --untrusted)", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "mf-localcmd-"));
+  const canary = path.join(dir, "RAN");
+  const script = path.join(dir, "proxy.sh");
+  writeFileSync(script, `#!/bin/sh\ntouch ${canary}\nexit 1\n`, { mode: 0o755 });
+  const write = (transport: string, extra = "") => {
+    const file = path.join(dir, "inventory.yaml");
+    writeFileSync(
+      file,
+      `defaults:
+  domain: example.org
+  relay: { host: relay.example.org }
+groups:
+  linux:
+    platform: debian
+    roles: [nullmailer]
+    transport: ${transport}
+    hosts:
+      mx1: { transport: { type: ssh, address: 127.0.0.1, port: 9 } }
+${extra}`,
+    );
+    return file;
+  };
+
+  it.each([
+    ["ProxyCommand", script],
+    ["KnownHostsCommand", script],
+    ["LocalCommand", script],
+    ["PermitLocalCommand", "yes"],
+    ["Match", "exec"],
+    ["Include", "/etc/ssh/evil_config"],
+    ["PKCS11Provider", "/tmp/evil.so"],
+    ["SecurityKeyProvider", "/tmp/evil.so"],
+  ])("%s is refused at validate and plan, positioned, unless allowLocalCommands: true", async (option, value) => {
+    const file = write(`{ type: ssh, hostKeyChecking: off, options: { ${option}: "${value}" } }`);
+    for (const cmd of ["validate", "plan"]) {
+      const r = await mailfleet([cmd, "-i", file]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`inventory\\.yaml:8:\\d+: groups\\.linux\\.transport\\.options\\.${option}: .*option ${option} .*allowLocalCommands: true`));
+    }
+    expect(existsSync(canary)).toBe(false);
+    const allowed = write(`{ type: ssh, hostKeyChecking: off, allowLocalCommands: true, options: { ${option}: "${value}" } }`);
+    expect((await mailfleet(["validate", "-i", allowed])).code).toBe(0);
+  });
+
+  it("a ProxyCommand runs at plan only with the opt-in, and never under --untrusted", async () => {
+    const refused = write(`{ type: ssh, hostKeyChecking: off, options: { ProxyCommand: "${script}" } }`);
+    expect((await mailfleet(["plan", "-i", refused])).code).toBe(1);
+    expect(existsSync(canary)).toBe(false);
+    const allowed = write(`{ type: ssh, hostKeyChecking: off, allowLocalCommands: true, options: { ProxyCommand: "${script}" } }`);
+    const untrusted = await mailfleet(["plan", "--untrusted", "-i", allowed]);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toMatch(/inventory\.yaml:8:\d+: groups\.linux\.transport\.allowLocalCommands: allowLocalCommands is refused under --untrusted/);
+    expect(existsSync(canary)).toBe(false);
+    const r = await mailfleet(["plan", "-i", allowed]);
+    expect(r.code).toBe(1); // the proxy fails, but it ran: the opt-in works
+    expect(existsSync(canary)).toBe(true);
+    rmSync(canary);
+  });
+
+  it("--untrusted refuses { command } secrets, positioned; without it they run", async () => {
+    const file = write(
+      "{ type: local }",
+      `    relay: { host: relay.example.org, auth: { user: u, password: { command: "touch ${canary}; echo pw" } } }\n`,
+    );
+    for (const cmd of ["validate", "plan", "apply"]) {
+      const r = await mailfleet([cmd, "--untrusted", "-i", file, ...(cmd === "apply" ? ["--yes"] : [])]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/inventory\.yaml:11:\d+: groups\.linux\.relay\.auth\.password\.command: a secret command is refused under --untrusted/);
+    }
+    expect(existsSync(canary)).toBe(false);
+    expect((await mailfleet(["validate", "-i", file])).code).toBe(0);
   });
 });

@@ -107,11 +107,20 @@ const CASES: [string, Buffer, Buffer][] = [
   ["only a From line, no newline", b("From root Mon Nov 14 23:42 UTC 2016"), b("")],
   ["only a From line", b("From root Mon Nov 14 23:42 UTC 2016\n"), b("")],
   [
-    "8-bit bytes, NUL, backslashes in the rest",
-    b("From root x\nSubject: caf\xe9 \xff\xfe \\n \\c %s\n\n\x80\x81\x00\xa0 body \\0101 $(id) `id`\n"),
-    b("Subject: caf\xe9 \xff\xfe \\n \\c %s\n\n\x80\x81\x00\xa0 body \\0101 $(id) `id`\n"),
+    "8-bit bytes, backslashes, printf and shell syntax in the rest",
+    b("From root x\nSubject: caf\xe9 \xff\xfe \\n \\c %s\n\n\x80\x81\xa0 body \\0101 $(id) `id` $mf_buf mf_end\nmf_end\n"),
+    b("Subject: caf\xe9 \xff\xfe \\n \\c %s\n\n\x80\x81\xa0 body \\0101 $(id) `id` $mf_buf mf_end\nmf_end\n"),
   ],
-  ["a second From line is kept", b("From a x\nFrom b y\nTo: root\n"), b("From b y\nTo: root\n")],
+  [
+    "NUL bytes after the first 4 KiB",
+    b(`From root x\nSubject: s\n\n${"y".repeat(5000)}\n\x00\x00 nul\n`),
+    b(`Subject: s\n\n${"y".repeat(5000)}\n\x00\x00 nul\n`),
+  ],
+  ["every leading From line goes, as in 2.1", b("From a x\n>From b y\nFrom c z\nTo: root\n\nFrom d: body\n"), b("To: root\n\nFrom d: body\n")],
+  ["only From lines", b("From a x\nFrom b y\n"), b("")],
+  ["a From line later on is kept", b("To: root\nFrom a x\n\nhi\n"), b("To: root\nFrom a x\n\nhi\n")],
+  ["a message of just over 4 KiB", b(`From a x\nSubject: s\n\n${"z\n".repeat(2100)}`), b(`Subject: s\n\n${"z\n".repeat(2100)}`)],
+  ["a long first line", b(`Subject: ${"w".repeat(9000)}\n\nbody\n`), b(`Subject: ${"w".repeat(9000)}\n\nbody\n`)],
   ["empty input", b(""), b("")],
 ];
 /** First lines that are not a From separator: kept byte for byte. */
@@ -128,6 +137,12 @@ const KEPT = [
 ];
 
 describe.each(SHELLS)("inject shim under $name", (shell) => {
+  it("drops NUL bytes within the first 4 KiB (the documented limit: the shell's read cannot hold them)", () => {
+    const r = runShim(shell.argv, [], b("Subject: a\x00b\n\nbody\x00\n"));
+    expect(r.code).toBe(0);
+    expect(r.stdin.toString("latin1")).toBe("Subject: ab\n\nbody\n");
+  });
+
   for (const stdinFrom of ["pipe", "file"] as const) {
     it.each(CASES)(`drops the separator, passes the rest byte for byte (stdin from a ${stdinFrom}): %s`, (_what, input, expected) => {
       const r = runShim(shell.argv, ["-t"], input, { stdinFrom });
@@ -142,9 +157,9 @@ describe.each(SHELLS)("inject shim under $name", (shell) => {
     });
   }
 
-  it("passes a large message through unchanged", () => {
+  it("passes a large message through unchanged (every byte value after the first 4 KiB)", () => {
     const body = Buffer.alloc(3 << 20);
-    for (let i = 0; i < body.length; i++) body[i] = (i * 7 + 13) & 0xff;
+    for (let i = 0; i < body.length; i++) body[i] = i < 5000 ? (i % 50 === 49 ? 0x0a : 0x61 + (i % 26)) : (i * 7 + 13) & 0xff;
     const input = Buffer.concat([b(`From root x\n${CRON}`), body]);
     for (const stdinFrom of ["pipe", "file"] as const) {
       const r = runShim(shell.argv, [], input, { stdinFrom });
@@ -171,6 +186,58 @@ describe.each(SHELLS)("inject shim under $name", (shell) => {
     const r = runShim(shell.argv, [], b("From root x\nTo: root\n\nhi\n"), { exit: 1 });
     expect(r.stdout).toBe("standin-inject stdout\n");
     expect(r.stderr).toBe("standin-inject stderr\n");
+  });
+});
+
+/** nullmailer-inject built from Debian's 2.2 source with the 2.1 fix (babec3b) reverted (scripts/test-deps.mjs). */
+const UNFIXED = path.join(REPO, ".deps/nullmailer-unfixed/nullmailer-inject");
+const FIXED = "/usr/bin/nullmailer-inject";
+
+/** What `COMMAND -n ARGS` (a nullmailer-inject, or a shell and the shim) makes of `input`: headers, body, exit code. */
+function inject(command: string[], args: string[], input: string): { code: number | null; headers: string[]; body: string; stderr: string } {
+  // -n first: the options end at the first recipient, and nothing may be queued on this machine
+  const r = spawnSync(command[0]!, [...command.slice(1), "-n", ...args], { input, encoding: "latin1", timeout: 20_000 });
+  const [head, ...rest] = r.stdout.split("\n\n");
+  return { code: r.status, headers: (head ?? "").split("\n"), body: rest.join("\n\n"), stderr: r.stderr };
+}
+
+describe("the shim in front of a real nullmailer-inject", () => {
+  const dir = path.join(tmp, "real");
+  const wrapped = (real: string) => {
+    const r = roleShim(path.join(dir, path.basename(path.dirname(real)), "nullmailer-inject"));
+    mkdirSync(path.dirname(r.path), { recursive: true });
+    writeFileSync(r.path, r.content, { mode: 0o755 });
+    copyFileSync(real, r.realPath);
+    return r.path;
+  };
+  const cron = `From root Mon Nov 14 23:42 UTC 2016\n${CRON}`;
+
+  it("the unfixed build shows the bug: cron mail's headers end up in the body, and with -h (header recipients) it is refused", () => {
+    const plain = inject([UNFIXED], ["-a", "root@example.org"], cron);
+    expect(plain.headers).not.toContain("Subject: Cron <root@zone1> echo hi");
+    expect(plain.body).toContain("Subject: Cron <root@zone1> echo hi");
+    const byHeader = inject([UNFIXED], ["-h"], cron);
+    expect(byHeader.code).toBe(1);
+    expect(byHeader.stderr).toMatch(/No recipients were listed/);
+  });
+
+  describe.each(SHELLS)("under $name", (shell) => {
+    it.each([
+      ["unfixed (2.0 behaviour)", UNFIXED],
+      ["Debian's 2.2", FIXED],
+    ])("%s: cron mail keeps its headers, -h finds its recipient, mail without a From line is unchanged", (_w, real) => {
+      const shimmed = [...shell.argv, wrapped(real)];
+      const r = inject(shimmed, ["-h"], cron);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.headers).toEqual(expect.arrayContaining([expect.stringMatching(/^To: root@/), "Subject: Cron <root@zone1> echo hi", "X-Cron-Job-Name: echo hi"]));
+      expect(r.body).toBe("hi\n");
+      const plainMail = "To: root\nSubject: plain\n\nbody\n";
+      const direct = inject([real], ["-h"], plainMail);
+      const through = inject(shimmed, ["-h"], plainMail);
+      const stable = (h: string[]) => h.filter((l) => !/^(Date|Message-Id):/.test(l));
+      expect(stable(through.headers)).toEqual(stable(direct.headers));
+      expect(through.body).toBe(direct.body);
+    });
   });
 });
 

@@ -25,6 +25,7 @@ import { runHere } from "../../src/transports/local.ts";
 import type { RunResult, Transport } from "../../src/transports/types.ts";
 import { mailfleet } from "../support/cli.ts";
 import { checkShells, SHELLS, type Shell } from "../support/shells.ts";
+import { seededRandom } from "../support/random.ts";
 
 const ZONES = 4;
 const MESSAGES_PER_ZONE = 250;
@@ -51,17 +52,8 @@ class ShellTransport implements Transport {
   }
 }
 
-/** A small seeded generator, so a failing campaign can be run again as it was (MAILFLEET_KILL_SEED). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A failing campaign can be run again as it was (MAILFLEET_KILL_SEED). */
+const random = seededRandom;
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 

@@ -3,11 +3,13 @@
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import pLimit from "p-limit";
 import { afterAll, describe, expect, it } from "vitest";
 import { postfixSatellite } from "../../roles/postfix-satellite/index.ts";
 import { roleResources } from "../../src/engine/roles.ts";
 import { parseInventory } from "../../src/engine/inventory.ts";
 import { loadInventory } from "../../src/engine/inventory.ts";
+import { InventoryError } from "../../src/inventory/errors.ts";
 import type { SecretResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import type { FileResource } from "../../src/resources/types.ts";
@@ -85,5 +87,58 @@ describe("postconf -c DIR -n accepts every rendered main.cf", () => {
     const cf = renderMainCf(host("{ host: hub.example.org }", "{ mainCf: { smtp_tls_securty_level: may } }"));
     const r = await postconf(cf);
     expect(r.warnings.join("\n")).toMatch(/unused parameter: smtp_tls_securty_level=may/);
+  });
+});
+
+/** Values a user may write in postfix.mainCf: the tricky ones by hand, then every short mix of the tokens of Postfix's macro syntax. */
+function mainCfCorpus(): string[] {
+  const byHand = [
+    "{", "}", "$x", "${x}", "$(x)", "${myhostname}", "$myhostname", "${x?y}", "${myhostname?y}", "${myhostname:{a b}}", "{a b}", "a $", "$$", "${",
+    "$(myhostname", "a } b", "{ a { b } }", "${myhostname?{$mydomain}}", "$myhostname.x", "$my_custom", "x$", "$1", "${a-b}", "${myhostname==x?a:b}",
+    "${{$myhostname} == {x} ? {a} : {b}}", "${myhostname?$x}", "${myhostname?{a}", "${myhostname?{a}}x}", "$(myhostname?a)", "${ myhostname}",
+    "${myhostname ? a}", "$my-host", "$myhostname$", "{{a}", "{}", "{ ${x} }", "a{b", "${myhostname?}", "${?a}", "$()", "${}", "100$$", "$(touch /tmp/x)",
+    "$compatibility_level", "${relayhost:none}", "$config_directory/x", "resource, software", ":{", "a, {b", ";{", "x={", "$$$", "{ ${x} }", "a {b} c",
+  ];
+  const tokens = ["$", "$$", "{", "}", "(", ")", "myhostname", "x", "?", ":", " ", "${", "$(", "my_custom"];
+  const mixes: string[] = [];
+  // every mix of up to 2 tokens, and a deterministic sample of 3- and 4-token mixes
+  for (const a of tokens) for (const b of ["", ...tokens]) mixes.push(a + b);
+  for (let i = 0; i < 200; i++) mixes.push([0, 1, 2, 3].slice(0, 3 + (i % 2)).map((k) => tokens[(i * 7 + k * 5 + ((i * k) % 11)) % tokens.length]).join(""));
+  return [...new Set([...byHand, ...mixes])].filter((v) => v.trim() !== "");
+}
+
+describe("postfix.mainCf values are checked against Postfix's grammar at validate", () => {
+  const withValue = (v: string) =>
+    host("{ host: hub.example.org }", `{ mainCf: { my_custom: "defined here", smtp_helo_name: ${JSON.stringify(v)}, smtp_tls_loglevel: "$my_custom" } }`);
+
+  it("every value accepted passes the real postconf; every value refused fails it (a warning or an error)", async () => {
+    const corpus = mainCfCorpus();
+    const mismatches: string[] = [];
+    let accepted = 0;
+    const limit = pLimit(32); // postconf mostly waits here (about 2 s a run)
+    await Promise.all(corpus.map((v) => limit(async () => {
+      let cf: string;
+      let refused: string | undefined;
+      try {
+        cf = renderMainCf(withValue(v));
+      } catch (e) {
+        if (!(e instanceof InventoryError)) throw e;
+        refused = e.problems.map((p) => p.message).join("; ");
+        expect(e.problems.every((p) => p.field.endsWith("postfix.mainCf.smtp_helo_name")), refused).toBe(true);
+        // the same main.cf, the value written as it stands
+        cf = renderMainCf(withValue("ok")).replace("smtp_helo_name = ok", () => `smtp_helo_name = ${v}`);
+      }
+      // mydomain set: postconf would otherwise look it up in the DNS (2 s each, offline)
+      const r = await postconf(`${cf}mydomain = example.org\n`);
+      const fails = r.code !== 0 || r.warnings.length > 0;
+      if (refused === undefined) accepted++;
+      if (fails !== (refused !== undefined)) mismatches.push(`${JSON.stringify(v)}: mailfleet ${refused ? `refuses (${refused})` : "accepts"}, postconf ${fails ? `fails: ${r.warnings.join(" ") || r.stderr}` : "passes"}`);
+    })));
+    console.info(`mainCf grammar: ${corpus.length} values, ${accepted} accepted, ${corpus.length - accepted} refused, ${mismatches.length} disagreements with postconf`);
+    expect(mismatches).toEqual([]);
+  }, 240_000);
+
+  it("the refusal names the file, line and field", () => {
+    expect(() => renderMainCf(withValue("${x}"))).toThrow(/inline\.yaml:\d+:\d+: hosts\.h1\.postfix\.mainCf\.smtp_helo_name: \$x is no Postfix parameter and is not set in main\.cf; Postfix would refuse this main\.cf/);
   });
 });

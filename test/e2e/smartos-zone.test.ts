@@ -3,7 +3,7 @@
 // svcadm, svcs, pkgin, pkg_info and zfs are recording stand-ins
 // (test/fixtures/smartos-zone); everything else is the real engine and sh.
 import { execFileSync } from "node:child_process";
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,9 +11,14 @@ import { mailfleet, REPO } from "../support/cli.ts";
 
 const FIXTURE = path.join(REPO, "test/fixtures/smartos-zone");
 
-function zone(nullmailerVersion: string, installed: string[], settings: string) {
+/** nullmailer-inject with the behaviour of 2.0 (Debian's source, the 2.1 fix reverted; scripts/test-deps.mjs), and Debian's own 2.2. */
+const UNFIXED = path.join(REPO, ".deps/nullmailer-unfixed/nullmailer-inject");
+const FIXED = "/usr/bin/nullmailer-inject";
+
+/** A zone whose nullmailer package (version `nullmailerVersion`) brings the nullmailer-inject `inject`. */
+function zone(nullmailerVersion: string, installed: string[], settings: string, inject = FIXED) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "mf-zone-"));
-  execFileSync(path.join(FIXTURE, "install-standins.sh"), [dir, nullmailerVersion, ...installed]);
+  execFileSync(path.join(FIXTURE, "install-standins.sh"), [dir, nullmailerVersion, ...installed], { env: { ...process.env, NULLMAILER_INJECT: inject } });
   const inv = path.join(dir, "inventory.yaml");
   const write = (extra: string) =>
     writeFileSync(
@@ -55,8 +60,8 @@ describe("SmartOS zone (root /, recording stand-ins for svcadm, pkgin, zfs)", ()
     expect(readFileSync(z.upper("opt/local/etc/nullmailer/me"), "utf8")).toBe("zone1.example.org\n");
     expect(lstatSync(z.upper("var/spool/nullmailer/failed")).isDirectory()).toBe(true);
     expect(lstatSync(z.upper("var/spool/nullmailer/trigger")).isFIFO()).toBe(true);
-    // nullmailer 2.2 has the From-line fix: auto does not wrap
-    expect(readFileSync(z.upper("opt/local/libexec/nullmailer/nullmailer-inject"), "utf8")).toMatch(/stand-in nullmailer-inject/);
+    // nullmailer 2.2 has the From-line fix, and its binary says so: auto does not wrap
+    expect(readFileSync(z.upper("opt/local/libexec/nullmailer/nullmailer-inject")).equals(readFileSync(FIXED))).toBe(true);
 
     z.resetCalls();
     const again = await mailfleet(["apply", "-i", z.inv, "--yes"], { env: z.env });
@@ -91,25 +96,81 @@ describe("SmartOS zone (root /, recording stand-ins for svcadm, pkgin, zfs)", ()
     expect(execFileSync("ls", [z.upper("home/nullmailer-spool/queue")], { encoding: "utf8" }).trim().split("\n")).toHaveLength(5);
   });
 
-  it("injectShim auto wraps nullmailer 2.0 and restores the binary after an upgrade to 2.2", async () => {
-    const z = zone("2.0nb3", [], "    nullmailer: { injectShim: auto }\n");
-    const first = await mailfleet(["apply", "-i", z.inv, "--yes"], { env: z.env });
-    expect(first.code, first.stdout + first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/wrap \/opt\/local\/libexec\/nullmailer\/nullmailer-inject once nullmailer is installed/);
-    const inject = z.upper("opt/local/libexec/nullmailer/nullmailer-inject");
-    expect(readFileSync(inject, "utf8")).toMatch(/^#!\/bin\/sh\n# Installed by mailfleet/);
-    expect(readFileSync(`${inject}.real`, "utf8")).toMatch(/stand-in nullmailer-inject 2\.0nb3/);
-    // verified in the same apply: the next plan has nothing to do
-    expect((await mailfleet(["plan", "-i", z.inv, "--detailed-exitcode"], { env: z.env })).code).toBe(0);
+});
 
-    // a pkgsrc upgrade to 2.2 overwrites the wrapper with the new binary
+describe("injectShim auto in a zone: the binary's behaviour decides, never its version", () => {
+  const INJECT = "opt/local/libexec/nullmailer/nullmailer-inject";
+  const inZone = (z: ReturnType<typeof zone>, script: string) =>
+    execFileSync(path.join(FIXTURE, "enter.sh"), [z.dir, "-c", script], { encoding: "latin1" });
+  const plan = (z: ReturnType<typeof zone>) => mailfleet(["plan", "-i", z.inv, "--detailed-exitcode"], { env: z.env });
+  const apply = async (z: ReturnType<typeof zone>) => {
+    const r = await mailfleet(["apply", "-i", z.inv, "--yes"], { env: z.env });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/NOT converged/);
+    return r;
+  };
+  const converged = async (z: ReturnType<typeof zone>) => {
+    const p = await plan(z);
+    expect(p.code, p.stdout + p.stderr).toBe(0);
+  };
+  const isWrapper = (z: ReturnType<typeof zone>) => /^#!\/bin\/sh\n# Installed by mailfleet/.test(readFileSync(z.upper(INJECT), "latin1"));
+  const cron = "From root Mon Nov 14 23:42 UTC 2016\nTo: root\nSubject: Cron <root@zone1> echo hi\n\nhi\n";
+
+  it("the apply installs a package whose nullmailer-inject loses the headers (its version says 2.2): one apply wraps it, cron mail keeps its headers", async () => {
+    const z = zone("2.2nb1", [], "", UNFIXED);
+    const p = await plan(z);
+    expect(p.stdout).toContain("wrap /opt/local/libexec/nullmailer/nullmailer-inject once nullmailer is installed, if its nullmailer-inject loses the headers after a leading From line (probed after the install)");
+    await apply(z);
+    expect(isWrapper(z)).toBe(true);
+    expect(readFileSync(z.upper(`${INJECT}.real`)).equals(readFileSync(UNFIXED))).toBe(true);
+    await converged(z);
+    const out = inZone(z, `printf '%s' '${cron}' | /${INJECT} -n -h`);
+    expect(out.split("\n\n")[0]).toContain("Subject: Cron <root@zone1> echo hi");
+  });
+
+  it("pkgsrc's 1.13nb4 with the fix patched in: its binary keeps the headers, so nothing is wrapped", async () => {
+    const z = zone("1.13nb4", [], "", FIXED);
+    await apply(z);
+    expect(isWrapper(z)).toBe(false);
+    expect(existsSync(z.upper(`${INJECT}.real`))).toBe(false);
+    await converged(z);
+  });
+
+  it("an unfixed binary built from source over a registered 2.2: the plan probes it and wraps it", async () => {
+    const z = zone("2.2nb1", ["nullmailer"], "", FIXED);
+    mkdirSync(path.dirname(z.upper(INJECT)), { recursive: true });
+    copyFileSync(UNFIXED, z.upper(INJECT));
+    const p = await plan(z);
+    expect(p.stdout).toContain(
+      "wrap /opt/local/libexec/nullmailer/nullmailer-inject, keeping the binary as /opt/local/libexec/nullmailer/nullmailer-inject.real (its nullmailer-inject loses the headers after a leading From line (probed; fixed in nullmailer 2.1))",
+    );
+    await apply(z);
+    expect(isWrapper(z)).toBe(true);
+    await converged(z);
+  });
+
+  it("the apply installs an unfixed package over an unregistered fixed binary: decided after the install, converged in one apply", async () => {
+    const z = zone("2.0nb3", [], "", UNFIXED);
+    mkdirSync(path.dirname(z.upper(INJECT)), { recursive: true });
+    copyFileSync(FIXED, z.upper(INJECT));
+    await apply(z);
+    expect(isWrapper(z)).toBe(true);
+    expect(readFileSync(z.upper(`${INJECT}.real`)).equals(readFileSync(UNFIXED))).toBe(true);
+    await converged(z);
+  });
+
+  it("an upgrade to a fixed binary overwrites the wrapper: the old binary kept at .real goes", async () => {
+    const z = zone("2.0nb3", [], "", UNFIXED);
+    await apply(z);
+    expect(isWrapper(z)).toBe(true);
     writeFileSync(z.upper("var/standin/pkgs/nullmailer"), "2.2nb1\n");
-    writeFileSync(inject, "#!/bin/sh\n# stand-in nullmailer-inject 2.2nb1 from the pkgin stand-in\ncat >/dev/null\n");
-    const plan = await mailfleet(["plan", "-i", z.inv], { env: z.env });
-    expect(plan.stdout).toMatch(/- remove \/opt\/local\/libexec\/nullmailer\/nullmailer-inject\.real left by an earlier wrapper \(nullmailer 2\.2 >= 2\.1\)/);
-    expect((await mailfleet(["apply", "-i", z.inv, "--yes"], { env: z.env })).code).toBe(0);
-    expect(existsSync(`${inject}.real`)).toBe(false);
-    expect(readFileSync(inject, "utf8")).toMatch(/2\.2nb1/);
+    copyFileSync(FIXED, z.upper(INJECT));
+    const p = await plan(z);
+    expect(p.stdout).toMatch(/- remove \/opt\/local\/libexec\/nullmailer\/nullmailer-inject\.real left by an earlier wrapper \(its nullmailer-inject keeps the headers after a leading From line \(probed\)\)/);
+    await apply(z);
+    expect(existsSync(z.upper(`${INJECT}.real`))).toBe(false);
+    expect(readFileSync(z.upper(INJECT)).equals(readFileSync(FIXED))).toBe(true);
+    await converged(z);
   });
 
   it("a hub zone: pkgsrc Postfix and Dovecot under /opt/local with SMF; the mail owner created; a second apply does nothing", async () => {

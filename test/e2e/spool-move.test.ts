@@ -1,9 +1,9 @@
 // A persistent spool: 1,000 queued messages move into it while the apply is
 // killed (SIGKILL) at several points and run again; in the end exactly 1,000
 // messages remain, byte-identical, and nothing is left half-moved.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,7 +16,11 @@ import { LocalTransport } from "../../src/transports/local.ts";
 const MESSAGES = 1000;
 const SPOOL = "var/spool/nullmailer";
 const cleanup: string[] = [];
-afterAll(() => cleanup.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const mounts: string[] = [];
+afterAll(() => {
+  for (const m of mounts) execFileSync("umount", [m]);
+  cleanup.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
 
 function message(i: number): Buffer {
   // nullmailer queue file: sender, recipients, blank line, message; some 8-bit bytes and CRLFs
@@ -79,9 +83,12 @@ async function moveWithKills(crossFilesystem: boolean) {
   const root = path.join(dir, "zone");
   const hashes = seed(root);
   if (crossFilesystem) {
-    const persistent = mkdtempSync(path.join("/dev/shm", "mf-spool-"));
-    cleanup.push(persistent);
-    symlinkSync(persistent, path.join(root, "home"));
+    // The persistent spool on a filesystem of its own: a tmpfs mounted in the sandbox tree
+    // (a symlink out of the tree would be refused: a sandbox is read and written only inside its root).
+    const home = path.join(root, "home");
+    mkdirSync(home, { recursive: true });
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m,mode=0755", "mf-spool-move", home]);
+    mounts.push(home);
   }
   const host = parseInventory(readFileSync(inventory(dir, root), "utf8"), path.join(dir, "inventory.yaml")).hosts[0]!;
   const target = prepareHost(host, new LocalTransport(root), maskingResolver);

@@ -142,7 +142,7 @@ describe("hostile values through every resource kind, under dash", () => {
     writeFileSync(at(bin), "#!/bin/sh\necho real\n");
     chmodSync(at(bin), 0o755);
     const wrapper = `#!/bin/sh\n# ${H}\nexec ${JSON.stringify(`${bin}.real`)} "$@"`; // no final newline
-    run([{ kind: "shim", id: "shim", path: bin, realPath: `${bin}.real`, content: wrapper, want: "always", package: `-${H}`, fixedIn: "2.1" }]);
+    run([{ kind: "shim", id: "shim", path: bin, realPath: `${bin}.real`, content: wrapper, want: "always", package: `-${H}`, functions: sh`true`, check: sh`echo wrap:`, need: H }]);
     expect(readFileSync(at(bin), "utf8")).toBe(wrapper);
     expect(readFileSync(at(`${bin}.real`), "utf8")).toBe("#!/bin/sh\necho real\n");
   });

@@ -1,83 +1,90 @@
+// injectShim: the decision from what the host showed: its binary's own
+// answer to the From-line check, never a version number.
 import { describe, expect, it } from "vitest";
-import { FROM_LINE_FIXED_IN } from "../../roles/nullmailer/resources.ts";
 import { hostContext } from "../../src/engine/desired.ts";
 import { debian } from "../../src/platforms/debian.ts";
-import { smartos } from "../../src/platforms/smartos.ts";
-import type { Platform } from "../../src/platforms/types.ts";
-import { compareVersions, shimHandler, shimWanted } from "../../src/resources/shim.ts";
+import { shimHandler } from "../../src/resources/shim.ts";
 import type { HostContext, ShimResource } from "../../src/resources/types.ts";
+import { code } from "../../src/shell/builder.ts";
 
-const ctx = (platform: Platform): HostContext => hostContext(platform, "");
+const real: HostContext = hostContext(debian, "");
+const sandbox: HostContext = hostContext(debian, "/tmp/sandbox");
+const WRAPPER = "#!/bin/sh\n# wrapper\n";
 const shim = (want: ShimResource["want"]): ShimResource => ({
   kind: "shim",
   id: "nullmailer:inject-shim",
   path: "/usr/bin/nullmailer-inject",
   realPath: "/usr/bin/nullmailer-inject.real",
-  content: "#!/bin/sh\n# wrapper\n",
+  content: WRAPPER,
   want,
   package: "nullmailer",
-  fixedIn: FROM_LINE_FIXED_IN,
+  installedBy: "nullmailer:package",
+  functions: code("true"),
+  check: code("mf_test_check"),
+  need: "it loses the headers",
 });
 
-describe("compareVersions", () => {
-  it.each([
-    ["2.0.1", "2.1", -1],
-    ["2.1", "2.1", 0],
-    ["2.1.0", "2.1", 0],
-    ["2.2", "2.1", 1],
-    ["2.10", "2.1", 1],
-    ["2.10", "2.9", 1],
-    ["1.13", "2.1", -1],
-  ] as const)("%s vs %s is %i", (a, b, want) => {
-    expect(compareVersions(a, b)).toBe(want);
-    expect(compareVersions(b, a)).toBe(-want || 0);
-  });
-});
+const hex = (s: string) => Buffer.from(s).toString("hex").replace(/(..)/g, " $1");
+const BINARY = ["f -rwxr-xr-x root root 4", " 7f 45 4c 46"];
+const WRAPPED = [`f -rwxr-xr-x root root ${WRAPPER.length}`, hex(WRAPPER)];
+const KEEP = "keep: its nullmailer-inject keeps the headers after a leading From line (probed)";
+const WRAP = "wrap: its nullmailer-inject loses the headers after a leading From line (probed; fixed in nullmailer 2.1)";
+const facts = (bin: string[], realFacts: string[], binCheck = "", realCheck = "") => [
+  "@bin",
+  ...bin,
+  "@real",
+  ...realFacts,
+  "@check-bin",
+  ...(binCheck ? [binCheck] : []),
+  "@check-real",
+  ...(realCheck ? [realCheck] : []),
+];
+const diff = (r: ShimResource, lines: string[], ctx = real, changed: string[] = []) => shimHandler.diff(r, lines, ctx, new Set(changed));
 
-describe("injectShim auto: wrap only below nullmailer 2.1", () => {
-  it.each([
-    ["2.0.1", true],
-    ["2.0.1-1", true],
-    ["1:2.0.1-3+deb9u1", true],
-    ["1.13-1.2", true],
-    ["2.1", false],
-    ["2.1-1", false],
-    ["1:2.1-1+b1", false],
-    ["2.2", false],
-    ["1:2.2-4", false],
-    ["1:2.10-1", false],
-  ])("Debian %s -> wrap %s", (version, want) => {
-    expect(shimWanted(shim("auto"), version, ctx(debian)).want).toBe(want);
+describe("injectShim auto: the binary's behaviour decides", () => {
+  it("a binary that keeps the headers is left alone, whatever its version", () => {
+    expect(diff(shim("auto"), facts(BINARY, ["missing"], KEEP))).toBeNull();
   });
 
-  it.each([
-    ["2.0.1", true],
-    ["2.0.1nb3", true],
-    ["2.0.2nb12", true],
-    ["2.1", false],
-    ["2.1nb1", false],
-    ["2.2", false],
-    ["2.2nb12", false],
-  ])("pkgsrc %s -> wrap %s", (version, want) => {
-    expect(shimWanted(shim("auto"), version, ctx(smartos)).want).toBe(want);
+  it("a binary that loses them is wrapped, and the plan says why", () => {
+    const c = diff(shim("auto"), facts(BINARY, ["missing"], WRAP));
+    expect(c?.action).toBe("wrap");
+    expect(c?.summary).toContain("loses the headers after a leading From line (probed; fixed in nullmailer 2.1)");
   });
 
-  it("says why, with the upstream version", () => {
-    expect(shimWanted(shim("auto"), "1:2.2-4", ctx(debian)).why).toBe("nullmailer 2.2 >= 2.1");
-    expect(shimWanted(shim("auto"), "2.0.1nb3", ctx(smartos)).why).toBe("nullmailer 2.0.1 < 2.1");
+  it("a check that printed nothing (the binary would not run) wraps: harmless where fixed", () => {
+    expect(diff(shim("auto"), facts(BINARY, ["missing"]))?.action).toBe("wrap");
   });
 
-  it("does not wrap when the version is unknown; always and never ignore the version", () => {
-    expect(shimWanted(shim("auto"), null, ctx(debian)).want).toBe(false);
-    expect(shimWanted(shim("always"), "1:2.2-4", ctx(debian)).want).toBe(true);
-    expect(shimWanted(shim("never"), "2.0.1", ctx(debian)).want).toBe(false);
+  it("once wrapped, the binary kept at .real decides: still unfixed stays wrapped, fixed is restored", () => {
+    expect(diff(shim("auto"), facts(WRAPPED, BINARY, KEEP, WRAP))).toBeNull();
+    expect(diff(shim("auto"), facts(WRAPPED, BINARY, KEEP, KEEP))?.action).toBe("unwrap");
   });
-});
 
-describe("shim diff from probe facts", () => {
-  const binary = ["f -rwxr-xr-x root root 4", " 7f 45 4c 46"];
-  it("auto wraps a 2.0.1 binary and leaves a 2.2 binary alone", () => {
-    expect(shimHandler.diff(shim("auto"), ["installed 2.0.1nb3", ...binary, "@real", "missing"], ctx(smartos), new Set())?.action).toBe("wrap");
-    expect(shimHandler.diff(shim("auto"), ["installed 1:2.2-4", ...binary, "@real", "missing"], ctx(debian), new Set())).toBeNull();
+  it("a fixed binary that replaced the wrapper: the old .real goes", () => {
+    const c = diff(shim("auto"), facts(BINARY, BINARY, KEEP, WRAP));
+    expect(c?.action).toBe("delete");
+    expect(c?.target).toBe("/usr/bin/nullmailer-inject.real");
+  });
+
+  it("the package installs in the same apply: decided by the apply script after the install; installed without the program: nothing to do", () => {
+    expect(diff(shim("auto"), facts(["missing"], ["missing"]))).toBeNull();
+    for (const c of [diff(shim("auto"), facts(["missing"], ["missing"]), real, ["nullmailer:package"]), diff(shim("auto"), facts(BINARY, ["missing"], KEEP), real, ["nullmailer:package"])]) {
+      expect(c?.action).toBe("wrap");
+      expect(c?.data).toEqual({ ifNeeded: true });
+      expect(c?.summary).toBe("wrap /usr/bin/nullmailer-inject once nullmailer is installed, if it loses the headers");
+    }
+  });
+
+  it("in a sandbox no program runs: auto leaves the binary alone", () => {
+    expect(diff(shim("auto"), facts(BINARY, ["missing"]), sandbox)).toBeNull();
+    expect(shimHandler.probe(shim("auto"), sandbox).sh).not.toContain("mf_test_check");
+    expect(shimHandler.probe(shim("auto"), real).sh).toContain("mf_test_check");
+  });
+
+  it("always and never ignore the check", () => {
+    expect(diff(shim("always"), facts(BINARY, ["missing"], KEEP))?.action).toBe("wrap");
+    expect(diff(shim("never"), facts(BINARY, ["missing"], WRAP))).toBeNull();
+    expect(shimHandler.probe(shim("never"), real).sh).not.toContain("mf_test_check");
   });
 });
