@@ -184,7 +184,7 @@ async function applySavedPlan(file: string, opts: CommonOptions, inventoryGiven:
 
 export function buildProgram(setCode: (n: number) => void): Command {
   const program = new Command("mailfleet")
-    .description("Mail plumbing for a fleet: nullmailer, Postfix and the hub (Postfix, Dovecot) from one YAML inventory")
+    .description("Mail plumbing for a fleet from one YAML inventory: nullmailer and Postfix satellites, the Postfix and Dovecot hub, OpenSMTPD and rspamd scanning")
     .option("--no-color", "plain output")
     .showHelpAfterError()
     .exitOverride();
