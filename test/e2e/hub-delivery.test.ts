@@ -20,6 +20,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dovecot as dovecotRole } from "../../roles/dovecot/index.ts";
 import type { DovecotData } from "../../roles/dovecot/platforms.ts";
@@ -186,7 +187,8 @@ async function apply(t: HostTarget) {
     throw new Error(`${e.message}\n${e.detail ?? ""}\n${hub.log()}\n${dovecot?.log() ?? ""}`);
   });
   expect(result.remaining).toEqual([]);
-  return { plan, text: formatPlan(plan, [...Object.values(PASSWORDS)]) };
+  // as printed, without colours (picocolors turns them on when CI is set)
+  return { plan, text: stripVTControlCharacters(formatPlan(plan, [...Object.values(PASSWORDS)])) };
 }
 
 let serial = 0;

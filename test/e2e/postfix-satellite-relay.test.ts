@@ -4,6 +4,7 @@
 import { execSync } from "node:child_process";
 import { statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postfixSatellite } from "../../roles/postfix-satellite/index.ts";
 import { hostContext } from "../../src/engine/desired.ts";
@@ -58,7 +59,8 @@ async function apply(shell: string) {
     throw new Error(`${e.message}\n${e.detail ?? ""}\n${sat.log()}`);
   });
   expect(result.remaining).toEqual([]);
-  return { plan, result, text: formatPlan(plan, []) };
+  // as printed, without colours (picocolors turns them on when CI is set)
+  return { plan, result, text: stripVTControlCharacters(formatPlan(plan, [])) };
 }
 
 const message = (subject: string) => `Subject: ${subject}\nFrom: Cron Daemon <root>\nTo: root\n\nmailfleet relay test\n`;
