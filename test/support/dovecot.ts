@@ -24,13 +24,12 @@
 // (dovecot, dovenull) are not needed either: nothing is created on the machine.
 import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import type { ChildProcess } from "node:child_process";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { REPO } from "./cli.ts";
-import { openNamespace, stopDaemon, unprivileged, waitFor, type MountNamespace, type RunAs, type ToolResult } from "./namespace.ts";
+import { daemonLifecycle, firstStart, openNamespace, unprivileged, waitFor, type MountNamespace, type RunAs, type ToolResult } from "./namespace.ts";
 import { dovecotPlatforms, type DovecotData } from "../../roles/dovecot/platforms.ts";
 import type { Platform } from "../../src/platforms/types.ts";
 import { sh } from "../../src/shell/builder.ts";
@@ -298,30 +297,26 @@ export async function startDovecot(opts: DovecotOptions): Promise<Dovecot> {
   const check = await doveconf(["-n"]);
   if (check.code !== 0) return fail(`doveconf -n failed:\n${check.stderr}`);
 
-  let child: ChildProcess | undefined;
   const baseDir = path.join(dir, "run");
   const log = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
-  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
   const portRecord = Object.fromEntries([...listeners.keys()].map((n) => [n, ports.get(n)!]));
 
-  const start = async () => {
-    if (running()) return;
-    const started = ns.spawn("/usr/sbin/dovecot", ["-F", "-c", config], { logFile, runAs: u });
-    child = started;
-    await waitFor(
-      `Dovecot listening on ${JSON.stringify(portRecord)}`,
-      async () => {
-        if (started.exitCode !== null || started.signalCode !== null) throw new Error(`Dovecot exited:\n${log()}`);
-        for (const l of listeners.values()) if (!(await answers(ports.get(l.name)!, !l.ssl))) return false;
-        return existsSync(path.join(baseDir, "master.pid"));
-      },
-      20_000,
-    );
-  };
-  const stop = async () => {
-    await stopDaemon(child, ns);
-    child = undefined;
-  };
+  const daemon = daemonLifecycle(
+    ns,
+    dir,
+    () => ns.spawn("/usr/sbin/dovecot", ["-F", "-c", config], { logFile, runAs: u }),
+    async (started) => {
+      await waitFor(
+        `Dovecot listening on ${JSON.stringify(portRecord)}`,
+        async () => {
+          if (started.exitCode !== null || started.signalCode !== null) throw new Error(`Dovecot exited:\n${log()}`);
+          for (const l of listeners.values()) if (!(await answers(ports.get(l.name)!, !l.ssl))) return false;
+          return existsSync(path.join(baseDir, "master.pid"));
+        },
+        20_000,
+      );
+    },
+  );
   const instance: Dovecot = {
     dir,
     config,
@@ -336,34 +331,21 @@ export async function startDovecot(opts: DovecotOptions): Promise<Dovecot> {
       return p;
     },
     socket: (name) => (path.isAbsolute(name) ? name : path.join(baseDir, name)),
-    start,
-    stop,
-    async restart() {
-      await stop();
-      await start();
-    },
+    start: daemon.start,
+    stop: daemon.stop,
+    restart: daemon.restart,
     async reload() {
-      if (child?.pid) process.kill(child.pid, "SIGHUP");
+      const pid = daemon.child()?.pid;
+      if (pid) process.kill(pid, "SIGHUP");
     },
-    running,
+    running: daemon.running,
     doveadm: (args, o = {}) => ns.exec("/usr/bin/doveadm", ["-c", config, ...args], { runAs: u, input: o.input }),
     doveconf,
     checkConfig: () => doveconf(["-n"]),
     log,
-    async close() {
-      await stop();
-      await ns.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: daemon.close,
   };
-  try {
-    await start();
-  } catch (e) {
-    const text = log();
-    await instance.close();
-    throw new Error(`${(e as Error).message}\n${text}`);
-  }
-  return instance;
+  return firstStart(instance, log);
 }
 
 export interface MaildirMessage {

@@ -8,7 +8,7 @@
 // between daemon restarts, so tools like smtpctl see the same files; the
 // namespace ends when its last process does.
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 
@@ -236,6 +236,65 @@ export async function stopDaemon(child: ChildProcess | undefined, ns: MountNames
     clearTimeout(timer);
   }
   await ns.drain(ms);
+}
+
+/** What every daemon of these modules does the same way: one process at a time in its namespace. */
+export interface DaemonLifecycle {
+  start(): Promise<void>;
+  /** Stops it (SIGTERM, then SIGKILL) and waits for its other processes; its files stay. */
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  running(): boolean;
+  /** Stops it, ends the namespace and removes `dir`. */
+  close(): Promise<void>;
+  /** The process while it runs. */
+  child(): ChildProcess | undefined;
+}
+
+/**
+ * The lifecycle of a daemon in `ns`: `launch` spawns it, `ready` waits until
+ * it answers (and throws when it exited). The process is known before `ready`
+ * runs, so a start that times out is still stopped by close().
+ */
+export function daemonLifecycle(ns: MountNamespace, dir: string, launch: () => ChildProcess, ready: (child: ChildProcess) => Promise<void>): DaemonLifecycle {
+  let child: ChildProcess | undefined;
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+  const stop = async () => {
+    await stopDaemon(child, ns);
+    child = undefined;
+  };
+  const start = async () => {
+    if (running()) return;
+    child = launch();
+    await ready(child);
+  };
+  return {
+    start,
+    stop,
+    async restart() {
+      await stop();
+      await start();
+    },
+    running,
+    async close() {
+      await stop();
+      await ns.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    child: () => child,
+  };
+}
+
+/** Starts a new daemon instance; when that fails, closes it and rethrows, with its log when given. */
+export async function firstStart<T extends Pick<DaemonLifecycle, "start" | "close">>(instance: T, log?: () => string): Promise<T> {
+  try {
+    await instance.start();
+  } catch (e) {
+    const text = log?.();
+    await instance.close();
+    throw text === undefined ? e : new Error(`${(e as Error).message}\n${text}`);
+  }
+  return instance;
 }
 
 /** Polls until `check` is true or the time is up; returns the milliseconds it took. */

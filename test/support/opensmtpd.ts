@@ -12,14 +12,13 @@
 // smtpd, so the queue and smtpctl persist across stop()/start().
 // /tmp is not overlaid: smtpd reads configs and tables from the caller's temp
 // dirs, and its LMTP client reaches Dovecot's sockets there.
-import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { REPO } from "./cli.ts";
-import { freeIds, openNamespace, stopDaemon, waitFor, type MountNamespace, type ToolResult } from "./namespace.ts";
+import { daemonLifecycle, firstStart, freeIds, openNamespace, waitFor, type MountNamespace, type ToolResult } from "./namespace.ts";
 
 export const OPENSMTPD_ROOT = path.join(REPO, ".deps/opensmtpd");
 
@@ -210,39 +209,32 @@ export async function startOpenSmtpd(opts: OpenSmtpdOptions): Promise<OpenSmtpd>
       .flatMap((l) => [...l.matchAll(/\bport\s+(\d+)/g)].map((m) => Number(m[1])));
 
   const smtpctl = (args: string[]) => ns.exec("/usr/sbin/smtpctl", args);
-  let child: ChildProcess | undefined;
-  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
-  const start = async () => {
-    if (running()) return;
-    const started = ns.spawn("/usr/sbin/smtpd", ["-d", ...(opts.flags ?? []), "-f", opts.config], { logFile });
-    child = started;
-    await waitFor(
-      `smtpd answering on ${ports.join(", ") || "its control socket"}`,
-      async () => {
-        if (started.exitCode !== null || started.signalCode !== null) throw new Error(`smtpd exited:\n${log()}`);
-        if ((await smtpctl(["show", "status"])).code !== 0) return false;
-        for (const p of ports) if (!(await greets(p))) return false;
-        return true;
-      },
-      20_000,
-    );
-  };
-  const stop = async () => {
-    await stopDaemon(child, ns);
-    child = undefined;
-  };
+  const daemon = daemonLifecycle(
+    ns,
+    dir,
+    () => ns.spawn("/usr/sbin/smtpd", ["-d", ...(opts.flags ?? []), "-f", opts.config], { logFile }),
+    async (started) => {
+      await waitFor(
+        `smtpd answering on ${ports.join(", ") || "its control socket"}`,
+        async () => {
+          if (started.exitCode !== null || started.signalCode !== null) throw new Error(`smtpd exited:\n${log()}`);
+          if ((await smtpctl(["show", "status"])).code !== 0) return false;
+          for (const p of ports) if (!(await greets(p))) return false;
+          return true;
+        },
+        20_000,
+      );
+    },
+  );
   const instance: OpenSmtpd = {
     dir,
     logFile,
     config: opts.config,
     users,
-    start,
-    stop,
-    async restart() {
-      await stop();
-      await start();
-    },
-    running,
+    start: daemon.start,
+    stop: daemon.stop,
+    restart: daemon.restart,
+    running: daemon.running,
     smtpctl,
     async queue() {
       const r = await smtpctl(["show", "queue"]);
@@ -257,19 +249,9 @@ export async function startOpenSmtpd(opts: OpenSmtpdOptions): Promise<OpenSmtpd>
     check,
     exec: (cmd, args, o = {}) => ns.exec(cmd, args, o),
     log,
-    async close() {
-      await stop();
-      await ns.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: daemon.close,
   };
-  try {
-    await start();
-  } catch (e) {
-    await instance.close();
-    throw e;
-  }
-  return instance;
+  return firstStart(instance);
 }
 
 export interface SwaksResult {

@@ -13,11 +13,10 @@
 // hyperscan databases takes a while on the first start; the cache survives
 // between runs (it is keyed by the regexps, so a changed config just adds files).
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import type { ChildProcess } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import { REPO } from "./cli.ts";
-import { openNamespace, stopDaemon, unprivileged, waitFor, type MountNamespace, type RunAs, type ToolResult } from "./namespace.ts";
+import { daemonLifecycle, firstStart, openNamespace, unprivileged, waitFor, type MountNamespace, type RunAs, type ToolResult } from "./namespace.ts";
 import { freePort } from "./ports.ts";
 
 export const RSPAMD_ROOT = path.join(REPO, ".deps/rspamd");
@@ -168,8 +167,6 @@ export async function startRspamd(opts: RspamdOptions = {}): Promise<Rspamd> {
   const read = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : "");
   const log = () => `${read(outFile)}${read(logFile)}`;
   const url = `http://127.0.0.1:${ports.normal}`;
-  let child: ChildProcess | undefined;
-  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
   const ping = async (port: number) => {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/ping`, { signal: AbortSignal.timeout(2000) });
@@ -179,41 +176,43 @@ export async function startRspamd(opts: RspamdOptions = {}): Promise<Rspamd> {
     }
   };
   const timings: Rspamd["timings"] = { ping: 0, hyperscan: undefined };
-  const start = async () => {
-    if (running()) return;
-    const logStart = read(logFile).length;
-    const t0 = Date.now();
-    const started = ns.spawn("/usr/bin/rspamd", ["-f", "-c", configFile, ...varArgs(vars)], { logFile: outFile, runAs: u });
-    child = started;
-    const alive = () => {
-      if (started.exitCode !== null || started.signalCode !== null) throw new Error(`rspamd exited:\n${log()}`);
-    };
-    await waitFor(
-      "rspamd's normal and controller workers",
-      async () => {
-        alive();
-        return (await ping(ports.normal)) && (await ping(ports.controller));
-      },
-      120_000,
-    );
-    timings.ping = Date.now() - t0;
-    timings.hyperscan = undefined;
-    if (opts.waitForHyperscan ?? true) {
+  let logStart = 0;
+  let t0 = 0;
+  const daemon = daemonLifecycle(
+    ns,
+    dir,
+    () => {
+      logStart = read(logFile).length;
+      t0 = Date.now();
+      return ns.spawn("/usr/bin/rspamd", ["-f", "-c", configFile, ...varArgs(vars)], { logFile: outFile, runAs: u });
+    },
+    async (started) => {
+      const alive = () => {
+        if (started.exitCode !== null || started.signalCode !== null) throw new Error(`rspamd exited:\n${log()}`);
+      };
       await waitFor(
-        "rspamd's hyperscan databases",
-        () => {
+        "rspamd's normal and controller workers",
+        async () => {
           alive();
-          return /full hyperscan database of \d+ regexps has been loaded/.test(read(logFile).slice(logStart));
+          return (await ping(ports.normal)) && (await ping(ports.controller));
         },
-        180_000,
+        120_000,
       );
-      timings.hyperscan = Date.now() - t0;
-    }
-  };
-  const stop = async () => {
-    await stopDaemon(child, ns);
-    child = undefined;
-  };
+      timings.ping = Date.now() - t0;
+      timings.hyperscan = undefined;
+      if (opts.waitForHyperscan ?? true) {
+        await waitFor(
+          "rspamd's hyperscan databases",
+          () => {
+            alive();
+            return /full hyperscan database of \d+ regexps has been loaded/.test(read(logFile).slice(logStart));
+          },
+          180_000,
+        );
+        timings.hyperscan = Date.now() - t0;
+      }
+    },
+  );
   const instance: Rspamd = {
     dir,
     port: ports.normal,
@@ -224,13 +223,10 @@ export async function startRspamd(opts: RspamdOptions = {}): Promise<Rspamd> {
     vars,
     logFile,
     timings,
-    start,
-    stop,
-    async restart() {
-      await stop();
-      await start();
-    },
-    running,
+    start: daemon.start,
+    stop: daemon.stop,
+    restart: daemon.restart,
+    running: daemon.running,
     async scan(message, env = {}) {
       const headers: Record<string, string> = { IP: env.ip ?? "127.0.0.1" };
       if (env.from) headers.From = env.from;
@@ -241,17 +237,7 @@ export async function startRspamd(opts: RspamdOptions = {}): Promise<Rspamd> {
     rspamc: (args, input) => ns.exec("/usr/bin/rspamc", ["-h", `127.0.0.1:${ports.normal}`, ...args], { input, runAs: u }),
     configtest: () => ns.exec("/usr/bin/rspamadm", [...varArgs(vars), "configtest", "-c", configFile], { runAs: u }),
     log,
-    async close() {
-      await stop();
-      await ns.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: daemon.close,
   };
-  try {
-    await start();
-  } catch (e) {
-    await instance.close();
-    throw e;
-  }
-  return instance;
+  return firstStart(instance);
 }
