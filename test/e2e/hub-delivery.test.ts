@@ -5,65 +5,25 @@
 // CLI, under the machine lock) and a postfix-satellite instance. Messages are
 // counted in the Maildirs and read back over IMAP and POP3 with STARTTLS.
 //
-// What the test sets that a real hub would not (all through the role's
-// data or the inventory, none by editing what the roles render):
-// - Postfix's paths point at an instance (instanceData), its services are not
-//   chrooted, and Dovecot's sockets for it lie in a directory the unprivileged
-//   test Dovecot can create them in (hubInstanceData);
-// - Dovecot's users (default_internal_user, default_login_user), the owner
-//   of the passwd-file and of the mail (mail.owner) are the one unprivileged
-//   user Dovecot runs as here (DOVECOT_USER), and the TLS key is readable by it;
-// - Dovecot is started by test/support/dovecot.ts from the rendered
-//   dovecot.conf (with its test-only overrides: paths, ports), so the first
-//   apply leaves out the service; later applies probe and reload that Dovecot.
+// What the hub here differs in from a real one: test/support/hub.ts.
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { stripVTControlCharacters } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dovecot as dovecotRole } from "../../roles/dovecot/index.ts";
-import type { DovecotData } from "../../roles/dovecot/platforms.ts";
-import type { PostfixSockets } from "../../roles/mail/sockets.ts";
-import { postfixHub } from "../../roles/postfix-hub/index.ts";
 import { postfixSatellite } from "../../roles/postfix-satellite/index.ts";
-import { formatPlan } from "../../src/cli/report.ts";
-import { checkDesired, hostContext } from "../../src/engine/desired.ts";
+import { hostContext } from "../../src/engine/desired.ts";
 import { applyHost, planHost, type HostTarget } from "../../src/engine/host.ts";
 import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
 import { roleResources } from "../../src/engine/roles.ts";
 import { revealingResolver } from "../../src/inventory/secrets.ts";
-import type { Platform } from "../../src/platforms/types.ts";
-import type { Resource } from "../../src/resources/types.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
-import {
-  doveadmPwVerify,
-  dovecotRoleDir,
-  DOVECOT_USER,
-  imapMailbox,
-  maildirMessageIds,
-  pop3Mailbox,
-  startDovecot,
-  withTestDovecot,
-  type Dovecot,
-} from "../support/dovecot.ts";
+import { doveadmPwVerify, imapMailbox, maildirMessageIds, pop3Mailbox } from "../support/dovecot.ts";
+import { testHub, type TestHub } from "../support/hub.ts";
 import { acquireMachineLock } from "../support/machine-lock.ts";
 import { applyHere, takeMachineNullmailer, type MachineNullmailer } from "../support/machine-nullmailer.ts";
 import { swaks } from "../support/opensmtpd.ts";
-import {
-  ensurePostfixAccounts,
-  freePort,
-  hubInstanceData,
-  instanceData,
-  instancePlatform,
-  POSTFIX_LIB,
-  postfixInstance,
-  postfixTool,
-  startSmtpSink,
-  waitFor,
-  type PostfixInstance,
-  type SmtpSink,
-} from "../support/postfix.ts";
+import { instanceData, instancePlatform, postfixInstance, postfixTool, startSmtpSink, waitFor, type PostfixInstance, type SmtpSink } from "../support/postfix.ts";
 
 const PASSWORDS = {
   "bob@one.example": "one's s3cret: pass",
@@ -82,51 +42,43 @@ const timings: Record<string, number> = {};
 let release: (() => void) | undefined;
 let machine: MachineNullmailer | undefined;
 let sink: SmtpSink;
+let th: TestHub;
+/** The hub's Postfix. */
 let hub: PostfixInstance;
 let sat: PostfixInstance;
-let dovecot: Dovecot | undefined;
-let data: string;
-let hubPort: number;
 let hosts: HostConfig[];
-let sockets: PostfixSockets;
-let dovecotData: DovecotData;
 
-const maildir = (a: Address) => path.join(data, "vmail", a.split("@")[1]!, a.split("@")[0]!, "Maildir");
+const maildir = (a: Address) => path.join(th.data, "vmail", a.split("@")[1]!, a.split("@")[0]!, "Maildir");
 const count = (a: Address, id: string) => maildirMessageIds(maildir(a)).filter((m) => m === id).length;
 
 function writeInventory(opts: { users?: string; protocols?: string; dovecotKey?: string } = {}) {
-  const u = DOVECOT_USER;
-  const instance = Object.entries(hub.settings)
-    .map(([k, v]) => `${k}: "${v}"`)
-    .join(", ");
   const satInstance = Object.entries(sat.settings)
     .map(([k, v]) => `${k}: "${v}"`)
     .join(", ");
-  const tls = `{ cert: ${data}/tls/cert.pem, key: ${data}/tls/key.pem }`;
-  const dovecotTls = `{ cert: ${data}/tls/cert.pem, key: ${opts.dovecotKey ?? `${data}/tls/key.pem`} }`;
+  const dovecotTls = `{ cert: ${th.data}/tls/cert.pem, key: ${opts.dovecotKey ?? `${th.data}/tls/key.pem`} }`;
   const secret = (a: Address) => `{ password: { file: ${secretFile(a)} } }`;
   writeFileSync(
     inventory,
     `defaults:
   domain: example.org
   adminaddr: root@example.org
-  relay: { host: 127.0.0.1, port: ${hubPort} }
+  relay: { host: 127.0.0.1, port: ${th.port} }
 hosts:
   hub:
     platform: debian
     roles: [postfix-hub, dovecot]
     address: 127.0.0.1
     hub:
-      port: ${hubPort}
+      port: ${th.port}
       interfaces: [127.0.0.1]
-      tls: ${tls}
+      tls: ${th.yaml.tls}
       # mail to outside domains leaves through the smarthost (smtp-sink), where it is counted
-      mainCf: { ${instance}, relayhost: "[127.0.0.1]:${sink.port}" }
+      mainCf: { ${th.yaml.instance}, relayhost: "[127.0.0.1]:${sink.port}" }
     dovecot:
       tls: ${dovecotTls}
 ${opts.protocols ? `      protocols: ${opts.protocols}\n` : ""}    mail:
-      owner: { user: ${u.user}, group: ${u.group}, uid: ${u.uid}, gid: ${u.gid} }
-      base: ${data}/vmail
+      owner: ${th.yaml.owner}
+      base: ${th.yaml.base}
       domains:
         example.org:
           users: { admin: ${secret("admin@example.org")} }
@@ -153,24 +105,7 @@ ${opts.protocols ? `      protocols: ${opts.protocols}\n` : ""}    mail:
 
 const host = (name: string) => hosts.find((h) => h.name === name)!;
 
-/** Debian with the hub instance as "postfix" and the test's Dovecot as "dovecot". */
-function hubPlatform(): Platform {
-  return withTestDovecot(instancePlatform(hub), dovecotData.service, () => dovecot);
-}
-
-/** The hub's two roles on this machine: packages are not installed (Postfix is unpacked, Dovecot too), the switch from another MTA has its own test. */
-function hubTarget(): HostTarget {
-  const platform = hubPlatform();
-  const h = host("hub");
-  const secrets = revealingResolver(h.inventoryDir);
-  const skip = (r: Resource) => r.kind === "package" || r.kind === "mtaHandover" || r.kind === "parkedMail" || (r.kind === "service" && r.name === "dovecot" && !dovecot);
-  const resources = [
-    ...roleResources(postfixHub, h, { platform, data: hubInstanceData(hub, sockets), secrets, fleet: hosts }),
-    ...roleResources(dovecotRole, h, { platform, data: dovecotData, secrets, fleet: hosts }),
-  ].filter((r) => !skip(r));
-  checkDesired(h.name, resources);
-  return { host: h, transport: new LocalTransport(), ctx: hostContext(platform, ""), resources };
-}
+const hubTarget = () => th.target(host("hub"), hosts);
 
 function satTarget(): HostTarget {
   const platform = instancePlatform(sat);
@@ -181,15 +116,7 @@ function satTarget(): HostTarget {
   return { host: h, transport: new LocalTransport(), ctx: hostContext(platform, ""), resources };
 }
 
-async function apply(t: HostTarget) {
-  const plan = await planHost(t);
-  const result = await applyHost(t, plan).catch((e: Error & { detail?: string }) => {
-    throw new Error(`${e.message}\n${e.detail ?? ""}\n${hub.log()}\n${dovecot?.log() ?? ""}`);
-  });
-  expect(result.remaining).toEqual([]);
-  // as printed, without colours (picocolors turns them on when CI is set)
-  return { plan, text: stripVTControlCharacters(formatPlan(plan, [...Object.values(PASSWORDS)])) };
-}
+const apply = (t: HostTarget) => th.apply(t, Object.values(PASSWORDS));
 
 let serial = 0;
 function message(subject: string, to: readonly string[]) {
@@ -197,13 +124,11 @@ function message(subject: string, to: readonly string[]) {
   return { id, text: `From: cron@example.org\nTo: ${to.join(", ")}\nSubject: ${subject}\nMessage-Id: ${id}\nDate: ${new Date().toUTCString()}\n\nHello from ${subject}.\n` };
 }
 
-const masterPid = (pf: PostfixInstance) => readFileSync(path.join(pf.queue, "pid/master.pid"), "utf8").trim();
-const dovecotPid = () => readFileSync(path.join(dovecot!.baseDir, "master.pid"), "utf8").trim();
 
 /** inode, size, mtime of every file the hub's roles write. */
 function stamps(): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const dir of [hub.conf, path.join(data, "etc")]) {
+  for (const dir of [hub.conf, path.join(th.data, "etc")]) {
     for (const f of readdirSync(dir)) {
       const st = statSync(path.join(dir, f), { bigint: true });
       if (st.isFile()) out[path.join(dir, f)] = `${st.ino} ${st.size} ${st.mtimeNs}`;
@@ -214,18 +139,12 @@ function stamps(): Record<string, string> {
 
 beforeAll(async () => {
   const t0 = Date.now();
-  process.env.LD_LIBRARY_PATH = POSTFIX_LIB;
-  await ensurePostfixAccounts();
   mkdirSync(path.join(work, "secrets"));
   for (const [a, pw] of Object.entries(PASSWORDS)) writeFileSync(secretFile(a as Address), `${pw}\n`, { mode: 0o600 });
   sink = await startSmtpSink();
 
-  ({ data, dovecotData } = dovecotRoleDir("mf-hub-dovecot-", "hub.example.org", ["sockets"]));
-  sockets = { lmtp: path.join(data, "sockets/dovecot-lmtp"), auth: path.join(data, "sockets/auth"), user: "postfix", group: "postfix" };
-  dovecotData = { ...dovecotData, postfix: sockets };
-
-  hub = postfixInstance("hub");
-  hubPort = await freePort();
+  th = await testHub("hub", "hub.example.org");
+  hub = th.postfix;
   sat = postfixInstance("satellite");
   sat.writeMasterCf();
   writeInventory();
@@ -239,7 +158,7 @@ beforeAll(async () => {
     expect.arrayContaining(["postfix:main.cf", "postfix:master.cf", "postfix:vmailbox", "postfix:virtual", "postfix:service", "dovecot:dovecot.conf", "dovecot:passwd-file"]),
   );
   const t1 = Date.now();
-  dovecot = await startDovecot({ config: dovecotData.config });
+  await th.startDovecot();
   timings.dovecotStart = Date.now() - t1;
   // The satellites.
   await apply(satTarget());
@@ -259,20 +178,18 @@ afterAll(async () => {
   };
   await step(() => machine?.restore());
   release?.();
-  await step(() => dovecot?.close());
   await step(() => sat?.stop());
-  await step(() => hub?.stop());
+  await step(() => th?.close());
   await step(() => sink?.stop());
   rmSync(work, { recursive: true, force: true });
-  if (data) rmSync(data, { recursive: true, force: true });
   console.info(`hub-delivery timings (ms): ${JSON.stringify(timings)}`);
   if (errors.length) throw errors[0];
 }, 120_000);
 
 describe("the hub: postfix-hub and dovecot on one host, satellites provisioned by mailfleet", () => {
   it("stores passwords only as BLF-CRYPT hashes that doveadm pw -t verifies", async () => {
-    const users = readFileSync(dovecotData.passwdFile, "utf8");
-    expect(statSync(dovecotData.passwdFile).mode & 0o777).toBe(0o640);
+    const users = readFileSync(th.dovecotData.passwdFile, "utf8");
+    expect(statSync(th.dovecotData.passwdFile).mode & 0o777).toBe(0o640);
     for (const [a, pw] of Object.entries(PASSWORDS)) {
       const hash = new RegExp(`^${a.replace(/\./g, "\\.")}:(\\{BLF-CRYPT\\}\\$2b\\$10\\$[./A-Za-z0-9]{53}):`, "m").exec(users)?.[1];
       expect(hash, a).toBeDefined();
@@ -295,51 +212,51 @@ describe("the hub: postfix-hub and dovecot on one host, satellites provisioned b
 
     for (const b of BOBS) {
       const both = expect.arrayContaining([fromZone.id, fromPi.id]);
-      const imap = await imapMailbox({ port: dovecot!.port("imap"), user: b, password: PASSWORDS[b], tls: "starttls" });
+      const imap = await imapMailbox({ port: th.dovecot!.port("imap"), user: b, password: PASSWORDS[b], tls: "starttls" });
       expect(imap).toEqual({ login: "ok", count: 2, messageIds: both });
-      const pop3 = await pop3Mailbox({ port: dovecot!.port("pop3"), user: b, password: PASSWORDS[b], tls: "starttls" });
+      const pop3 = await pop3Mailbox({ port: th.dovecot!.port("pop3"), user: b, password: PASSWORDS[b], tls: "starttls" });
       expect(pop3).toEqual({ login: "ok", count: 2, messageIds: both });
     }
-    const imaps = await imapMailbox({ port: dovecot!.port("imaps"), user: "bob@one.example", password: PASSWORDS["bob@one.example"], tls: "implicit" });
+    const imaps = await imapMailbox({ port: th.dovecot!.port("imaps"), user: "bob@one.example", password: PASSWORDS["bob@one.example"], tls: "implicit" });
     expect(imaps).toMatchObject({ login: "ok", count: 2 });
   }, 120_000);
 
   it("bob@one's password does not open bob@two's mailbox; a wrong password is refused; no login without TLS", async () => {
-    const cross = await imapMailbox({ port: dovecot!.port("imap"), user: "bob@two.example", password: PASSWORDS["bob@one.example"], tls: "starttls" });
+    const cross = await imapMailbox({ port: th.dovecot!.port("imap"), user: "bob@two.example", password: PASSWORDS["bob@one.example"], tls: "starttls" });
     expect(cross).toEqual({ login: "refused", reply: expect.stringMatching(/AUTHENTICATIONFAILED/) });
-    const wrong = await pop3Mailbox({ port: dovecot!.port("pop3"), user: "bob@one.example", password: "wrong", tls: "starttls" });
+    const wrong = await pop3Mailbox({ port: th.dovecot!.port("pop3"), user: "bob@one.example", password: "wrong", tls: "starttls" });
     expect(wrong).toEqual({ login: "refused", reply: expect.stringMatching(/^-ERR \[AUTH\]/) });
     // from an address that is not the server's own, plaintext logins need TLS (ssl = required)
-    const plain = await imapMailbox({ port: dovecot!.port("imap"), user: "bob@one.example", password: PASSWORDS["bob@one.example"], source: "127.0.0.9" });
+    const plain = await imapMailbox({ port: th.dovecot!.port("imap"), user: "bob@one.example", password: PASSWORDS["bob@one.example"], source: "127.0.0.9" });
     expect(plain.login).toBe("refused");
   }, 60_000);
 
   it("relays for the fleet only: an outsider gets 554 5.7.1 and nothing is queued; a satellite's address may relay; unknown users get 550 at RCPT", async () => {
     const outside = message("relay attempt", ["someone@outside.test"]);
     const before = hub.queued().length;
-    const denied = await swaks({ port: hubPort, from: "spammer@outside.test", to: ["someone@outside.test"], message: outside.text, localInterface: "127.0.0.9" });
+    const denied = await swaks({ port: th.port, from: "spammer@outside.test", to: ["someone@outside.test"], message: outside.text, localInterface: "127.0.0.9" });
     expect(denied.transcript).toMatch(/554 5\.7\.1 .*Relay access denied/);
     expect(denied.code).toBe(24);
     expect(hub.queued()).toHaveLength(before);
 
     const allowed = message("relay from a satellite", ["someone@outside.test"]);
-    const ok = await swaks({ port: hubPort, from: "cron@example.org", to: ["someone@outside.test"], message: allowed.text, localInterface: "127.0.0.5" });
+    const ok = await swaks({ port: th.port, from: "cron@example.org", to: ["someone@outside.test"], message: allowed.text, localInterface: "127.0.0.5" });
     expect(ok.dataReply, ok.transcript).toMatch(/^250 /);
     await waitFor("the relayed message at the smarthost", () => sink.messages().some((m) => m.includes(allowed.id)), 60_000);
     expect(sink.messages().filter((m) => m.includes(outside.id))).toEqual([]);
 
-    const unknown = await swaks({ port: hubPort, from: "cron@example.org", to: ["nobody@one.example"], message: message("unknown", ["nobody@one.example"]).text, localInterface: "127.0.0.9" });
+    const unknown = await swaks({ port: th.port, from: "cron@example.org", to: ["nobody@one.example"], message: message("unknown", ["nobody@one.example"]).text, localInterface: "127.0.0.9" });
     expect(unknown.replies.find((r) => /^5\d\d/.test(r)), unknown.transcript).toMatch(/^550 5\.1\.1 <nobody@one\.example>: Recipient address rejected: User unknown in virtual mailbox table/);
     // an outsider may deliver to the hub's own domains, and the fleet's adminaddr is a real mailbox
     const inbound = message("to the admin", ["root@example.org"]);
-    const r = await swaks({ port: hubPort, from: "someone@outside.test", to: ["root@example.org", "postmaster@one.example"], message: inbound.text, localInterface: "127.0.0.9" });
+    const r = await swaks({ port: th.port, from: "someone@outside.test", to: ["root@example.org", "postmaster@one.example"], message: inbound.text, localInterface: "127.0.0.9" });
     expect(r.dataReply, r.transcript).toMatch(/^250 /);
     await waitFor("root@example.org in admin's Maildir", () => count("admin@example.org", inbound.id) === 1 && count("bob@one.example", inbound.id) === 1, 60_000);
   }, 120_000);
 
   it("a re-apply changes nothing: no file written, Postfix and Dovecot not reloaded", async () => {
     const files = stamps();
-    const pids = [masterPid(hub), dovecotPid()];
+    const pids = th.pids();
     const t0 = Date.now();
     const plan = await planHost(hubTarget());
     timings.replan = Date.now() - t0;
@@ -347,28 +264,28 @@ describe("the hub: postfix-hub and dovecot on one host, satellites provisioned b
     const r = await applyHost(hubTarget(), plan);
     expect(r.applied).toEqual([]);
     expect(stamps()).toEqual(files);
-    expect([masterPid(hub), dovecotPid()]).toEqual(pids);
-    expect(dovecot!.log()).not.toMatch(/SIGHUP/);
+    expect(th.pids()).toEqual(pids);
+    expect(th.dovecot!.log()).not.toMatch(/SIGHUP/);
   }, 60_000);
 
   it("a rotated password changes only the passwd-file, shown as sensitive; the old one is refused, the new one accepted", async () => {
     const files = stamps();
-    const pids = [masterPid(hub), dovecotPid()];
+    const pids = th.pids();
     const fresh = "rotated pässword 2";
     writeFileSync(secretFile("bob@one.example"), `${fresh}\n`);
     try {
       const { plan, text } = await apply(hubTarget());
       expect(plan.changes.map((c) => `${c.id} ${c.action}`)).toEqual(["dovecot:passwd-file update"]);
-      expect(text).toContain(`${dovecotData.passwdFile}: sensitive content changed (not shown)`);
+      expect(text).toContain(`${th.dovecotData.passwdFile}: sensitive content changed (not shown)`);
       expect(text).not.toContain(fresh);
       expect(text).not.toContain(PASSWORDS["bob@one.example"]);
       expect(text).not.toMatch(/\$2b\$/);
       const changed = Object.keys(files).filter((f) => stamps()[f] !== files[f]);
-      expect(changed).toEqual([dovecotData.passwdFile]);
-      expect([masterPid(hub), dovecotPid()]).toEqual(pids);
-      const old = await imapMailbox({ port: dovecot!.port("imap"), user: "bob@one.example", password: PASSWORDS["bob@one.example"], tls: "starttls" });
+      expect(changed).toEqual([th.dovecotData.passwdFile]);
+      expect(th.pids()).toEqual(pids);
+      const old = await imapMailbox({ port: th.dovecot!.port("imap"), user: "bob@one.example", password: PASSWORDS["bob@one.example"], tls: "starttls" });
       expect(old.login).toBe("refused");
-      const now = await imapMailbox({ port: dovecot!.port("imap"), user: "bob@one.example", password: fresh, tls: "starttls" });
+      const now = await imapMailbox({ port: th.dovecot!.port("imap"), user: "bob@one.example", password: fresh, tls: "starttls" });
       expect(now.login).toBe("ok");
     } finally {
       writeFileSync(secretFile("bob@one.example"), `${PASSWORDS["bob@one.example"]}\n`);
@@ -377,19 +294,19 @@ describe("the hub: postfix-hub and dovecot on one host, satellites provisioned b
   }, 120_000);
 
   it("keeps mail queued while Dovecot is down: 20 messages arrive once each after it is back", async () => {
-    await dovecot!.stop();
+    await th.dovecot!.stop();
     const sent: string[] = [];
     try {
       for (let i = 0; i < 20; i++) {
         const m = message(`while Dovecot is down ${i}`, ["bob@two.example"]);
-        const r = await swaks({ port: hubPort, from: "cron@example.org", to: ["bob@two.example"], message: m.text });
+        const r = await swaks({ port: th.port, from: "cron@example.org", to: ["bob@two.example"], message: m.text });
         expect(r.dataReply, r.transcript).toMatch(/^250 /);
         sent.push(m.id);
       }
       await waitFor("20 deferred messages", () => (hub.log().match(/to=<bob@two\.example>.*status=deferred/g) ?? []).length >= 20 && hub.queued().length === 20, 60_000);
       expect(sent.map((id) => count("bob@two.example", id))).toEqual(Array(20).fill(0));
     } finally {
-      await dovecot!.start();
+      await th.dovecot!.start();
     }
     const t0 = Date.now();
     await postfixTool("postqueue", ["-c", hub.conf, "-f"]);
@@ -400,16 +317,16 @@ describe("the hub: postfix-hub and dovecot on one host, satellites provisioned b
   }, 180_000);
 
   it("checks the rendered dovecot.conf with doveconf before a reload, and does not reload a config it refuses", async () => {
-    const missing = path.join(data, "tls/missing.pem");
-    const accepted = readFileSync(dovecotData.config, "utf8");
+    const missing = path.join(th.data, "tls/missing.pem");
+    const accepted = readFileSync(th.dovecotData.config, "utf8");
     writeInventory({ dovecotKey: missing });
     try {
       const t = hubTarget();
       const plan = await planHost(t);
       await expect(applyHost(t, plan)).rejects.toMatchObject({ detail: expect.stringContaining(`${missing} (dovecot.tls) is missing`) });
-      expect(dovecot!.log()).not.toMatch(/SIGHUP/);
+      expect(th.dovecot!.log()).not.toMatch(/SIGHUP/);
       // the refused config does not stay on disk for the next restart: the accepted one is back
-      expect(readFileSync(dovecotData.config, "utf8")).toBe(accepted);
+      expect(readFileSync(th.dovecotData.config, "utf8")).toBe(accepted);
       expect((await planHost(hubTarget())).changes.map((c) => c.id)).toContain("dovecot:dovecot.conf");
     } finally {
       writeInventory();
@@ -418,8 +335,8 @@ describe("the hub: postfix-hub and dovecot on one host, satellites provisioned b
     writeInventory({ protocols: "[imap]" });
     const { plan } = await apply(hubTarget());
     expect(plan.changes.map((c) => `${c.id} ${c.action}`)).toEqual(["dovecot:dovecot.conf update", "dovecot:service reload"]);
-    await waitFor("Dovecot's reload", () => /SIGHUP received - reloading configuration/.test(dovecot!.log()), 20_000);
-    const imap = await imapMailbox({ port: dovecot!.port("imap"), user: "bob@one.example", password: PASSWORDS["bob@one.example"], tls: "starttls" });
+    await waitFor("Dovecot's reload", () => /SIGHUP received - reloading configuration/.test(th.dovecot!.log()), 20_000);
+    const imap = await imapMailbox({ port: th.dovecot!.port("imap"), user: "bob@one.example", password: PASSWORDS["bob@one.example"], tls: "starttls" });
     expect(imap.login).toBe("ok");
     writeInventory();
     await apply(hubTarget());
@@ -437,7 +354,7 @@ describe("the hub: postfix-hub and dovecot on one host, satellites provisioned b
     expect(again.changes).toEqual([]);
     expect(again.kept.map((c) => c.summary)).toEqual([expect.stringContaining("two.example/bob")]);
     // and the hub now refuses mail for that user at RCPT
-    const r = await swaks({ port: hubPort, from: "cron@example.org", to: ["bob@two.example"], message: message("gone", ["bob@two.example"]).text });
+    const r = await swaks({ port: th.port, from: "cron@example.org", to: ["bob@two.example"], message: message("gone", ["bob@two.example"]).text });
     expect(r.replies.find((x) => /^5\d\d/.test(x)), r.transcript).toMatch(/^550 5\.1\.1/);
     expect(existsSync(maildir("bob@two.example"))).toBe(true);
   }, 120_000);
