@@ -19,6 +19,8 @@ export interface MailAlias {
   address: string;
   /** Full addresses, in the inventory's order. */
   targets: string[];
+  /** Set when the role adds the alias itself (roles/mail/required.ts): why. */
+  added?: string;
 }
 
 export interface MailDomain {

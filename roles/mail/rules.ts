@@ -11,6 +11,84 @@ function known(mail: Mail, address: string): boolean {
   return mail.domains.some((d) => d.users.some((u) => u.address === address) || d.aliases.some((a) => a.address === address));
 }
 
+/**
+ * The aliases that lead back to themselves (a -> b -> a, across domains too):
+ * one shortest loop per group of aliases that point at each other, starting
+ * at its smallest address. Linear in the aliases (Tarjan's components, then
+ * one search per component).
+ */
+export function aliasCycles(mail: Mail): string[][] {
+  const graph = new Map(mail.domains.flatMap((d) => d.aliases.map((a) => [a.address, a.targets.map((t) => t.toLowerCase())] as const)));
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const components: string[][] = [];
+  for (const root of graph.keys()) {
+    if (index.has(root)) continue;
+    // iterative Tarjan: frames of (node, next target to look at)
+    const frames: [string, number][] = [[root, 0]];
+    index.set(root, index.size);
+    low.set(root, index.get(root)!);
+    stack.push(root);
+    onStack.add(root);
+    while (frames.length) {
+      const frame = frames[frames.length - 1]!;
+      const [v, i] = frame;
+      const targets = (graph.get(v) ?? []).filter((t) => graph.has(t));
+      if (i < targets.length) {
+        frame[1]++;
+        const w = targets[i]!;
+        if (!index.has(w)) {
+          index.set(w, index.size);
+          low.set(w, index.get(w)!);
+          stack.push(w);
+          onStack.add(w);
+          frames.push([w, 0]);
+        } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+        continue;
+      }
+      frames.pop();
+      if (frames.length) {
+        const parent = frames[frames.length - 1]![0];
+        low.set(parent, Math.min(low.get(parent)!, low.get(v)!));
+      }
+      if (low.get(v) === index.get(v)) {
+        const c: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          c.push(w);
+        } while (w !== v);
+        if (c.length > 1) components.push(c);
+      }
+    }
+  }
+  return components
+    .map((c) => {
+      const members = new Set(c);
+      const start = [...c].sort()[0]!;
+      // shortest way from start back to itself inside the component
+      const from = new Map<string, string>();
+      const queue = [start];
+      for (let q = 0; q < queue.length; q++) {
+        const v = queue[q]!;
+        for (const t of graph.get(v) ?? []) {
+          if (!members.has(t) || from.has(t)) continue;
+          from.set(t, v);
+          if (t === start) break;
+          queue.push(t);
+        }
+        if (from.has(start)) break;
+      }
+      const loop = [start];
+      for (let v = from.get(start)!; v !== start; v = from.get(v)!) loop.splice(1, 0, v);
+      return loop;
+    })
+    .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+}
+
 export function mailRules(settings: MailSettings | undefined, role: string): RuleProblem[] {
   const out: RuleProblem[] = [];
   const domains = settings?.domains ?? {};
@@ -33,6 +111,14 @@ export function mailRules(settings: MailSettings | undefined, role: string): Rul
         }
       }
     }
+  }
+  for (const cycle of aliasCycles(mail)) {
+    const [first] = cycle;
+    const at = first!.lastIndexOf("@");
+    out.push({
+      field: ["mail", "domains", first!.slice(at + 1), "aliases", first!.slice(0, at)],
+      message: `aliases ${[...cycle, first].join(" -> ")} form a cycle: mail to them would loop until it bounces; point one of them at a user`,
+    });
   }
   return out;
 }

@@ -4,16 +4,19 @@ import path from "node:path";
 import type { Resource } from "../../src/resources/types.ts";
 import { lmtpEndpoint, storeName } from "../dovecot/lmtp.ts";
 import { sendingAddress } from "../mail/fleet.ts";
-import { mailOf } from "../mail/model.ts";
+import { mailOf, type MailAlias } from "../mail/model.ts";
+import { addressOwners } from "../mail/owners.ts";
+import { REQUIRED_OF_OWN_NAME, withRequiredAliases } from "../mail/required.ts";
 import { mtaSwitch } from "../mta/handover.ts";
 import { postfixQueue } from "../postfix/queue.ts";
 import { DEFAULT_COMPATIBILITY_LEVEL, mainCfValueText } from "../postfix/schema.ts";
 import { postfixCheck, postfixTables } from "../postfix/tables.ts";
+import { sh } from "../../src/shell/builder.ts";
 import { roleTemplates } from "../templates.ts";
 import type { RoleContext, RoleHost } from "../types.ts";
 import { relayNetworks } from "./networks.ts";
 import type { PostfixHubData } from "./platforms.ts";
-import type { hubSections } from "./schema.ts";
+import { BARE_NEWLINE_NORMALIZE, type hubSections } from "./schema.ts";
 
 export const templates = roleTemplates(import.meta.url);
 
@@ -53,31 +56,45 @@ function lmtpBind(host: HubHost): { name: string; address: string } | false {
 export function postfixHubResources(host: HubHost, ctx: RoleContext<PostfixHubData>): Resource[] {
   const pf = ctx.data;
   const hub = host.hub ?? {};
-  const mail = mailOf(host.mail);
+  // postmaster of every served domain (and root of the hub's own name) reaches a mailbox
+  const ownFqdn = host.fqdn.toLowerCase();
+  const mail = withRequiredAliases(mailOf(host.mail), host.adminaddr, ownFqdn);
   const conf = (name: string) => path.posix.join(pf.configDir, name);
   const res: Resource[] = [];
 
   const handover = mtaSwitch(ctx.platform, postfixQueue(pf), ctx.otherMtas, "postfix");
   res.push(...handover.park);
   res.push({ kind: "package", id: "postfix:package", name: pf.package, state: "present", debconf: pf.debconf });
+  res.push({
+    kind: "minVersion",
+    id: "postfix:version",
+    program: "Postfix",
+    version: sh`${pf.postconf} -d -h mail_version`,
+    minimum: [...BARE_NEWLINE_NORMALIZE],
+    needs: "smtpd_forbid_bare_newline = normalize (SMTP smuggling, CVE-2023-51764)",
+  });
   const serviceInputs = ["postfix:main.cf", "postfix:master.cf"];
   if (pf.mailname) {
     res.push({ kind: "file", id: "postfix:mailname", path: pf.mailname, content: `${host.fqdn}\n`, mode: 0o644, owner: "root", group: "root" });
     serviceInputs.push("postfix:mailname");
   }
 
-  // The hub's own name (root, postmaster of cron and bounces here) goes to adminaddr, unless it is one of the domains.
-  const ownName = mail.domains.some((d) => d.name === host.fqdn) ? undefined : host.fqdn;
-  const aliases = [
-    ...(ownName && host.adminaddr ? ["postmaster", "root"].map((u) => ({ address: `${u}@${ownName}`, targets: [host.adminaddr!] })) : []),
+  // The hub's own name (root, postmaster of cron and bounces here) goes to adminaddr; when it is a served domain, withRequiredAliases did that.
+  const ownName = mail.domains.some((d) => d.name === ownFqdn) ? undefined : ownFqdn;
+  const aliases: MailAlias[] = [
+    ...(ownName && host.adminaddr ? REQUIRED_OF_OWN_NAME.map((u) => ({ address: `${u}@${ownName}`, targets: [host.adminaddr!], added: "the hub's own name: its cron mail and bounces" })) : []),
     ...mail.domains.flatMap((d) => d.aliases),
   ];
   // Postfix notices a rebuilt indexed map by itself: a new user or alias needs no reload.
   const { resources: tables, table } = postfixTables(pf, pf.mapType);
   const mailboxMap = table("vmailbox", templates.render("vmailbox", { users: mail.users.map((u) => u.address) }), 0o644);
-  const aliasMap = table("virtual", templates.render("virtual", { aliases: aliases.map((a) => ({ address: a.address, targets: a.targets.join(", ") })) }), 0o644);
+  const aliasMap = table("virtual", templates.render("virtual", { aliases: aliases.map((a) => ({ ...a, targets: a.targets.join(", ") })) }), 0o644);
 
   const sasl = hub.submission !== undefined;
+  const owners = [...addressOwners(mail.users.map((u) => u.address), aliases)];
+  const senderLogins = table("sender-logins", sasl ? templates.render("sender-logins", { owners: owners.map(([address, login]) => ({ address, login })) }) : undefined, 0o644);
+  const refuseOutsiders = (hub.outsideSenders ?? "foreign-domains") === "foreign-domains";
+  const senderDomains = table("sender-domains", refuseOutsiders ? templates.render("sender-domains", { domains: mail.domains.map((d) => d.name) }) : undefined, 0o644);
   const networks = relayNetworks(host, ctx.fleet);
   const mainCf = templates.render("main.cf", {
     compatibilityLevel: hub.compatibilityLevel ?? DEFAULT_COMPATIBILITY_LEVEL,
@@ -87,6 +104,9 @@ export function postfixHubResources(host: HubHost, ctx: RoleContext<PostfixHubDa
     relayNotes: networks.notes,
     mynetworks: networks.mynetworks,
     sasl,
+    senderLogins,
+    senderDomains,
+    vrfy: hub.vrfy === true,
     domains: mail.domains.map((d) => d.name).join(" "),
     mailboxMap: mailboxMap!,
     aliasMap: aliasMap!,

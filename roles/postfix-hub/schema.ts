@@ -24,9 +24,22 @@ export const hubSettings = z.strictObject({
   store: inventoryHost.optional().describe("the host running Dovecot that stores this hub's mail (delivered over LMTP/TCP); default this host (LMTP over a unix socket)"),
   myhostname: hostname.optional().describe("default the host's fqdn"),
   compatibilityLevel: compatibilityLevel.optional().describe("compatibility_level; default 3.6 (what Debian 12 ships)"),
+  outsideSenders: z
+    .enum(["foreign-domains", "any"])
+    .optional()
+    .describe(
+      "foreign-domains (default): clients outside the fleet may not use a served domain in MAIL FROM on port 25 (its users send through submission); any: they may (e.g. for a forwarding service that keeps the envelope sender)",
+    ),
+  vrfy: z.boolean().optional().describe("answer VRFY (default false: VRFY tells users from non-users)"),
   mainCf: mainCfSettings.optional().describe("further main.cf settings, name -> value (not those the role writes itself)"),
 });
 export type HubSettings = z.infer<typeof hubSettings>;
+
+/**
+ * The first release of each Postfix branch with `smtpd_forbid_bare_newline =
+ * normalize` (postconf(5)): the hub refuses an older Postfix at plan.
+ */
+export const BARE_NEWLINE_NORMALIZE = ["3.5.24", "3.6.14", "3.7.10", "3.8.5", "3.9"] as const;
 
 /** The parameters the role writes itself; `hub.mainCf` may not set them twice. */
 export const HUB_MANAGED_PARAMETERS = [
@@ -56,6 +69,17 @@ export const HUB_MANAGED_PARAMETERS = [
   "smtpd_sasl_type",
   "smtpd_sasl_path",
   "smtpd_sasl_auth_enable",
+  "smtpd_forbid_bare_newline",
+  "smtpd_forbid_bare_newline_exclusions",
+  "local_transport",
+  "disable_vrfy_command",
+  "smtpd_sender_restrictions",
+  "smtpd_sender_login_maps",
+  "submission_sender_restrictions",
+  "smtpd_tls_auth_only",
+  "smtpd_tls_mandatory_protocols",
+  "smtpd_tls_mandatory_ciphers",
+  "smtpd_tls_mandatory_exclude_ciphers",
 ] as const;
 
 export const hubSections = { hub: hubSettings, mail: mailSettings };

@@ -5,6 +5,7 @@ import { fifoHandler } from "./fifo.ts";
 import { fileHandler } from "./file.ts";
 import { hostLockHandler } from "./host-lock.ts";
 import { keptDirsHandler } from "./kept-dirs.ts";
+import { minVersionHandler } from "./min-version.ts";
 import { mtaHandoverHandler } from "./mta-handover.ts";
 import { parkedMailHandler } from "./parked-mail.ts";
 import { packageHandler } from "./package.ts";
@@ -33,6 +34,7 @@ export const handlers: Handlers = {
   hostLock: hostLockHandler,
   account: accountHandler,
   keptDirs: keptDirsHandler,
+  minVersion: minVersionHandler,
 };
 
 export function handlerFor<R extends Resource>(r: R): ResourceHandler<R> {

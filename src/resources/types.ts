@@ -213,6 +213,24 @@ export interface KeptDirsResource {
   noun: [string, string];
 }
 
+/**
+ * A program on the host must be at least a release that has what the role
+ * writes: checked at plan (a too old one refuses the host) and in the apply
+ * once its package is installed.
+ */
+export interface MinVersionResource {
+  kind: "minVersion";
+  id: string;
+  /** For messages, e.g. "Postfix". */
+  program: string;
+  /** Prints the installed version on its first line; nothing (or fails) when the program is not there. */
+  version: Sh;
+  /** The first good release of each branch, ascending, e.g. ["3.5.24", "3.6.14", "3.7.10", "3.8.5", "3.9"]; a branch newer than all listed is good. */
+  minimum: string[];
+  /** What needs it, for messages, e.g. "smtpd_forbid_bare_newline = normalize (SMTP smuggling)". */
+  needs: string;
+}
+
 export interface ZfsDatasetResource {
   kind: "zfsDataset";
   id: string;
@@ -235,7 +253,8 @@ export type Resource =
   | CommandResource
   | HostLockResource
   | AccountResource
-  | KeptDirsResource;
+  | KeptDirsResource
+  | MinVersionResource;
 
 export type ResourceKind = Resource["kind"];
 

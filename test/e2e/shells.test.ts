@@ -9,6 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderRemoteLine } from "../../roles/nullmailer/remotes.ts";
 import { opensmtpdPlatforms } from "../../roles/opensmtpd/platforms.ts";
 import { opensmtpdQueue } from "../../roles/opensmtpd/queue.ts";
+import { hostContext } from "../../src/engine/desired.ts";
+import { planHost } from "../../src/engine/host.ts";
+import { parseInventory } from "../../src/engine/inventory.ts";
+import { applyScript, parseProbeOutput, probeScript } from "../../src/engine/scripts.ts";
+import { debian } from "../../src/platforms/debian.ts";
+import type { MinVersionResource } from "../../src/resources/types.ts";
+import { sh } from "../../src/shell/builder.ts";
+import { LocalTransport } from "../../src/transports/local.ts";
+import { BARE_NEWLINE_NORMALIZE } from "../../roles/postfix-hub/schema.ts";
 import { mailfleet, REPO, withoutProgress } from "../support/cli.ts";
 import { nullmailerParse } from "../support/nullmailer-argparse.ts";
 import { checkShells, SHELLS, type Shell } from "../support/shells.ts";
@@ -168,5 +177,51 @@ describe("OpenSMTPD's queue functions (roles/opensmtpd/queue.ts) on a queue dire
     expect(existsSync(path.join(spool, "queue/1a/1a2b3c4d"))).toBe(false);
     expect(existsSync(path.join(spool, "queue/99/99887766/message"))).toBe(true);
     expect(run(q.count.sh.replace(opensmtpdPlatforms.debian.smtpctl, smtpctl)).trim()).toBe("2");
+  });
+});
+
+describe("a program's minimum version (src/resources/min-version.ts), compared on the host", () => {
+  const resource = (version: string): MinVersionResource => ({
+    kind: "minVersion",
+    id: "postfix:version",
+    program: "Postfix",
+    version: sh`printf '%s\\n' ${version}`,
+    minimum: [...BARE_NEWLINE_NORMALIZE],
+    needs: "smtpd_forbid_bare_newline = normalize",
+  });
+  const ctx = hostContext(debian, "");
+  const verdicts: Record<string, string> = {
+    "3.4.14": "old", "3.5.23": "old", "3.5.24": "good", "3.6.13": "old", "3.6.14": "good", "3.7.9": "old", "3.7.10": "good", "3.7.11": "good",
+    "3.8.4": "old", "3.8.5": "good", "3.9.0": "good", "3.9": "good", "3.10.2": "good", "4.0.1": "good", "": "missing",
+  };
+  it.each(SHELLS)("$name: each release's verdict, as the plan reads it", (shell) => {
+    for (const [version, verdict] of Object.entries(verdicts)) {
+      const out = execFileSync(shell.argv[0]!, [...shell.argv.slice(1)], { input: probeScript([resource(version)], ctx), encoding: "utf8" });
+      expect(parseProbeOutput(out)?.get("postfix:version")?.[0], `${shell.name} ${version}`).toBe(version ? `${verdict} ${version}` : "missing");
+    }
+  });
+
+  it("refuses at plan a host whose release is too old, naming it, and checks again in the apply when it was not installed yet", async () => {
+    const inv = path.join(tmp, "version.yaml");
+    writeFileSync(inv, "defaults: { domain: example.org, adminaddr: root@example.org, relay: { host: relay.example.org } }\nhosts:\n  h1: { platform: debian, roles: [nullmailer], transport: { type: local } }\n");
+    const host = parseInventory(readFileSync(inv, "utf8"), inv).hosts[0]!;
+    const target = (version: string) => ({ host, transport: new LocalTransport(), ctx, resources: [resource(version)] });
+    await expect(planHost(target("3.7.9"))).rejects.toThrow(
+      "refused: Postfix 3.7.9 on the host is too old: smtpd_forbid_bare_newline = normalize needs Postfix 3.5.24, 3.6.14, 3.7.10, 3.8.5, 3.9 or later; upgrade Postfix first; nothing was written on h1",
+    );
+    expect((await planHost(target("3.7.11"))).changes).toEqual([]);
+    const missing = await planHost(target(""));
+    expect(missing.changes.map((c) => c.summary)).toEqual(["check that smtpd_forbid_bare_newline = normalize needs Postfix 3.5.24, 3.6.14, 3.7.10, 3.8.5, 3.9 or later, once installed"]);
+    // in the apply the package is there by then: an old one fails the apply before anything after it
+    for (const shell of SHELLS) {
+      const script = applyScript([resource("3.6.2")], missing.changes, ctx);
+      let failed = "";
+      try {
+        execFileSync(shell.argv[0]!, [...shell.argv.slice(1)], { input: script, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+      } catch (e) {
+        failed = String((e as { stderr?: string }).stderr);
+      }
+      expect(failed, shell.name).toContain("mailfleet: Postfix 3.6.2 is too old: smtpd_forbid_bare_newline = normalize needs Postfix 3.5.24");
+    }
   });
 });

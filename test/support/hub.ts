@@ -27,6 +27,7 @@ import { roleResources } from "../../src/engine/roles.ts";
 import { revealingResolver } from "../../src/inventory/secrets.ts";
 import type { Resource } from "../../src/resources/types.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
+import { everyStep } from "./cleanup.ts";
 import { DOVECOT_USER, dovecotRoleDir, startDovecot, withTestDovecot, type Dovecot } from "./dovecot.ts";
 import { ensurePostfixAccounts, freePort, hubInstanceData, instancePlatform, POSTFIX_LIB, postfixInstance, type PostfixInstance } from "./postfix.ts";
 
@@ -99,18 +100,7 @@ export async function testHub(name: string, cn: string): Promise<TestHub> {
       return hub.dovecot;
     },
     pids: () => [readFileSync(path.join(postfix.queue, "pid/master.pid"), "utf8").trim(), readFileSync(path.join(hub.dovecot!.baseDir, "master.pid"), "utf8").trim()],
-    async close() {
-      const errors: unknown[] = [];
-      for (const step of [() => hub.dovecot?.close(), () => postfix.stop()]) {
-        try {
-          await step();
-        } catch (e) {
-          errors.push(e);
-        }
-      }
-      rmSync(data, { recursive: true, force: true });
-      if (errors.length) throw errors[0];
-    },
+    close: () => everyStep([() => hub.dovecot?.close(), () => postfix.stop(), () => rmSync(data, { recursive: true, force: true })]),
   };
   return hub;
 }

@@ -264,7 +264,11 @@ export interface SwaksResult {
   transcript: string;
 }
 
-/** Sends `message` (headers and body, LF or CRLF) with swaks; `localInterface` e.g. 127.0.0.9 for an outsider. */
+/**
+ * Sends `message` (headers and body, LF or CRLF) with swaks; `localInterface`
+ * e.g. 127.0.0.9 for an outsider; `via` runs swaks elsewhere, e.g. inside an
+ * outside network (test/support/netns.ts).
+ */
 export async function swaks(opts: {
   port: number;
   from: string;
@@ -273,10 +277,13 @@ export async function swaks(opts: {
   server?: string;
   localInterface?: string;
   extra?: string[];
+  via?: { argv(cmd: string, args: string[]): [string, string[]] };
 }): Promise<SwaksResult> {
-  const args = ["--server", `${opts.server ?? "127.0.0.1"}:${opts.port}`, "--from", opts.from, "--to", opts.to.join(","), "--data", "-"];
+  const args = ["--server", opts.server ?? "127.0.0.1", "--port", String(opts.port), "--from", opts.from, "--to", opts.to.join(","), "--data", "-"];
   if (opts.localInterface) args.push("--local-interface", opts.localInterface);
-  const r = await execa("swaks", [...args, "--suppress-data", ...(opts.extra ?? [])], { input: opts.message, reject: false, timeout: 60_000 });
+  const all = [...args, "--suppress-data", ...(opts.extra ?? [])];
+  const [cmd, argv] = opts.via ? opts.via.argv("swaks", all) : ["swaks", all];
+  const r = await execa(cmd, argv, { input: opts.message, reject: false, timeout: 60_000 });
   const transcript = `${String(r.stdout)}${String(r.stderr)}`;
   const lines = transcript.split("\n");
   const replies = lines.filter((l) => /^<\S*\s+\d{3}/.test(l)).map((l) => l.replace(/^<\S*\s+/, ""));

@@ -2,6 +2,7 @@
 // one per command, and sends a message dot-stuffed with CRLF line ends. Used
 // to push many messages through one connection, from a chosen source address.
 import net from "node:net";
+import { execa } from "execa";
 
 /** Reads complete (possibly multi-line) SMTP/LMTP replies from a socket. */
 export function replyReader(sock: net.Socket): () => Promise<string> {
@@ -93,4 +94,32 @@ export async function smtpSession(port: number, opts: { host?: string; localAddr
       sock.end();
     },
   };
+}
+
+export interface RawSmtpResult {
+  greeting?: string;
+  /** The replies read after each step. */
+  replies: string[][];
+  closed: boolean;
+  error?: string;
+}
+
+/**
+ * A byte-exact SMTP conversation (test/support/smtp-raw.mjs) with `host`:
+ * each step sends its bytes (latin1) and reads `replies` replies (default 1).
+ * `via` runs it elsewhere, e.g. inside an outside network.
+ */
+export async function rawSmtp(o: {
+  host: string;
+  port: number;
+  source?: string;
+  steps: { send: string; replies?: number }[];
+  via?: { argv(cmd: string, args: string[]): [string, string[]] };
+}): Promise<RawSmtpResult> {
+  const script = new URL("./smtp-raw.mjs", import.meta.url).pathname;
+  const args = [script, o.host, String(o.port), o.source ?? ""];
+  const [cmd, argv] = o.via ? o.via.argv(process.execPath, args) : [process.execPath, args];
+  const r = await execa(cmd, argv, { input: JSON.stringify(o.steps), reject: false, timeout: 120_000 });
+  if (r.exitCode !== 0) throw new Error(`smtp-raw failed (${r.exitCode}): ${String(r.stderr)}`);
+  return JSON.parse(String(r.stdout)) as RawSmtpResult;
 }

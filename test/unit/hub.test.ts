@@ -208,3 +208,138 @@ describe("passwords", () => {
     expect(hostFingerprint(hosts[0]!, hosts)).toBe(hostFingerprint(fleet(web1)[0]!, fleet(web1)));
   });
 });
+
+describe("what the hub accepts and who may send as whom", () => {
+  const MAIL = `
+    mail:
+      domains:
+        example.org:
+          users: { admin: { password: { env: BOB_ONE } } }
+          aliases: { root: admin }
+        one.example:
+          users: { bob: { password: { env: BOB_ONE } }, alice: { password: { env: BOB_ONE } } }
+          aliases: { postmaster: bob, abuse: postmaster, team: [bob, alice], ext: [bob, someone@else.example], chain: abuse }
+        two.example:
+          users: { bob: { password: { env: BOB_ONE } } }
+`;
+  const hubWith = (hubSettings: string, mail = MAIL) =>
+    parseInventory(
+      `defaults: { domain: example.org, adminaddr: root@example.org }
+hosts:
+  mx1:
+    platform: debian
+    roles: [postfix-hub, dovecot]
+    address: 10.200.0.7
+    hub: ${hubSettings}
+    dovecot: { tls: { cert: /etc/ssl/mail.pem, key: /etc/ssl/private/mail.key } }
+${mail}`,
+      INV,
+    ).hosts;
+  const TLS = "tls: { cert: /etc/ssl/mail.pem, key: /etc/ssl/private/mail.key }";
+  const map = (hosts: HostConfig[], name: string) =>
+    fileAt(hosts, `/etc/postfix/${name}`)
+      ?.content.split("\n")
+      .filter((l) => l && !l.startsWith("#"));
+
+  it("adds postmaster to every domain that lacks one, and root and postmaster of the hub's own name, pointing at adminaddr", () => {
+    const hosts = hubWith("{}");
+    expect(map(hosts, "virtual")).toEqual([
+      "postmaster@mx1.example.org root@example.org",
+      "root@mx1.example.org root@example.org",
+      "postmaster@example.org root@example.org",
+      "root@example.org admin@example.org",
+      "abuse@one.example postmaster@one.example",
+      "chain@one.example abuse@one.example",
+      "ext@one.example bob@one.example, someone@else.example",
+      "postmaster@one.example bob@one.example",
+      "team@one.example bob@one.example, alice@one.example",
+      "postmaster@two.example root@example.org",
+    ]);
+    expect(fileAt(hosts, "/etc/postfix/virtual").content).toContain("# not in the inventory, added for RFC 5321: postmaster of every domain served:\npostmaster@two.example root@example.org");
+  });
+
+  it("keeps root and postmaster when the hub's own name is a served domain, never pointing an address at itself", () => {
+    const own = (aliases: string, adminaddr = "admin@mx1.example.org") =>
+      parseInventory(
+        `defaults: { domain: example.org, adminaddr: ${adminaddr} }
+hosts:
+  mx1:
+    platform: debian
+    roles: [postfix-hub, dovecot]
+    hub: {}
+    dovecot: { tls: { cert: /etc/ssl/mail.pem, key: /etc/ssl/private/mail.key } }
+    mail:
+      domains:
+        mx1.example.org: { users: { admin: { password: { env: BOB_ONE } } }${aliases} }
+`,
+        INV,
+      ).hosts;
+    expect(map(own(""), "virtual")).toEqual(["postmaster@mx1.example.org admin@mx1.example.org", "root@mx1.example.org admin@mx1.example.org"]);
+    expect(fileAt(own(""), "/etc/postfix/main.cf").content).not.toMatch(/^virtual_alias_domains/m);
+    expect(map(own(", aliases: { root: admin }"), "virtual")).toEqual(["root@mx1.example.org admin@mx1.example.org", "postmaster@mx1.example.org admin@mx1.example.org"].sort());
+    // an adminaddr that would be the added alias itself is refused, not looped
+    expect(errors(() => own("", "root@mx1.example.org"))).toMatch(/adminaddr root@mx1\.example\.org would be refused: hub mx1 serves mx1\.example\.org, which has no user or alias 'root'/);
+  });
+
+  it("a mailbox owns itself and the aliases reaching it alone: the sender login map of submission", () => {
+    const hosts = hubWith(`{ submission: {}, ${TLS} }`);
+    expect(map(hosts, "sender-logins")).toEqual([
+      "abuse@one.example bob@one.example",
+      "admin@example.org admin@example.org",
+      "alice@one.example alice@one.example",
+      "bob@one.example bob@one.example",
+      "bob@two.example bob@two.example",
+      "chain@one.example bob@one.example",
+      "postmaster@example.org admin@example.org",
+      "postmaster@mx1.example.org admin@example.org",
+      "postmaster@one.example bob@one.example",
+      "postmaster@two.example admin@example.org",
+      "root@example.org admin@example.org",
+      "root@mx1.example.org admin@example.org",
+    ]);
+    const master = fileAt(hosts, "/etc/postfix/master.cf").content;
+    expect(master).toContain("  -o smtpd_sender_restrictions=$submission_sender_restrictions\n");
+    const cf = fileAt(hosts, "/etc/postfix/main.cf").content;
+    expect(cf).toMatch(/^smtpd_sender_login_maps = hash:\/etc\/postfix\/sender-logins$/m);
+    expect(cf).toMatch(/^submission_sender_restrictions = reject_sender_login_mismatch, check_sender_access inline:\{ \{ <> = REJECT /m);
+    // without submission there is no login to own anything
+    expect(hubFiles(hubWith("{}")).find((r) => r.id === "postfix:sender-logins")).toMatchObject({ state: "absent" });
+  });
+
+  it("refuses outsiders using a served domain as sender unless hub.outsideSenders is any; VRFY off unless hub.vrfy", () => {
+    const strict = hubWith("{}");
+    expect(map(strict, "sender-domains")).toEqual([
+      "example.org REJECT 5.7.1 mail from example.org is sent by its users through submission, with a login",
+      "one.example REJECT 5.7.1 mail from one.example is sent by its users through submission, with a login",
+      "two.example REJECT 5.7.1 mail from two.example is sent by its users through submission, with a login",
+    ]);
+    const cf = fileAt(strict, "/etc/postfix/main.cf").content;
+    expect(cf).toMatch(/^smtpd_sender_restrictions = permit_mynetworks, check_sender_access hash:\/etc\/postfix\/sender-domains$/m);
+    expect(cf).toMatch(/^disable_vrfy_command = yes$/m);
+    expect(cf).toMatch(/^smtpd_forbid_bare_newline = normalize\nsmtpd_forbid_bare_newline_exclusions = \$mynetworks$/m);
+    expect(cf).toMatch(/^local_recipient_maps = \$virtual_mailbox_maps\nlocal_transport = error:5\.1\.1 /m);
+    const open = fileAt(hubWith("{ outsideSenders: any, vrfy: true }"), "/etc/postfix/main.cf").content;
+    expect(open).not.toMatch(/smtpd_sender_restrictions|disable_vrfy_command/);
+    expect(errors(() => hubWith("{ outsideSenders: everyone }"))).toMatch(/hub\.outsideSenders: .*"foreign-domains" \| "any"|hub\.outsideSenders: .*foreign-domains.*any/);
+  });
+
+  it("refuses alias cycles at validate, naming the cycle (two, three, across domains)", () => {
+    const cyc = (aliases1: string, aliases2 = "{}") =>
+      errors(() =>
+        hubWith(
+          "{}",
+          `
+    mail:
+      domains:
+        example.org: { users: { admin: { password: { env: BOB_ONE } } }, aliases: { root: admin } }
+        one.example: { users: { bob: { password: { env: BOB_ONE } } }, aliases: ${aliases1} }
+        two.example: { aliases: ${aliases2} }
+`,
+        ),
+      );
+    expect(cyc("{ a: b, b: a }")).toMatch(/mail\.domains\.one\.example\.aliases\.a: aliases a@one\.example -> b@one\.example -> a@one\.example form a cycle/);
+    expect(cyc("{ x: y, y: z, z: x }")).toMatch(/aliases x@one\.example -> y@one\.example -> z@one\.example -> x@one\.example form a cycle/);
+    expect(cyc("{ a: c@two.example }", "{ c: a@one.example }")).toMatch(/aliases a@one\.example -> c@two\.example -> a@one\.example form a cycle/);
+    expect(cyc("{ a: [bob, b], b: a }")).toMatch(/aliases a@one\.example -> b@one\.example -> a@one\.example form a cycle/);
+  });
+});
