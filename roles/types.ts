@@ -3,6 +3,7 @@
 // through this interface only.
 import type { z } from "zod";
 import type { HostConfig, RuleProblem } from "../src/inventory/catalog.ts";
+import type { DirectorySetting, ManagedDirectory } from "../src/inventory/directories.ts";
 import type { SecretResolver } from "../src/inventory/secrets.ts";
 import type { Platform, PlatformName } from "../src/platforms/index.ts";
 import type { MtaQueue, Resource } from "../src/resources/types.ts";
@@ -40,6 +41,10 @@ export interface RoleDefinition<S extends Sections, D> {
   exclusive?: "mta";
   /** Cross-field rules a per-field schema cannot say. */
   rules?(host: RoleHost<S>, ctx: RuleContext<D>): RuleProblem[];
+  /** Directories the role manages on a platform (configuration, queue, spool): no directory setting of a role may overlap them. */
+  managedDirectories?(data: D): ManagedDirectory[];
+  /** Its settings naming a directory of its own (a mail store): refused at validate when one is a system directory or overlaps a managed directory or another such setting. */
+  directorySettings?(host: RoleHost<S>): DirectorySetting[];
   /** host -> the resources it needs. Pure. */
   resources(host: RoleHost<S>, ctx: RoleContext<D>): Resource[];
   /** Masks by name for the role's secret-holding files (FileResource.mask is `<role>:<name>`). */
@@ -56,6 +61,8 @@ export interface Role {
   platforms: Partial<Record<PlatformName, unknown>>;
   exclusive?: "mta";
   rules(host: HostConfig, ctx: RuleContext<unknown>): RuleProblem[];
+  managedDirectories(data: unknown): ManagedDirectory[];
+  directorySettings(host: HostConfig): DirectorySetting[];
   resources(host: HostConfig, ctx: RoleContext<unknown>): Resource[];
   masks: Record<string, (text: string) => string>;
   queue?(data: unknown): MtaQueue;
@@ -75,6 +82,8 @@ export function defineRole<S extends Sections, D>(def: RoleDefinition<S, D>): Ro
     platforms: def.platforms,
     exclusive: def.exclusive,
     rules: (host, ctx) => def.rules?.(host as RoleHost<S>, ctx as RuleContext<D>) ?? [],
+    managedDirectories: (data) => def.managedDirectories?.(data as D) ?? [],
+    directorySettings: (host) => def.directorySettings?.(host as RoleHost<S>) ?? [],
     resources: (host, ctx) => def.resources(host as RoleHost<S>, ctx as RoleContext<D>),
     masks,
     queue: def.queue && ((data) => def.queue!(data as D)),

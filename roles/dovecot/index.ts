@@ -2,8 +2,10 @@
 // user@domain (passwords as BLF-CRYPT hashes), a Maildir each, IMAP and POP3
 // over TLS, LMTP for the MTA that delivers (a unix socket for Postfix on the
 // same host, TCP for one on another host). Mailboxes are never deleted.
+import path from "node:path";
+import { MAIL_DEFAULTS, mailOf } from "../mail/model.ts";
 import { defineRole } from "../types.ts";
-import { dovecotPlatforms } from "./platforms.ts";
+import { dovecotPlatforms, type DovecotData } from "./platforms.ts";
 import { dovecotResources, maskPasswdFile } from "./resources.ts";
 import { dovecotRules } from "./rules.ts";
 import { dovecotSections } from "./schema.ts";
@@ -14,6 +16,8 @@ export const dovecot = defineRole({
   sections: dovecotSections,
   platforms: dovecotPlatforms,
   rules: dovecotRules,
+  managedDirectories: (dv: DovecotData) => [{ path: path.posix.dirname(dv.config), what: "Dovecot's configuration directory" }],
+  directorySettings: (h) => [{ field: ["mail", "base"], path: mailOf(h.mail).base, what: "the mail store", example: MAIL_DEFAULTS.base }],
   resources: dovecotResources,
   masks: { "passwd-file": maskPasswdFile },
 });

@@ -14,6 +14,12 @@ export const nullmailer = defineRole({
   platforms: nullmailerPlatforms,
   exclusive: "mta",
   rules: nullmailerRules,
+  managedDirectories: (nm) => [
+    { path: nm.spool, what: "nullmailer's spool" },
+    { path: nm.confDir, what: "nullmailer's configuration directory" },
+  ],
+  directorySettings: (h) =>
+    h.nullmailer?.persistentSpool ? [{ field: ["nullmailer", "persistentSpool"], path: h.nullmailer.persistentSpool, what: "the persistent spool", example: "/home/nullmailer-spool" }] : [],
   resources: nullmailerResources,
   masks: { remotes: maskRemotes },
   queue: nullmailerQueue,

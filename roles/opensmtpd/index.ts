@@ -17,6 +17,10 @@ export const opensmtpd = defineRole({
   platforms: opensmtpdPlatforms,
   exclusive: "mta",
   rules: opensmtpdRules,
+  managedDirectories: (os) => [
+    { path: os.spool, what: "OpenSMTPD's queue" },
+    { path: os.tableDir, what: "the table directory" },
+  ],
   resources: opensmtpdResources,
   queue: opensmtpdQueue,
 });

@@ -2,6 +2,7 @@
 // only (mynetworks computed from the fleet), accepts mail for the virtual
 // domains of `mail:`, refuses unknown recipients at RCPT, and delivers to
 // Dovecot over LMTP (a unix socket on the same host, TCP to a store host).
+import { postfixDirectories } from "../postfix/platforms.ts";
 import { postfixQueue } from "../postfix/queue.ts";
 import { defineRole } from "../types.ts";
 import { postfixHubPlatforms } from "./platforms.ts";
@@ -16,6 +17,7 @@ export const postfixHub = defineRole({
   platforms: postfixHubPlatforms,
   exclusive: "mta",
   rules: postfixHubRules,
+  managedDirectories: postfixDirectories,
   resources: postfixHubResources,
   queue: postfixQueue,
 });

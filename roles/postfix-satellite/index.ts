@@ -3,7 +3,7 @@
 // address is rewritten so it reaches one mailbox and shows the sending host.
 import { defineRole } from "../types.ts";
 import { maskSaslPasswd } from "./maps.ts";
-import { postfixPlatforms } from "../postfix/platforms.ts";
+import { postfixDirectories, postfixPlatforms } from "../postfix/platforms.ts";
 import { postfixQueue } from "../postfix/queue.ts";
 import { postfixSatelliteResources } from "./resources.ts";
 import { postfixSatelliteRules } from "./rules.ts";
@@ -16,6 +16,7 @@ export const postfixSatellite = defineRole({
   platforms: postfixPlatforms,
   exclusive: "mta",
   rules: postfixSatelliteRules,
+  managedDirectories: postfixDirectories,
   resources: postfixSatelliteResources,
   masks: { sasl_passwd: maskSaslPasswd },
   queue: postfixQueue,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { emailAddress, hostname, secretRef, singleLine } from "../../src/inventory/fields.ts";
-import { compatibilityLevel, mainCfSettings } from "../postfix/schema.ts";
+import { compatibilityLevel, mainCfAddress, mainCfSettings } from "../postfix/schema.ts";
 
 /** A lookup table line starting with '#' is a comment: such a key would silently do nothing. */
 const notComment = (v: string) => !v.startsWith("#");
@@ -51,7 +51,7 @@ export const postfixSettings = z.strictObject({
     .literal("static")
     .optional()
     .describe("static: every sender becomes <host>@<domain> (sender_canonical_maps static:<host>, masqueraded to the domain)"),
-  recipientCanonical: emailAddress.optional().describe("every recipient is rewritten to this one address (recipient_canonical_maps static:)"),
+  recipientCanonical: mainCfAddress.optional().describe("every recipient is rewritten to this one address (recipient_canonical_maps static:)"),
   replyTo: emailAddress.optional().describe("a Reply-To: header with this address is added to every message (header_checks)"),
   tlsLevel: z
     .enum(TLS_LEVELS)

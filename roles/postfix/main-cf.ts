@@ -73,14 +73,53 @@ export function mainCfValueProblem(value: string, definedHere: ReadonlySet<strin
   return macroProblem(value.trim(), defined, true);
 }
 
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The Postfix 3.7 parameter closest to `name`, when it is close enough to be a typo. */
+export function closestParameter(name: string): string | undefined {
+  let best: string | undefined;
+  let score = Math.max(2, Math.floor(name.length / 4)) + 1;
+  for (const p of POSTFIX_37_PARAMETERS) {
+    const d = distance(name, p);
+    if (d < score) [best, score] = [p, d];
+  }
+  return best;
+}
+
+/** Whether some value uses parameter `name` ($name, ${name...}, $(name...)). */
+const usedIn = (values: readonly unknown[], name: string) => {
+  const re = new RegExp(`\\$(?:${name}(?![A-Za-z0-9_])|[{(]\\s*${name}(?![A-Za-z0-9_]))`);
+  return values.some((v) => typeof v === "string" && re.test(v));
+};
+
 /**
  * The rule problems of a role's mainCf settings (at `field`, e.g. ["postfix",
- * "mainCf"]): each value Postfix would refuse. `managed` are the parameters
- * the role writes itself, which count as set in main.cf.
+ * "mainCf"]): each name Postfix does not know (a parameter of one's own is
+ * fine where another value uses it, as postconf sees it), each value Postfix
+ * would refuse. `managed` are the parameters the role writes itself, which
+ * count as set in main.cf.
  */
 export function mainCfProblems(mainCf: Readonly<Record<string, unknown>> | undefined, managed: readonly string[], field: string[]): RuleProblem[] {
   const definedHere = new Set<string>([...managed, ...Object.keys(mainCf ?? {})]);
   const out: RuleProblem[] = [];
+  const values = Object.values(mainCf ?? {});
+  for (const key of Object.keys(mainCf ?? {})) {
+    if (POSTFIX_37_PARAMETERS.has(key) || managed.includes(key) || usedIn(values, key)) continue;
+    const near = closestParameter(key);
+    out.push({
+      field: [...field, key],
+      message: `Postfix has no parameter ${key} (postconf -d of Postfix 3.7 lists every one)${near ? `; did you mean ${near}?` : ""}; a parameter of your own must be used as $${key} in another setting`,
+    });
+  }
   for (const [key, value] of Object.entries(mainCf ?? {})) {
     if (typeof value !== "string") continue;
     const why = mainCfValueProblem(value, definedHere);

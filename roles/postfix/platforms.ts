@@ -1,4 +1,5 @@
 // What Postfix is called and where it lives on each platform (both Postfix roles).
+import type { ManagedDirectory } from "../../src/inventory/directories.ts";
 
 export interface PostfixData {
   package: string;
@@ -25,6 +26,14 @@ export interface PostfixData {
   mailOwnerGroup: string;
   /** The chroot column of master.cf: Debian runs its services chrooted in the queue directory, pkgsrc does not. */
   chroot: boolean;
+}
+
+/** The directories Postfix itself keeps (both Postfix roles manage them). */
+export function postfixDirectories(pf: Pick<PostfixData, "configDir" | "queueDirectory">): ManagedDirectory[] {
+  return [
+    { path: pf.queueDirectory, what: "Postfix's queue directory" },
+    { path: pf.configDir, what: "Postfix's configuration directory" },
+  ];
 }
 
 export const postfixPlatforms = {

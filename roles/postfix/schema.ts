@@ -1,5 +1,9 @@
 // Settings both Postfix roles take.
 import { z } from "zod";
+import { emailAddress } from "../../src/inventory/fields.ts";
+
+/** An address written into main.cf itself: no { or }, which main.cf reads as grouping. */
+export const mainCfAddress = emailAddress.refine((v) => !/[{}]/.test(v), "an address without { or } (main.cf reads them as grouping; use such an address in a map instead)");
 
 /** A main.cf parameter name (postconf(5)): lowercase letters, digits and '_'. */
 export const postfixParameter = z

@@ -12,6 +12,7 @@ export const rspamd = defineRole({
   sections: rspamdSections,
   platforms: rspamdPlatforms,
   rules: rspamdRules,
+  managedDirectories: (d) => [{ path: d.localConfDir, what: "rspamd's configuration directory" }],
   resources: rspamdResources,
   masks: { redis: maskRedisConf },
 });

@@ -1,12 +1,29 @@
 // The inventory as the engine reads it: the loader of src/inventory with the
 // catalog of the registered roles and platforms.
-import { roles } from "../../roles/index.ts";
+import { roles, type Role } from "../../roles/index.ts";
 import type { HostConfig, Inventory, InventoryCatalog } from "../inventory/catalog.ts";
 import { catalogSchemas, loadInventory as load, parseInventory as parse, secretEnvNames, type LoadOptions } from "../inventory/load.ts";
 import { withholdSecretEnv } from "../inventory/secrets.ts";
 import { inventoryJsonSchema as jsonSchema } from "../inventory/schema.ts";
 import { platformNames } from "../platforms/index.ts";
+import { directoryProblems, type ManagedDirectory } from "../inventory/directories.ts";
 import { roleDataFor } from "./roles.ts";
+
+/** The directories every role manages on `platform` (whether or not it runs on the host: a store inside Postfix's queue directory is wrong either way). */
+function managedOn(platform: string): ManagedDirectory[] {
+  return roles.flatMap((r) => {
+    const data = (r.platforms as Record<string, unknown>)[platform];
+    return data === undefined ? [] : r.managedDirectories(data).map((d) => ({ ...d, role: r.name }));
+  });
+}
+
+/** `role`'s directory settings on `host` against the system's, every role's managed ones and the host's other roles' settings. */
+function directoryRules(role: Role, host: HostConfig) {
+  const own = role.directorySettings(host);
+  if (!own.length) return [];
+  const others = roles.filter((r) => r !== role && host.roles.includes(r.name)).flatMap((r) => r.directorySettings(host));
+  return directoryProblems(own, managedOn(host.platform), others);
+}
 
 export const catalog: InventoryCatalog = {
   platforms: platformNames,
@@ -15,7 +32,7 @@ export const catalog: InventoryCatalog = {
     sections: role.sections,
     platforms: Object.keys(role.platforms),
     exclusive: role.exclusive,
-    rules: (host: HostConfig, fleet: readonly HostConfig[]) => role.rules(host, { data: roleDataFor(role, host.platform), fleet }),
+    rules: (host: HostConfig, fleet: readonly HostConfig[]) => [...role.rules(host, { data: roleDataFor(role, host.platform), fleet }), ...directoryRules(role, host)],
   })),
 };
 

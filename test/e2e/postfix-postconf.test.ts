@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import pLimit from "p-limit";
 import { afterAll, describe, expect, it } from "vitest";
+import { POSTFIX_37_PARAMETERS } from "../../roles/postfix/parameters.ts";
 import { postfixSatellite } from "../../roles/postfix-satellite/index.ts";
 import { roleResources } from "../../src/engine/roles.ts";
 import { parseInventory } from "../../src/engine/inventory.ts";
@@ -84,9 +85,38 @@ describe("postconf -c DIR -n accepts every rendered main.cf", () => {
   });
 
   it("catches a misspelt parameter (the check can fail)", async () => {
-    const cf = renderMainCf(host("{ host: hub.example.org }", "{ mainCf: { smtp_tls_securty_level: may } }"));
+    const cf = renderMainCf(host("{ host: hub.example.org }", "{ mainCf: { smtp_tls_loglevel: 1 } }")).replace("smtp_tls_loglevel = 1", "smtp_tls_securty_level = may");
     const r = await postconf(cf);
     expect(r.warnings.join("\n")).toMatch(/unused parameter: smtp_tls_securty_level=may/);
+  });
+});
+
+describe("postfix.mainCf and hub.mainCf names are Postfix's, checked at validate", () => {
+  it("the list of Postfix 3.7's parameters is what the real postconf -d prints", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "mf-postconf-"));
+    dirs.push(dir);
+    copyFileSync(path.join(POSTFIX_ROOT, "usr/share/postfix/master.cf.dist"), path.join(dir, "master.cf"));
+    writeFileSync(path.join(dir, "main.cf"), "");
+    const r = await postfixTool("postconf", ["-c", dir, "-d"]);
+    expect(r.code).toBe(0);
+    const names = r.stdout.split("\n").filter(Boolean).map((l) => l.split(" ")[0]);
+    expect([...POSTFIX_37_PARAMETERS].sort()).toEqual([...new Set(names)].sort());
+  });
+
+  it("refuses a name Postfix does not know, at its line, with the name it is closest to; refuses braces in an address main.cf holds", () => {
+    expect(() => renderMainCf(host("{ host: hub.example.org }", "{ mainCf: { smtp_tls_securty_level: may } }"))).toThrow(
+      /inline\.yaml:\d+:\d+: hosts\.h1\.postfix\.mainCf\.smtp_tls_securty_level: Postfix has no parameter smtp_tls_securty_level \(postconf -d of Postfix 3\.7 lists every one\); did you mean smtp_tls_security_level\?/,
+    );
+    expect(() => renderMainCf(host("{ host: hub.example.org }", "{ mainCf: { bogus_parameter: 1 } }"))).toThrow(/hosts\.h1\.postfix\.mainCf\.bogus_parameter: Postfix has no parameter bogus_parameter/);
+    expect(() => renderMainCf(host("{ host: hub.example.org }", '{ recipientCanonical: "{admin}@example.org" }'))).toThrow(
+      /hosts\.h1\.postfix\.recipientCanonical: "\{admin\}@example\.org" is not allowed; an address without \{ or \} \(main\.cf reads them as grouping/,
+    );
+  });
+
+  it("a parameter of one's own passes where another setting uses it, as postconf sees it", async () => {
+    const cf = renderMainCf(host("{ host: hub.example.org }", '{ mainCf: { my_helo: "mx.example.org", smtp_helo_name: "$my_helo" } }'));
+    expect((await postconf(`${cf}mydomain = example.org\n`)).warnings).toEqual([]);
+    expect(() => renderMainCf(host("{ host: hub.example.org }", '{ mainCf: { my_helo: "mx.example.org" } }'))).toThrow(/postfix\.mainCf\.my_helo: Postfix has no parameter my_helo/);
   });
 });
 

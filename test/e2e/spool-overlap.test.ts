@@ -82,7 +82,7 @@ describe("a persistent spool overlapping the spool or the config directory is re
       expect(r.code, `${cmd[0]}: ${r.stderr}`).toBe(1);
       const line = r.stderr.split("\n").find((l) => l.includes("groups.zones.nullmailer.persistentSpool"));
       expect(line, r.stderr).toMatch(/inventory\.yaml:9:\d+: groups\.zones\.nullmailer\.persistentSpool: /);
-      expect(line).toMatch(/(is|lies inside|contains) (the spool \/var\/spool\/nullmailer|the configuration directory \/opt\/local\/etc\/nullmailer)/);
+      expect(line).toMatch(/(is|lies inside|contains) (nullmailer's spool \/var\/spool\/nullmailer|nullmailer's configuration directory \/opt\/local\/etc\/nullmailer|the system directory \/(var\/spool|opt\/local)?;)/);
       expect(line).toMatch(/must be a directory of its own/);
       expect(r.stderr).toMatch(/nothing was changed/);
       expect(r.stdout).toBe("");
