@@ -39,6 +39,8 @@ export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData
   for (const p of dv.packages) res.push({ kind: "package", id: `dovecot:package-${p}`, name: p, state: "present" });
   const { owner } = mail;
   res.push({ kind: "account", id: "dovecot:mail-owner", user: owner.user, uid: owner.uid, group: owner.group, gid: owner.gid, home: mail.base });
+  // a changed mail.base moves the mailboxes there, before the passwd-file (which says where they are now) is rewritten
+  res.push({ kind: "mailStoreMove", id: "dovecot:mail-store", base: mail.base, homes: { file: dv.passwdFile, field: 6 }, service: dv.service, mode: 0o750, owner: owner.user, group: owner.group });
   res.push({ kind: "directory", id: "dovecot:mail-base", path: mail.base, mode: 0o750, owner: owner.user, group: owner.group });
 
   // Who delivers here: Postfix on this host over its socket, MTAs of other hosts over TCP.
@@ -112,6 +114,6 @@ export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData
   });
   res.push({ kind: "keptDirs", id: "dovecot:mailboxes", base: mail.base, depth: 2, expected: mail.users.map((u) => `${u.domain}/${u.name}`), noun: ["mailbox", "mailboxes"] });
   // lmtp-clients is re-read like the passwd-file: a new client or mailbox reloads nothing.
-  res.push({ kind: "service", id: "dovecot:service", name: dv.service, inputs: ["dovecot:dovecot.conf"], onChange: "reload", check: dovecotCheck(dv, tls) });
+  res.push({ kind: "service", id: "dovecot:service", name: dv.service, inputs: ["dovecot:dovecot.conf", "dovecot:mail-store"], onChange: "reload", check: dovecotCheck(dv, tls) });
   return res;
 }

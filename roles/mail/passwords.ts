@@ -15,8 +15,8 @@ export const BCRYPT_COST = 10;
 /** bcrypt reads at most this many bytes of a password; longer ones are refused rather than cut silently. */
 export const BCRYPT_MAX_BYTES = 72;
 
-/** What stands for a hash when passwords are placeholders (validate, render, the Terraform hash): never a hash of anything. */
-export const MASKED_HASH = `{${PASSWORD_SCHEME}}(sensitive: hashed at plan and apply only)`;
+/** What stands for a hash when passwords are placeholders (validate, render, the Terraform hash): never a hash of anything, and no ":" (the passwd-file field separator). */
+export const MASKED_HASH = `{${PASSWORD_SCHEME}}(sensitive, hashed at plan and apply only)`;
 
 /** The salt of one mailbox: 16 bytes from SHA-256 over a label and the address, in bcrypt's base64. */
 export function mailboxSalt(address: string): string {

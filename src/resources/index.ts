@@ -5,6 +5,7 @@ import { fifoHandler } from "./fifo.ts";
 import { fileHandler } from "./file.ts";
 import { hostLockHandler } from "./host-lock.ts";
 import { keptDirsHandler } from "./kept-dirs.ts";
+import { mailStoreMoveHandler } from "./mail-store-move.ts";
 import { minVersionHandler } from "./min-version.ts";
 import { mtaHandoverHandler } from "./mta-handover.ts";
 import { parkedMailHandler } from "./parked-mail.ts";
@@ -35,6 +36,7 @@ export const handlers: Handlers = {
   account: accountHandler,
   keptDirs: keptDirsHandler,
   minVersion: minVersionHandler,
+  mailStoreMove: mailStoreMoveHandler,
 };
 
 export function handlerFor<R extends Resource>(r: R): ResourceHandler<R> {

@@ -231,6 +231,21 @@ export interface MinVersionResource {
   needs: string;
 }
 
+/**
+ * Moves the mail store to `base` from wherever the host's mailbox list says
+ * it is now (the homes <base>/<domain>/<user> in field `field` of the
+ * colon-separated `file`, read before that file is rewritten). Must come
+ * before the resources that write that list.
+ */
+export interface MailStoreMoveResource extends Owned {
+  kind: "mailStoreMove";
+  id: string;
+  base: string;
+  homes: { file: string; field: number };
+  /** Stopped while the mail moves, started again by its own resource (list this resource among its inputs). */
+  service?: string;
+}
+
 export interface ZfsDatasetResource {
   kind: "zfsDataset";
   id: string;
@@ -254,7 +269,8 @@ export type Resource =
   | HostLockResource
   | AccountResource
   | KeptDirsResource
-  | MinVersionResource;
+  | MinVersionResource
+  | MailStoreMoveResource;
 
 export type ResourceKind = Resource["kind"];
 

@@ -34,6 +34,7 @@ import { dovecotPlatforms, type DovecotData } from "../../roles/dovecot/platform
 import type { Platform } from "../../src/platforms/types.ts";
 import { sh } from "../../src/shell/builder.ts";
 import { freePort } from "./ports.ts";
+import type { ServiceBridge } from "./service-bridge.ts";
 import { dataText, replyReader } from "./smtp-client.ts";
 
 export const DOVECOT_ROOT = path.join(REPO, ".deps/dovecot");
@@ -541,16 +542,19 @@ export async function lmtpSend(
 /**
  * `base` with the test's Dovecot as the service `service`: probed by its
  * master pid, reloaded with SIGHUP; it is started by the test (startDovecot),
- * so an apply that would start it fails, saying so.
+ * so an apply that would stop or start it fails, saying so, unless a bridge
+ * (test/support/service-bridge.ts) lets the apply ask the test to.
  */
-export function withTestDovecot(base: Platform, service: string, dovecot: () => Dovecot | undefined): Platform {
+export function withTestDovecot(base: Platform, service: string, dovecot: () => Dovecot | undefined, bridge?: Pick<ServiceBridge, "stop" | "start">): Platform {
   const pid = () => path.join(dovecot()!.baseDir, "master.pid");
   const is = (svc: string) => svc === service;
   return {
     ...base,
     serviceProbe: (svc) => (is(svc) ? sh`if kill -0 "$(cat ${pid()} 2>/dev/null)" 2>/dev/null; then echo running; else echo stopped; fi` : base.serviceProbe(svc)),
     serviceReload: (svc) => (is(svc) ? sh`kill -HUP "$(cat ${pid()})"` : base.serviceReload(svc)),
-    serviceStart: (svc) => (is(svc) ? sh`echo "Dovecot is started by the test" >&2; false` : base.serviceStart(svc)),
+    // without a bridge the test starts it (startDovecot) and an apply may not
+    serviceStop: (svc) => (is(svc) ? (bridge?.stop ?? sh`echo "Dovecot is stopped by the test" >&2; false`) : base.serviceStop(svc)),
+    serviceStart: (svc) => (is(svc) ? (bridge?.start ?? sh`echo "Dovecot is started by the test" >&2; false`) : base.serviceStart(svc)),
   };
 }
 

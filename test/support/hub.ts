@@ -28,6 +28,7 @@ import { revealingResolver } from "../../src/inventory/secrets.ts";
 import type { Resource } from "../../src/resources/types.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
 import { everyStep } from "./cleanup.ts";
+import { serviceBridge } from "./service-bridge.ts";
 import { DOVECOT_USER, dovecotRoleDir, startDovecot, withTestDovecot, type Dovecot } from "./dovecot.ts";
 import { ensurePostfixAccounts, freePort, hubInstanceData, instancePlatform, POSTFIX_LIB, postfixInstance, type PostfixInstance } from "./postfix.ts";
 
@@ -61,6 +62,8 @@ export async function testHub(name: string, cn: string): Promise<TestHub> {
   const postfix = postfixInstance(name);
   const port = await freePort();
   const u = DOVECOT_USER;
+  // an apply that stops Dovecot (a mail store move) and starts it again asks this process to
+  const bridge = serviceBridge({ stop: async () => hub.dovecot!.stop(), start: async () => hub.dovecot!.start() });
   const hub: TestHub = {
     postfix,
     port,
@@ -75,7 +78,7 @@ export async function testHub(name: string, cn: string): Promise<TestHub> {
       base: `${data}/vmail`,
     },
     target(host, fleet) {
-      const platform = withTestDovecot(instancePlatform(postfix), dovecotData.service, () => hub.dovecot);
+      const platform = withTestDovecot(instancePlatform(postfix), dovecotData.service, () => hub.dovecot, bridge);
       const secrets = revealingResolver(host.inventoryDir);
       const skip = (r: Resource) =>
         r.kind === "package" || r.kind === "mtaHandover" || r.kind === "parkedMail" || (r.kind === "service" && r.name === dovecotData.service && !hub.dovecot);
@@ -100,7 +103,7 @@ export async function testHub(name: string, cn: string): Promise<TestHub> {
       return hub.dovecot;
     },
     pids: () => [readFileSync(path.join(postfix.queue, "pid/master.pid"), "utf8").trim(), readFileSync(path.join(hub.dovecot!.baseDir, "master.pid"), "utf8").trim()],
-    close: () => everyStep([() => hub.dovecot?.close(), () => postfix.stop(), () => rmSync(data, { recursive: true, force: true })]),
+    close: () => everyStep([() => bridge.close(), () => hub.dovecot?.close(), () => postfix.stop(), () => rmSync(data, { recursive: true, force: true })]),
   };
   return hub;
 }
