@@ -7,7 +7,7 @@
 // nothing is left behind. Then on the hub with real Postfix and Dovecot: mail
 // before the move, the plan naming what moves, the apply stopping and
 // starting Dovecot, mail after it, every message read back over IMAP.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -18,6 +18,7 @@ import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
 import { applyScript } from "../../src/engine/scripts.ts";
 import { maskingResolver } from "../../src/inventory/secrets.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
+import { runKilledAfter } from "../support/kill.ts";
 import { everyStep } from "../support/cleanup.ts";
 import { imapMailbox, maildirMessages } from "../support/dovecot.ts";
 import { testHub, type TestHub } from "../support/hub.ts";
@@ -37,21 +38,6 @@ const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 function files(dir: string, rel = ""): string[] {
   if (!existsSync(path.join(dir, rel))) return [];
   return readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(dir, path.join(rel, e.name)) : [path.join(rel, e.name)]));
-}
-
-async function runKilledAfter(script: string, ms: number): Promise<void> {
-  const child = spawn("/bin/sh", ["-s"], { stdio: ["pipe", "ignore", "ignore"], detached: true });
-  child.stdin.end(script);
-  const exited = new Promise<void>((r) => child.on("exit", () => r()));
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid!, "SIGKILL"); // the shell and the cp or find it runs
-    } catch {
-      /* already gone */
-    }
-  }, ms);
-  await exited;
-  clearTimeout(timer);
 }
 
 describe("a mail store in a sandbox moved with kill -9 at growing delays", () => {

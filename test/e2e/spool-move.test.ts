@@ -1,7 +1,7 @@
 // A persistent spool: 1,000 queued messages move into it while the apply is
 // killed (SIGKILL) at several points and run again; in the end exactly 1,000
 // messages remain, byte-identical, and nothing is left half-moved.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -12,6 +12,7 @@ import { applyScript } from "../../src/engine/scripts.ts";
 import { parseInventory } from "../../src/engine/inventory.ts";
 import { maskingResolver } from "../../src/inventory/secrets.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
+import { runKilledAfter } from "../support/kill.ts";
 
 const MESSAGES = 1000;
 const SPOOL = "var/spool/nullmailer";
@@ -60,21 +61,6 @@ function inventory(dir: string, root: string): string {
 `,
   );
   return file;
-}
-
-async function runKilledAfter(script: string, ms: number): Promise<void> {
-  const child = spawn(process.env.MAILFLEET_LOCAL_SHELL ?? "/bin/sh", ["-s"], { stdio: ["pipe", "ignore", "ignore"], detached: true });
-  child.stdin.end(script);
-  const exited = new Promise<void>((r) => child.on("exit", () => r()));
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid!, "SIGKILL"); // the shell and any cp it runs
-    } catch {
-      /* already gone */
-    }
-  }, ms);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function moveWithKills(crossFilesystem: boolean) {
