@@ -344,7 +344,7 @@ describe("Debian 12's OpenSMTPD 6.8.0p2 and STARTTLS", () => {
       if (r.kind === "file" && r.path.startsWith(dir)) writeFileSync(r.path, r.content);
     }
     const conf = readFileSync(data.config, "utf8");
-    expect(conf).toMatch(new RegExp(`^listen on 127\\.0\\.0\\.1 port ${port} tls pki scan\\.example\\.org hostname scan\\.example\\.org$`, "m"));
+    expect(conf).toMatch(new RegExp(`^listen on 127\\.0\\.0\\.1 port ${port} tls pki scan\\.example\\.org hostname scan\\.example\\.org filter "intake"$`, "m"));
     const tls = await startOpenSmtpd({ config: data.config, mailname: "scan.example.org", flags: ["-v"] });
     try {
       expect((await tls.check()).stderr).toMatch(/configuration OK/);
