@@ -24,12 +24,12 @@ import { applyHost, planHost } from "../../src/engine/host.ts";
 import { roleResources } from "../../src/engine/roles.ts";
 import { revealingResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
-import { DOVECOT_USER, imapMailbox, lmtpSend } from "../support/dovecot.ts";
+import { imapMailbox, lmtpSend } from "../support/dovecot.ts";
 import { waitFor } from "../support/namespace.ts";
 import { startOpenSmtpd, swaks } from "../support/opensmtpd.ts";
 import { freePort } from "../support/ports.ts";
 import { startSmtpSink, type SmtpSink } from "../support/postfix.ts";
-import { RSPAMD_OFFLINE, startScanPipeline, type ScanInventoryInput, type ScanPipeline } from "../support/scan-pipeline.ts";
+import { RSPAMD_OFFLINE, scanInventoryParts, startScanPipeline, type ScanInventoryInput, type ScanPipeline } from "../support/scan-pipeline.ts";
 import { smtpSession } from "../support/smtp-client.ts";
 
 const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
@@ -58,14 +58,13 @@ const ids = (a: Address) => p.ids(a);
 const files = (a: Address) => p.files(a);
 
 function inventory({ data, ports, secret }: ScanInventoryInput) {
-  const u = DOVECOT_USER;
+  const parts = scanInventoryParts({ data, ports, secret });
   const s = (a: Address) => `{ password: { file: ${secret(a)} } }`;
   return `defaults:
   domain: example.org
   adminaddr: root@example.org
   mail:
-    owner: { user: ${u.user}, group: ${u.group}, uid: ${u.uid}, gid: ${u.gid} }
-    base: ${data}/vmail
+${parts.mail}
     domains:
       example.org:
         users: { admin: ${s("admin@example.org")} }
@@ -83,14 +82,7 @@ hosts:
     relay: { host: 127.0.0.3, port: ${sink.port} }
     rspamd: { listen: "127.0.0.1:${ports.rspamd}", disable: ${RSPAMD_OFFLINE} }
     opensmtpd: { store: store, listen: [127.0.0.1], port: ${ports.smtp} }
-  store:
-    platform: debian
-    roles: [dovecot]
-    address: 127.0.0.2
-    dovecot:
-      tls: { cert: ${data}/tls/cert.pem, key: ${data}/tls/key.pem }
-      protocols: [imap]
-      lmtp: { address: 127.0.0.1, port: ${ports.lmtp} }
+${parts.store}
   web1: { platform: debian, roles: [nullmailer], address: 127.0.0.6, relay: { host: scan } }
 `;
 }

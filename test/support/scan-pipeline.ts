@@ -38,7 +38,7 @@ import type { Resource } from "../../src/resources/types.ts";
 import { sh } from "../../src/shell/builder.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
 import type { Transport } from "../../src/transports/types.ts";
-import { dovecotRoleDir, maildirMessageIds, startDovecot, withTestDovecot, type Dovecot } from "./dovecot.ts";
+import { DOVECOT_USER, dovecotRoleDir, maildirMessageIds, startDovecot, withTestDovecot, type Dovecot } from "./dovecot.ts";
 import { startOpenSmtpd, type OpenSmtpd } from "./opensmtpd.ts";
 import { freePort } from "./ports.ts";
 import { RSPAMD_STOCK_CONF, startRspamd, type Rspamd } from "./rspamd.ts";
@@ -59,6 +59,27 @@ export interface ScanInventoryInput {
   secret(address: string): string;
 }
 
+/**
+ * The parts of the inventory every scan pipeline has, in YAML at the
+ * indentation they go: `mail` the two lines under `mail:` for the mail owner
+ * (DOVECOT_USER) and base, `store` the host `store` under `hosts:`.
+ */
+export function scanInventoryParts({ data, ports }: ScanInventoryInput): { mail: string; store: string } {
+  const u = DOVECOT_USER;
+  return {
+    mail: `    owner: { user: ${u.user}, group: ${u.group}, uid: ${u.uid}, gid: ${u.gid} }
+    base: ${data}/vmail`,
+    store: `  store:
+    platform: debian
+    roles: [dovecot]
+    address: 127.0.0.2
+    dovecot:
+      tls: { cert: ${data}/tls/cert.pem, key: ${data}/tls/key.pem }
+      protocols: [imap]
+      lmtp: { address: 127.0.0.1, port: ${ports.lmtp} }`,
+  };
+}
+
 export interface ScanPipelineOptions {
   /** Temp dir prefix, e.g. "mf-scan-". */
   prefix: string;
@@ -68,7 +89,8 @@ export interface ScanPipelineOptions {
    * The inventory: a host `scan` (roles rspamd, opensmtpd, rspamd.listen on
    * 127.0.0.1:<ports.rspamd>, opensmtpd.port <ports.smtp>) and a host `store`
    * (role dovecot, dovecot.lmtp on 127.0.0.1:<ports.lmtp>, the TLS files under
-   * <data>/tls), mail.owner DOVECOT_USER and mail.base <data>/vmail.
+   * <data>/tls), mail.owner DOVECOT_USER and mail.base <data>/vmail: see
+   * scanInventoryParts.
    */
   inventory(p: ScanInventoryInput): string;
   /** More smtpd flags, e.g. ["-v"]. */
