@@ -27,7 +27,33 @@ export interface OpensmtpdData {
   deliveryHome: string;
   /** Whether the platform's OpenSMTPD can do TLS as a server; the reason where it cannot. */
   starttls: true | { broken: string };
+  /**
+   * The awk that runs the guard filter (templates/guard.awk), with the flags
+   * that make it answer each line as it comes: a filter that waits for more
+   * input before it answers stalls every SMTP session.
+   */
+  awk: string[];
+  /** The package that brings it, where it is not part of the base system. */
+  awkPackage?: string;
+  /**
+   * The longest body line the platform's filter path carries intact to
+   * filter-rspamd and back; a message with a longer one is refused at the end
+   * of DATA by the guard (docs/scanning.md, security).
+   */
+  filterLineMax: number;
+  /** A drop-in for the service's systemd unit that restarts smtpd whenever it exits by itself; absent where nothing supervises it. */
+  restartDropIn?: string;
+  /**
+   * Why an OpenSMTPD listening beyond loopback is exposed to SMTP smuggling
+   * here (it ends DATA at a bare LF dot and has no setting to refuse bare
+   * LF); undefined where it is not.
+   */
+  smuggling?: string;
 }
+
+/** OpenSMTPD 6.8 and 7.x alike (smtp_session.c and iobuf.c unchanged up to 7.8.0p1), measured on 6.8.0p2 by test/e2e/scan-exposed.test.ts. */
+const SMUGGLING =
+  "takes a bare LF for a line end and a dot after one (\\n.\\n, \\n.\\r\\n, \\r\\n.\\n) for the end of DATA, with no setting to refuse bare LF: a message smuggled behind such a dot is refused only when its commands arrive with the dot (smtpd refuses pipelining), not when they arrive one by one (SMTP smuggling, CVE-2023-51764)";
 
 export const opensmtpdPlatforms: Record<"debian" | "freebsd", OpensmtpdData> = {
   debian: {
@@ -49,6 +75,13 @@ export const opensmtpdPlatforms: Record<"debian" | "freebsd", OpensmtpdData> = {
       broken:
         "Debian 12's OpenSMTPD 6.8.0p2 with OpenSSL 3 fails every STARTTLS handshake ('rsa routines::missing private key', 'elliptic curve routines::missing private key': its privilege-separated key engine does not work with OpenSSL 3; OpenSMTPD issues #1171 and #1239, fixed in 7.x), so offering it would only make senders' TLS fail",
     },
+    // Debian's /usr/bin/awk is mawk unless gawk is installed; mawk reads a pipe or socket until its buffer is full unless -W interactive
+    awk: ["/usr/bin/mawk", "-W", "interactive"],
+    awkPackage: "mawk",
+    // 6.8 copies each filter's answer into a LINE_MAX (2048) buffer (lka_filter.c, fixed in 7.4): 2047 bytes less "filter-dataline|<id>|<token>|"
+    filterLineMax: 1997,
+    restartDropIn: "/etc/systemd/system/opensmtpd.service.d/mailfleet-restart.conf",
+    smuggling: `Debian 12's OpenSMTPD 6.8.0p2 ${SMUGGLING}`,
   },
   // the mail/opensmtpd and mail/opensmtpd-filter-rspamd ports (OpenSMTPD 7): users _smtpd and _smtpq
   freebsd: {
@@ -67,5 +100,11 @@ export const opensmtpdPlatforms: Record<"debian" | "freebsd", OpensmtpdData> = {
     makemap: "/usr/local/libexec/opensmtpd/makemap",
     deliveryHome: "/var/empty",
     starttls: true,
+    // the base system's awk (the one true awk) reads with stdio: it answers each line as it arrives
+    awk: ["/usr/bin/awk"],
+    // filter-rspamd reads with Go's bufio.Scanner, whose lines end at 64 KiB (65536 bytes less the request's prefix): a longer one makes it exit, and smtpd with it
+    filterLineMax: 65000,
+    // the port's rc.d script starts smtpd and nothing restarts it (docs/scanning.md, security)
+    smuggling: `the ports' OpenSMTPD 7.x ${SMUGGLING}`,
   },
 };

@@ -10,8 +10,9 @@ import { DEFAULT_LISTEN as RSPAMD_LISTEN } from "../rspamd/resources.ts";
 import { roleTemplates } from "../templates.ts";
 import type { RoleContext, RoleHost } from "../types.ts";
 import type { OpensmtpdData } from "./platforms.ts";
+import { implicitPostmasters } from "./postmaster.ts";
 import { opensmtpdQueue } from "./queue.ts";
-import type { opensmtpdSections } from "./schema.ts";
+import { messageSizeBytes, type opensmtpdSections } from "./schema.ts";
 
 export const templates = roleTemplates(import.meta.url);
 
@@ -19,6 +20,14 @@ type ScanHost = RoleHost<typeof opensmtpdSections>;
 
 /** Every IPv4 and IPv6 address. */
 export const DEFAULT_LISTEN = ["0.0.0.0", "::"] as const;
+/** OpenSMTPD's own max-message-size. */
+export const DEFAULT_MAX_MESSAGE_SIZE = "35M";
+
+/** The addresses smtpd listens on. */
+export const listenAddresses = (host: ScanHost): readonly string[] => host.opensmtpd?.listen ?? DEFAULT_LISTEN;
+
+/** The scan host's own names, whose postmaster it must take too (smtpd completes a bare "postmaster" with the fqdn, /etc/mailname). */
+export const ownNames = (host: ScanHost): string[] => [...new Set([host.fqdn, host.opensmtpd?.hostname ?? host.fqdn])];
 
 /** Where filter-rspamd asks rspamd: opensmtpd.rspamdUrl, else this host's rspamd.listen; undefined when neither says (an error at validate). */
 export function rspamdUrl(host: ScanHost): string | undefined {
@@ -60,6 +69,7 @@ export function opensmtpdResources(host: ScanHost, ctx: RoleContext<OpensmtpdDat
   res.push({ kind: "package", id: "opensmtpd:package", name: os.package, state: "present", debconf: os.debconfMailname && `${os.debconfMailname} ${host.fqdn}` });
   const scan = (cfg.filter ?? "rspamd") === "rspamd";
   if (scan) res.push({ kind: "package", id: "opensmtpd:package-filter", name: os.filterPackage, state: "present" });
+  if (os.awkPackage) res.push({ kind: "package", id: "opensmtpd:package-awk", name: os.awkPackage, state: "present" });
   // mail.lmtp runs as the mail owner (the virtual table maps every mailbox to it); it keeps nothing in its home here
   const { owner } = mail;
   res.push({ kind: "account", id: "opensmtpd:mail-owner", user: owner.user, uid: owner.uid, group: owner.group, gid: owner.gid, home: os.deliveryHome });
@@ -71,8 +81,16 @@ export function opensmtpdResources(host: ScanHost, ctx: RoleContext<OpensmtpdDat
   if (os.mailerConf) file("mailer.conf", os.mailerConf, templates.render("mailer.conf", { smtpctl: os.smtpctl, makemap: os.makemap ?? "/usr/bin/true" }));
 
   res.push({ kind: "directory", id: "opensmtpd:tables", path: os.tableDir, mode: 0o755, owner: "root", group: "root" });
-  const tables = { domains: table("domains"), recipients: table("recipients"), vusers: table("vusers"), relayClients: table("relay-clients"), localAliases: table("local-aliases") };
-  const aliases = mail.domains.flatMap((d) => d.aliases);
+  const tables = {
+    domains: table("domains"),
+    recipients: table("recipients"),
+    vusers: table("vusers"),
+    relayClients: table("relay-clients"),
+    localAliases: table("local-aliases"),
+    servedSenders: table("served-senders"),
+  };
+  // postmaster of every served domain (and of this host's names) reaches a mailbox: adminaddr where mail: names none
+  const aliases = [...mail.domains.flatMap((d) => d.aliases), ...implicitPostmasters(mail, host.adminaddr, ownNames(host))];
   file("domains", tables.domains, templates.render("domains", { domains: mail.domains.map((d) => d.name) }));
   file("recipients", tables.recipients, templates.render("recipients", { recipients: [...mail.users.map((u) => u.address), ...aliases.map((a) => a.address)].sort() }));
   file(
@@ -88,6 +106,18 @@ export function opensmtpdResources(host: ScanHost, ctx: RoleContext<OpensmtpdDat
   file("relay-clients", tables.relayClients, templates.render("relay-clients", networks));
   file("local-aliases", tables.localAliases, templates.render("local-aliases", { adminaddr: host.adminaddr ?? "" }));
   const tableIds = ["domains", "recipients", "vusers", "relay-clients", "local-aliases"];
+  // outsiders giving a served domain in MAIL FROM are refused, unless the inventory lets them
+  const refuseServedSenders = cfg.outsideServedSenders !== true;
+  if (refuseServedSenders) {
+    file("served-senders", tables.servedSenders, templates.render("served-senders", { domains: mail.domains.map((d) => d.name) }));
+    tableIds.push("served-senders");
+  }
+  // the guard filter (templates/guard.awk.hbs): SIZE= at MAIL FROM, and the lines filter-rspamd gets
+  const guardFile = table("guard.awk");
+  file("guard.awk", guardFile, templates.render("guard.awk", {}));
+  serviceInputs.push("opensmtpd:guard.awk");
+  const maxSize = messageSizeBytes(cfg.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE);
+  const guard = [...os.awk, "-v", `size_max=${maxSize}`, ...(scan ? ["-v", "scan=1", "-v", `line_max=${os.filterLineMax}`] : []), "-f", guardFile].join(" ");
 
   const storeHost = ctx.fleet.find((h) => h.name === cfg.store);
   const ep = storeHost && lmtpEndpoint(storeHost);
@@ -100,7 +130,11 @@ export function opensmtpdResources(host: ScanHost, ctx: RoleContext<OpensmtpdDat
     tls: tls ?? false,
     tables,
     filter: url ? { program: os.filterRspamd, url } : false,
-    listen: cfg.listen ?? DEFAULT_LISTEN,
+    guard,
+    maxSize,
+    servedSenders: refuseServedSenders,
+    chain: ["guard", ...(refuseServedSenders ? ["fleet-senders", "served-senders"] : []), ...(url ? ["rspamd"] : [])].map((f) => `"${f}"`).join(", "),
+    listen: listenAddresses(host),
     port: cfg.port ?? 25,
     store: { host: cfg.store, endpoint: `${ep.address.includes(":") ? `[${ep.address}]` : ep.address}:${ep.port}` },
     relay: relayUrl(host) ?? false,
@@ -119,6 +153,19 @@ export function opensmtpdResources(host: ScanHost, ctx: RoleContext<OpensmtpdDat
     sources: [],
     creates: [],
   });
+  // Whatever an outsider sends, smtpd should not stop; where systemd runs it, it is restarted if it does
+  if (os.restartDropIn) {
+    file("restart-drop-in", os.restartDropIn, templates.render("restart-drop-in", { service: os.service }));
+    res.push({
+      kind: "command",
+      id: "opensmtpd:daemon-reload",
+      description: "systemctl daemon-reload (the restart drop-in)",
+      command: sh`if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi`,
+      inputs: ["opensmtpd:restart-drop-in"],
+      sources: [],
+      creates: [],
+    });
+  }
   res.push({ kind: "service", id: "opensmtpd:service", name: os.service, inputs: serviceInputs, onChange: "restart", check: opensmtpdCheck(os, tls) });
   if (handover.park.length) res.push(handover.deliver);
   return res;

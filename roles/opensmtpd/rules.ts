@@ -6,7 +6,7 @@ import { namesOf, relayClients } from "../mail/fleet.ts";
 import { adminaddrRules, mailRules, sameMailboxesRule } from "../mail/rules.ts";
 import type { RoleHost, RuleContext } from "../types.ts";
 import type { OpensmtpdData } from "./platforms.ts";
-import { rspamdUrl } from "./resources.ts";
+import { listenAddresses, rspamdUrl } from "./resources.ts";
 import type { opensmtpdSections } from "./schema.ts";
 
 export function opensmtpdRules(h: RoleHost<typeof opensmtpdSections>, { data, fleet }: RuleContext<OpensmtpdData>): RuleProblem[] {
@@ -56,6 +56,15 @@ export function opensmtpdRules(h: RoleHost<typeof opensmtpdSections>, { data, fl
   }
   if (cfg.rspamdUrl && cfg.filter === "none") out.push({ field: ["opensmtpd", "rspamdUrl"], message: "opensmtpd.rspamdUrl is set but opensmtpd.filter is none: remove one of them" });
 
+  // SMTP smuggling: this OpenSMTPD cannot refuse a bare LF dot, so listening beyond loopback is the inventory's explicit choice.
+  const exposed = listenAddresses(h).filter((a) => !isLoopback(a));
+  if (data.smuggling && exposed.length && cfg.smugglingRisk !== "accepted") {
+    out.push({
+      field: cfg.listen ? ["opensmtpd", "listen"] : ["opensmtpd"],
+      message: `opensmtpd listens on ${exposed.join(", ")}${cfg.listen ? "" : " (the default: every address)"}, beyond loopback, and on ${h.platform} ${data.smuggling}; listen on loopback only, or set opensmtpd.smugglingRisk: accepted (docs/scanning.md, security)`,
+    });
+  }
+
   // Relay for the fleet only: every host relaying through this one is let in by its address, so that address must be known.
   for (const c of relayClients(h, fleet)) {
     if (c.address) continue;
@@ -74,4 +83,12 @@ export function opensmtpdRules(h: RoleHost<typeof opensmtpdSections>, { data, fl
     if (relay.protocol === "qmqp") out.push({ field: ["relay", "protocol"], message: "role opensmtpd relays over SMTP only" });
   }
   return out;
+}
+
+/** 127.0.0.0/8 and ::1 (spelt any way the address schema lets through). */
+function isLoopback(address: string): boolean {
+  if (/^127\./.test(address)) return true;
+  if (!address.includes(":")) return false;
+  const a = address.toLowerCase().replace(/^\[|\]$/g, "");
+  return /^(0{0,4}:){2,7}0{0,3}1$|^::1$/.test(a) || a === "::ffff:127.0.0.1";
 }

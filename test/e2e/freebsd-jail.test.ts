@@ -117,7 +117,7 @@ hosts:
   scan1:
     roles: [rspamd, opensmtpd]
     address: 10.0.0.5
-    opensmtpd: { store: store1, tls: ${TLS("mx")}, listen: [10.0.0.5] }
+    opensmtpd: { store: store1, tls: ${TLS("mx")}, listen: [10.0.0.5], smugglingRisk: accepted }
   store1:
     roles: [dovecot]
     address: 10.0.0.7
@@ -158,7 +158,7 @@ hosts:
     ]);
     const conf = j.read("scan1", "usr/local/etc/mail/smtpd.conf");
     expect(conf).toMatch(/^pki scan1\.example\.org key "\/usr\/local\/etc\/ssl\/mx\.key"$/m);
-    expect(conf).toMatch(/^listen on 10\.0\.0\.5 port 25 tls pki scan1\.example\.org hostname scan1\.example\.org filter "rspamd"$/m);
+    expect(conf).toMatch(/^listen on 10\.0\.0\.5 port 25 tls pki scan1\.example\.org hostname scan1\.example\.org filter "intake"$/m);
     expect(conf).toMatch(/^filter "rspamd" proc-exec "\/usr\/local\/libexec\/opensmtpd\/filter-rspamd -url http:\/\/127\.0\.0\.1:11333"$/m);
     expect(conf).toMatch(/^action "store" lmtp "10\.0\.0\.7:24" rcpt-to virtual <vusers>$/m);
     expect(j.read("scan1", "usr/local/etc/mail/smtpd/relay-clients")).toMatch(/^10\.0\.0\.11\/32$/m);

@@ -6,64 +6,33 @@
 // LMTP takes mail only from the scan host's address. Messages are counted in
 // the Maildirs: none lost, none twice.
 //
-// What the test sets that real hosts would not (all through the roles' data,
-// the platform or the inventory, none by editing what the roles render):
-// - the scan host's opensmtpd role is applied with root "/" inside OpenSMTPD's
-//   mount namespace (test/support/opensmtpd.ts: /etc, /var, /run overlays), its
-//   Debian data unchanged; smtpd is started by the test, so the first apply
-//   leaves out the service and later applies probe it with smtpctl;
-// - its rspamd role writes local.d into a temp dir, which the test's rspamd
-//   (test/support/rspamd.ts) runs with, its scanning worker on the port the
-//   inventory gives it;
-// - the store's Dovecot paths are in a temp dir and its users are the one
-//   unprivileged user it runs as here (as in test/e2e/hub-delivery.test.ts);
-//   that user is also the inventory's mail owner (mail.owner), which exists
-//   inside the namespace too (mail.lmtp runs as it);
+// What the test sets that real hosts would not: test/support/scan-pipeline.ts
+// (the roles applied inside OpenSMTPD's mount namespace and temp dirs, smtpd
+// started by the test), and:
 // - the scan host's address is 127.0.0.1, the source address the kernel gives
 //   its LMTP connections to 127.0.0.1 (OpenSMTPD's lmtp action cannot pick
 //   one); outsiders connect from 127.0.0.9, the fleet host web1 from
 //   127.0.0.6; the scan host's outbound relay is an smtp-sink on 127.0.0.3.
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dovecot as dovecotRole } from "../../roles/dovecot/index.ts";
-import type { DovecotData } from "../../roles/dovecot/platforms.ts";
 import { opensmtpd as opensmtpdRole } from "../../roles/opensmtpd/index.ts";
 import { opensmtpdPlatforms } from "../../roles/opensmtpd/platforms.ts";
-import { rspamd as rspamdRole } from "../../roles/rspamd/index.ts";
-import { rspamdPlatforms } from "../../roles/rspamd/platforms.ts";
-import { hostContext } from "../../src/engine/desired.ts";
-import { applyHost, planHost, type HostTarget } from "../../src/engine/host.ts";
-import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
+import { applyHost, planHost } from "../../src/engine/host.ts";
 import { roleResources } from "../../src/engine/roles.ts";
 import { revealingResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
-import type { Platform } from "../../src/platforms/types.ts";
-import type { Resource } from "../../src/resources/types.ts";
-import { sh } from "../../src/shell/builder.ts";
-import { LocalTransport } from "../../src/transports/local.ts";
-import type { Transport } from "../../src/transports/types.ts";
-import {
-  dovecotRoleDir,
-  DOVECOT_USER,
-  imapMailbox,
-  lmtpSend,
-  maildirMessageIds,
-  startDovecot,
-  withTestDovecot,
-  type Dovecot,
-} from "../support/dovecot.ts";
+import { imapMailbox, lmtpSend } from "../support/dovecot.ts";
 import { waitFor } from "../support/namespace.ts";
-import { startOpenSmtpd, swaks, type OpenSmtpd } from "../support/opensmtpd.ts";
-import { freePort, startSmtpSink, type SmtpSink } from "../support/postfix.ts";
-import { RSPAMD_STOCK_CONF, startRspamd, type Rspamd } from "../support/rspamd.ts";
+import { startOpenSmtpd, swaks } from "../support/opensmtpd.ts";
+import { freePort } from "../support/ports.ts";
+import { startSmtpSink, type SmtpSink } from "../support/postfix.ts";
+import { RSPAMD_OFFLINE, scanInventoryParts, startScanPipeline, type ScanInventoryInput, type ScanPipeline } from "../support/scan-pipeline.ts";
 import { smtpSession } from "../support/smtp-client.ts";
 
 const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
-/** rspamd modules that need the network or redis, off so scores do not depend on this machine's DNS. */
-const OFFLINE = "[rbl, fuzzy_check, asn, phishing, neural, replies, url_redirector, history_redis, greylist, ratelimit, dmarc, spf, dkim]";
 const PASSWORDS = {
   "bob@one.example": "bob one's pass",
   "alice@one.example": "alice's pass",
@@ -78,122 +47,44 @@ const BOBS = ["bob@one.example", "bob@two.example"] as const;
 const FIVE: Address[] = ["bob@one.example", "alice@one.example", "dave@one.example", "bob@two.example", "carol@two.example"];
 const EVERYONE = Object.keys(PASSWORDS) as Address[];
 
-const work = mkdtempSync(path.join(os.tmpdir(), "mf-scan-"));
-chmodSync(work, 0o755);
-const inventory = path.join(work, "inventory.yaml");
-const secretFile = (a: Address) => path.join(work, "secrets", a);
 const timings: Record<string, number> = {};
 const figures: Record<string, unknown> = {};
 
-let data: string;
-let dovecotData: DovecotData;
-let rspamdConf: string;
-let hosts: HostConfig[];
-let dovecot: Dovecot | undefined;
-let rspamd: Rspamd | undefined;
-let smtpd: OpenSmtpd | undefined;
+let p: ScanPipeline;
 let sink: SmtpSink;
-let smtpPort: number;
-let lmtpPort: number;
-let rspamdPort: number;
 
-const host = (name: string) => hosts.find((h) => h.name === name)!;
-const maildir = (a: Address) => path.join(data, "vmail", a.split("@")[1]!, a.split("@")[0]!, "Maildir");
-const ids = (a: Address) => (existsSync(maildir(a)) ? maildirMessageIds(maildir(a)) : []);
-const count = (a: Address, id: string) => ids(a).filter((m) => m === id).length;
-/** Messages in a Maildir, without reading them. */
-const files = (a: Address) => ["new", "cur"].reduce((n, d) => n + (existsSync(path.join(maildir(a), d)) ? readdirSync(path.join(maildir(a), d)).length : 0), 0);
+const count = (a: Address, id: string) => p.count(a, id);
+const ids = (a: Address) => p.ids(a);
+const files = (a: Address) => p.files(a);
 
-function writeInventory() {
-  const u = DOVECOT_USER;
-  const secret = (a: Address) => `{ password: { file: ${secretFile(a)} } }`;
-  writeFileSync(
-    inventory,
-    `defaults:
+function inventory({ data, ports, secret }: ScanInventoryInput) {
+  const parts = scanInventoryParts({ data, ports, secret });
+  const s = (a: Address) => `{ password: { file: ${secret(a)} } }`;
+  return `defaults:
   domain: example.org
   adminaddr: root@example.org
   mail:
-    owner: { user: ${u.user}, group: ${u.group}, uid: ${u.uid}, gid: ${u.gid} }
-    base: ${data}/vmail
+${parts.mail}
     domains:
       example.org:
-        users: { admin: ${secret("admin@example.org")} }
+        users: { admin: ${s("admin@example.org")} }
         aliases: { root: admin, postmaster: admin }
       one.example:
-        users: { bob: ${secret("bob@one.example")}, alice: ${secret("alice@one.example")}, dave: ${secret("dave@one.example")} }
+        users: { bob: ${s("bob@one.example")}, alice: ${s("alice@one.example")}, dave: ${s("dave@one.example")} }
         aliases: { postmaster: bob, team: [bob, alice] }
       two.example:
-        users: { bob: ${secret("bob@two.example")}, carol: ${secret("carol@two.example")} }
+        users: { bob: ${s("bob@two.example")}, carol: ${s("carol@two.example")} }
 hosts:
   scan:
     platform: debian
     roles: [rspamd, opensmtpd]
     address: 127.0.0.1
     relay: { host: 127.0.0.3, port: ${sink.port} }
-    rspamd: { listen: "127.0.0.1:${rspamdPort}", disable: ${OFFLINE} }
-    opensmtpd: { store: store, listen: [127.0.0.1], port: ${smtpPort} }
-  store:
-    platform: debian
-    roles: [dovecot]
-    address: 127.0.0.2
-    dovecot:
-      tls: { cert: ${data}/tls/cert.pem, key: ${data}/tls/key.pem }
-      protocols: [imap]
-      lmtp: { address: 127.0.0.1, port: ${lmtpPort} }
+    rspamd: { listen: "127.0.0.1:${ports.rspamd}", disable: ${RSPAMD_OFFLINE} }
+    opensmtpd: { store: store, listen: [127.0.0.1], port: ${ports.smtp} }
+${parts.store}
   web1: { platform: debian, roles: [nullmailer], address: 127.0.0.6, relay: { host: scan } }
-`,
-  );
-  hosts = parseInventory(readFileSync(inventory, "utf8"), inventory).hosts;
-}
-
-/** Runs the scripts inside OpenSMTPD's mount namespace (the scan host here). */
-const namespaceTransport = (exec: OpenSmtpd["exec"]): Transport => ({
-  description: "opensmtpd-namespace",
-  root: "",
-  run: (script) => exec("/bin/sh", ["-s"], { input: script }),
-});
-
-/** Debian, with smtpd (run by the test) as the service opensmtpd: probed with smtpctl; it is never to be restarted by an apply here. */
-const scanPlatform: Platform = {
-  ...debian,
-  serviceProbe: (svc) => (svc === "opensmtpd" ? sh`if /usr/sbin/smtpctl show status >/dev/null 2>&1; then echo running; else echo stopped; fi` : debian.serviceProbe(svc)),
-  serviceRestart: (svc) => (svc === "opensmtpd" ? sh`echo "smtpd is run by the test" >&2; false` : debian.serviceRestart(svc)),
-};
-
-/** Packages are unpacked, not installed; the machine's nullmailer is not this host's to hand over. */
-const notHere = (r: Resource) => r.kind === "package" || r.kind === "mtaHandover" || r.kind === "parkedMail";
-
-function scanTarget(exec: OpenSmtpd["exec"], withService: boolean): HostTarget {
-  const h = host("scan");
-  const resources = roleResources(opensmtpdRole, h, { platform: scanPlatform, secrets: revealingResolver(h.inventoryDir), fleet: hosts }).filter(
-    (r) => !notHere(r) && (withService || r.kind !== "service"),
-  );
-  return { host: h, transport: namespaceTransport(exec), ctx: hostContext(scanPlatform, ""), resources };
-}
-
-function rspamdTarget(): HostTarget {
-  const h = host("scan");
-  const data = { ...rspamdPlatforms.debian, confDir: RSPAMD_STOCK_CONF, localConfDir: rspamdConf };
-  const resources = roleResources(rspamdRole, h, { platform: debian, data, secrets: revealingResolver(h.inventoryDir), fleet: hosts }).filter((r) => r.kind !== "package" && r.kind !== "service");
-  return { host: h, transport: new LocalTransport(), ctx: hostContext(debian, ""), resources };
-}
-
-function storeTarget(): HostTarget {
-  const h = host("store");
-  const platform = withTestDovecot(debian, dovecotData.service, () => dovecot);
-  const resources = roleResources(dovecotRole, h, { platform, data: dovecotData, secrets: revealingResolver(h.inventoryDir), fleet: hosts }).filter(
-    (r) => r.kind !== "package" && (dovecot !== undefined || r.kind !== "service"),
-  );
-  return { host: h, transport: new LocalTransport(), ctx: hostContext(platform, ""), resources };
-}
-
-async function apply(t: HostTarget) {
-  const plan = await planHost(t);
-  const result = await applyHost(t, plan).catch((e: Error & { detail?: string }) => {
-    throw new Error(`${e.message}\n${e.detail ?? ""}\n${smtpd?.log() ?? ""}`);
-  });
-  expect(result.remaining).toEqual([]);
-  return plan;
+`;
 }
 
 let serial = 0;
@@ -202,69 +93,41 @@ function message(subject: string, to: readonly string[], body = "Hello from the 
   return { id, text: `From: Alice <alice@outside.example>\nTo: ${to.join(", ")}\nSubject: ${subject}\nMessage-Id: ${id}\nDate: ${new Date().toUTCString()}\n\n${body}` };
 }
 const send = (m: { text: string }, to: readonly string[], from = "127.0.0.9") =>
-  swaks({ port: smtpPort, from: "alice@outside.example", to: [...to], message: m.text, localInterface: from });
-const queueEmpty = async () => (await smtpd!.queue()).length === 0;
+  swaks({ port: p.ports.smtp, from: "alice@outside.example", to: [...to], message: m.text, localInterface: from });
+const queueEmpty = () => p.queueEmpty();
 
 /** inode, size, mtime of every file a role writes on the two hosts. */
 async function stamps(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const dir of [path.join(data, "etc"), path.join(rspamdConf, "local.d")]) {
+  for (const dir of [path.join(p.data, "etc"), path.join(p.rspamdConf, "local.d")]) {
     for (const f of readdirSync(dir)) {
       const st = statSync(path.join(dir, f), { bigint: true });
       if (st.isFile()) out[path.join(dir, f)] = `${st.ino} ${st.size} ${st.mtimeNs}`;
     }
   }
-  const inside = await smtpd!.exec("sh", ["-c", "stat -c '%n %i %s %Y.%y' /etc/smtpd.conf /etc/mailname /etc/smtpd/*"]);
+  const inside = await p.smtpd.exec("sh", ["-c", "stat -c '%n %i %s %Y.%y' /etc/smtpd.conf /etc/mailname /etc/smtpd/*"]);
   for (const l of inside.stdout.trim().split("\n")) out[l.split(" ")[0]!] = l;
   return out;
 }
-const smtpdPid = async () => (await smtpd!.exec("sh", ["-c", "pgrep -o -x smtpd"])).stdout.trim();
-const dovecotPid = () => readFileSync(path.join(dovecot!.baseDir, "master.pid"), "utf8").trim();
+const smtpdPid = async () => (await p.smtpd.exec("sh", ["-c", "pgrep -o -x smtpd"])).stdout.trim();
+const dovecotPid = () => readFileSync(path.join(p.dovecot.baseDir, "master.pid"), "utf8").trim();
 
 beforeAll(async () => {
-  const t0 = Date.now();
-  mkdirSync(path.join(work, "secrets"));
-  for (const [a, pw] of Object.entries(PASSWORDS)) writeFileSync(secretFile(a as Address), `${pw}\n`, { mode: 0o600 });
-  ({ data, dovecotData } = dovecotRoleDir("mf-scan-store-", "store.example.org"));
-  rspamdConf = path.join(work, "rspamd");
-  mkdirSync(rspamdConf, { mode: 0o755 });
   sink = await startSmtpSink("127.0.0.3");
-  [smtpPort, lmtpPort, rspamdPort] = [await freePort(), await freePort(), await freePort()];
-  writeInventory();
-
-  // The store: the dovecot role, then Dovecot from what it wrote, its LMTP on the port the inventory says.
-  await apply(storeTarget());
-  dovecot = await startDovecot({ config: dovecotData.config, ports: { lmtp: lmtpPort } });
-  // The scan host: rspamd's local.d, then rspamd (its hyperscan cache is kept in .deps between runs).
-  await apply(rspamdTarget());
-  const t1 = Date.now();
-  rspamd = await startRspamd({ localConfDir: rspamdConf, ports: { normal: rspamdPort } });
-  timings.rspamdStart = Date.now() - t1;
-  // opensmtpd applied inside its namespace, then smtpd started from /etc/smtpd.conf as the role wrote it.
-  const t2 = Date.now();
-  smtpd = await startOpenSmtpd({
-    config: "/etc/smtpd.conf",
-    mailname: "scan.example.org",
-    configure: async (exec) => {
-      const plan = await apply(scanTarget(exec, false));
-      figures.firstApply = plan.changes.map((c) => c.id);
-    },
-  });
-  timings.smtpdApplyAndStart = Date.now() - t2;
-  timings.setup = Date.now() - t0;
+  p = await startScanPipeline({ prefix: "mf-scan-", passwords: PASSWORDS, inventory });
+  Object.assign(timings, p.timings);
+  figures.firstApply = p.firstApply;
 }, 300_000);
 
 afterAll(async () => {
   const errors: unknown[] = [];
-  for (const stop of [() => smtpd?.close(), () => rspamd?.close(), () => dovecot?.close(), () => sink?.stop()]) {
+  for (const stop of [() => p?.close(), () => sink?.stop()]) {
     try {
       await stop();
     } catch (e) {
       errors.push(e);
     }
   }
-  rmSync(work, { recursive: true, force: true });
-  if (data) rmSync(data, { recursive: true, force: true });
   console.info(`scan-delivery timings (ms): ${JSON.stringify(timings)}\nscan-delivery figures: ${JSON.stringify(figures)}`);
   if (errors.length) throw errors[0];
 }, 120_000);
@@ -272,11 +135,11 @@ afterAll(async () => {
 describe("a scan host and a store host provisioned by mailfleet", () => {
   it("wrote the whole pipeline: smtpd.conf that smtpd -n accepts, LMTP to the store, the store letting in the scan host only", async () => {
     expect(figures.firstApply).toEqual(expect.arrayContaining(["opensmtpd:smtpd.conf", "opensmtpd:vusers", "opensmtpd:relay-clients", "opensmtpd:update-tables"]));
-    const conf = (await smtpd!.exec("cat", ["/etc/smtpd.conf"])).stdout;
-    expect(conf).toMatch(new RegExp(`^action "store" lmtp "127\\.0\\.0\\.1:${lmtpPort}" rcpt-to virtual <vusers>$`, "m"));
-    expect(conf).toMatch(new RegExp(`filter-rspamd -url http://127\\.0\\.0\\.1:${rspamdPort}"$`, "m"));
-    expect((await smtpd!.check()).code).toBe(0);
-    expect(readFileSync(path.join(data, "etc/lmtp-clients"), "utf8")).toMatch(/ = 127\.0\.0\.1 \(scan\)$/m);
+    const conf = (await p.smtpd.exec("cat", ["/etc/smtpd.conf"])).stdout;
+    expect(conf).toMatch(new RegExp(`^action "store" lmtp "127\\.0\\.0\\.1:${p.ports.lmtp}" rcpt-to virtual <vusers>$`, "m"));
+    expect(conf).toMatch(new RegExp(`filter-rspamd -url http://127\\.0\\.0\\.1:${p.ports.rspamd}"$`, "m"));
+    expect((await p.smtpd.check()).code).toBe(0);
+    expect(readFileSync(path.join(p.data, "etc/lmtp-clients"), "utf8")).toMatch(/ = 127\.0\.0\.1 \(scan\)$/m);
   });
 
   it("a message to bob@one.example and bob@two.example arrives exactly once in each Maildir, read back over IMAP", async () => {
@@ -289,12 +152,12 @@ describe("a scan host and a store host provisioned by mailfleet", () => {
     await waitFor("an empty queue", queueEmpty);
     for (const b of BOBS) {
       expect(count(b, m.id)).toBe(1);
-      const imap = await imapMailbox({ port: dovecot!.port("imap"), user: b, password: PASSWORDS[b], tls: "starttls" });
+      const imap = await imapMailbox({ port: p.dovecot.port("imap"), user: b, password: PASSWORDS[b], tls: "starttls" });
       expect(imap).toMatchObject({ login: "ok", messageIds: expect.arrayContaining([m.id]) });
       if (imap.login === "ok") expect(imap.messageIds.filter((x) => x === m.id)).toHaveLength(1);
     }
     // the message was scanned on the way (rspamd's headers are added only for "add header"; its log has the scan)
-    expect(rspamd!.log()).toMatch(new RegExp(m.id.replace(/[<>.]/g, "."), "i"));
+    expect(p.rspamd.log()).toMatch(new RegExp(m.id.replace(/[<>.]/g, "."), "i"));
   }, 120_000);
 
   it("1,000 messages with 1 to 5 recipients each: every recipient has every message exactly once", async () => {
@@ -313,7 +176,7 @@ describe("a scan host and a store host provisioned by mailfleet", () => {
     // 10 sessions of 100 messages each (OpenSMTPD's default limit per session), from outside
     const replies = await Promise.all(
       Array.from({ length: 10 }, async (_, s) => {
-        const session = await smtpSession(smtpPort, { localAddress: "127.0.0.9" });
+        const session = await smtpSession(p.ports.smtp, { localAddress: "127.0.0.9" });
         const out: string[] = [];
         for (const m of batch.slice(s * 100, s * 100 + 100)) out.push((await session.send({ from: "alice@outside.example", rcpts: m.to }, m.text)).data ?? "no data");
         await session.close();
@@ -334,7 +197,7 @@ describe("a scan host and a store host provisioned by mailfleet", () => {
       expect({ a, missing: missing.length, twice: twice.length, stray: stray.length }).toEqual({ a, missing: 0, twice: 0, stray: 0 });
     }
     figures.loadPerRecipient = expected;
-    figures.tempFails = (smtpd!.log().match(/result=TempFail/g) ?? []).length;
+    figures.tempFails = (p.smtpd.log().match(/result=TempFail/g) ?? []).length;
   }, 300_000);
 
   it("refuses GTUBE with 550 at DATA and stores nothing", async () => {
@@ -342,7 +205,7 @@ describe("a scan host and a store host provisioned by mailfleet", () => {
     const r = await send(m, BOBS);
     expect(r.dataReply, r.transcript).toMatch(/^550 /);
     expect(r.code).toBe(26);
-    expect(await smtpd!.queue()).toEqual([]);
+    expect(await p.smtpd.queue()).toEqual([]);
     await new Promise((res) => setTimeout(res, 500));
     for (const b of BOBS) expect(count(b, m.id)).toBe(0);
   });
@@ -351,16 +214,16 @@ describe("a scan host and a store host provisioned by mailfleet", () => {
     await waitFor("an empty queue", queueEmpty);
     const adminBefore = files("admin@example.org");
     const sinkBefore = sink.messages().length;
-    await rspamd!.stop();
+    await p.rspamd.stop();
     const m = message("rspamd down", BOBS);
     try {
       const r = await send(m, BOBS);
       expect(r.dataReply, r.transcript).toMatch(/^4\d\d /);
       figures.rspamdDownReply = r.dataReply;
-      expect(await smtpd!.queue()).toEqual([]);
+      expect(await p.smtpd.queue()).toEqual([]);
     } finally {
       const t = Date.now();
-      await rspamd!.start();
+      await p.rspamd.start();
       timings.rspamdRestart = Date.now() - t;
     }
     for (const b of BOBS) expect(count(b, m.id)).toBe(0);
@@ -376,22 +239,22 @@ describe("a scan host and a store host provisioned by mailfleet", () => {
 
   it("with Dovecot stopped, messages stay queued in OpenSMTPD; started again, `smtpctl schedule all` delivers each once", async () => {
     await waitFor("an empty queue", queueEmpty);
-    await dovecot!.stop();
+    await p.dovecot.stop();
     const batch = Array.from({ length: 10 }, (_, i) => message(`store down ${i}`, BOBS));
     try {
       for (const m of batch) expect((await send(m, BOBS)).dataReply).toMatch(/^250 /);
       await waitFor("20 envelopes deferred", async () => {
-        const q = await smtpd!.queue();
+        const q = await p.smtpd.queue();
         return q.length === 20 && q.every((e) => e.retries >= 1);
       }, 60_000);
-      const q = await smtpd!.queue();
+      const q = await p.smtpd.queue();
       expect(q.every((e) => e.type === "mda" && /mail\.lmtp: connect/.test(e.error))).toBe(true);
       figures.queuedWhileStoreDown = q.length;
     } finally {
-      await dovecot!.start();
+      await p.dovecot.start();
     }
     const t0 = Date.now();
-    await smtpd!.scheduleAll();
+    await p.smtpd.scheduleAll();
     await waitFor("delivery once Dovecot is back", () => batch.every((m) => BOBS.every((b) => count(b, m.id) > 0)), 60_000);
     await waitFor("an empty queue", queueEmpty);
     timings.storeBackToDelivered = Date.now() - t0;
@@ -406,7 +269,7 @@ describe("a scan host and a store host provisioned by mailfleet", () => {
     expect(denied.code).toBe(24);
     const unknown = await send(message("unknown", ["nobody@one.example"]), ["nobody@one.example"]);
     expect(unknown.replies.find((l) => /^5\d\d/.test(l)), unknown.transcript).toMatch(/^550 Invalid recipient: <nobody@one\.example>/);
-    expect(await smtpd!.queue()).toEqual([]);
+    expect(await p.smtpd.queue()).toEqual([]);
     // web1 (127.0.0.6) relays through the scan host: counted at the outbound relay
     const fleet = message("from web1", ["someone@outside.test"]);
     const ok = await send(fleet, ["someone@outside.test"], "127.0.0.6");
@@ -418,11 +281,11 @@ describe("a scan host and a store host provisioned by mailfleet", () => {
 
   it("the store's LMTP refuses every client but the scan host: real Dovecot, from an outside address", async () => {
     const m = message("straight to LMTP", BOBS);
-    const outsider = await lmtpSend({ port: lmtpPort, localAddress: "127.0.0.9" }, { from: "x@outside.test", rcpts: [...BOBS] }, m.text);
+    const outsider = await lmtpSend({ port: p.ports.lmtp, localAddress: "127.0.0.9" }, { from: "x@outside.test", rcpts: [...BOBS] }, m.text);
     expect(outsider.rcpt).toEqual(BOBS.map((b) => `550 5.1.1 <${b}> User doesn't exist: ${b}`));
     expect(outsider.data).toEqual([]);
     figures.lmtpOutsider = outsider.rcpt[0];
-    const scan = await lmtpSend({ port: lmtpPort, localAddress: "127.0.0.1" }, { from: "x@outside.test", rcpts: [...BOBS, "nobody@one.example"] }, m.text);
+    const scan = await lmtpSend({ port: p.ports.lmtp, localAddress: "127.0.0.1" }, { from: "x@outside.test", rcpts: [...BOBS, "nobody@one.example"] }, m.text);
     expect(scan.rcpt).toEqual(["250 2.1.5 OK", "250 2.1.5 OK", "550 5.1.1 <nobody@one.example> User doesn't exist: nobody@one.example"]);
     expect(scan.data).toHaveLength(2);
     for (const b of BOBS) expect(count(b, m.id)).toBe(1);
@@ -432,7 +295,7 @@ describe("a scan host and a store host provisioned by mailfleet", () => {
     const before = await stamps();
     const pids = [await smtpdPid(), dovecotPid()];
     const t0 = Date.now();
-    const targets = [scanTarget(smtpd!.exec, true), rspamdTarget(), storeTarget()];
+    const targets = [p.scanTarget(true), p.rspamdTarget(), p.storeTarget()];
     for (const t of targets) {
       const plan = await planHost(t);
       expect(plan.changes, t.host.name).toEqual([]);
@@ -441,7 +304,7 @@ describe("a scan host and a store host provisioned by mailfleet", () => {
     timings.replanThreeTargets = Date.now() - t0;
     expect(await stamps()).toEqual(before);
     expect([await smtpdPid(), dovecotPid()]).toEqual(pids);
-    expect(dovecot!.log()).not.toMatch(/SIGHUP/);
+    expect(p.dovecot.log()).not.toMatch(/SIGHUP/);
 
     const gtube = message("GTUBE again", BOBS, `${GTUBE}\n`);
     expect((await send(gtube, BOBS)).dataReply).toMatch(/^550 /);
@@ -465,15 +328,15 @@ describe("Debian 12's OpenSMTPD 6.8.0p2 and STARTTLS", () => {
     chmodSync(`${dir}/key.pem`, 0o600);
     const port = await freePort();
     // what the role writes where OpenSMTPD does TLS (freebsd), with Debian's programs and paths in a temp dir
-    const scan = host("scan");
+    const scan = p.host("scan");
     const tlsHost = { ...scan, opensmtpd: { ...(scan.opensmtpd as object), port, filter: "none", tls: { cert: `${dir}/cert.pem`, key: `${dir}/key.pem` } } };
     const data = { ...opensmtpdPlatforms.debian, starttls: true as const, config: `${dir}/smtpd.conf`, tableDir: `${dir}/tables` };
     mkdirSync(data.tableDir);
-    for (const r of roleResources(opensmtpdRole, tlsHost, { platform: debian, data, secrets: revealingResolver(work), fleet: hosts })) {
+    for (const r of roleResources(opensmtpdRole, tlsHost, { platform: debian, data, secrets: revealingResolver(p.work), fleet: p.hosts })) {
       if (r.kind === "file" && r.path.startsWith(dir)) writeFileSync(r.path, r.content);
     }
     const conf = readFileSync(data.config, "utf8");
-    expect(conf).toMatch(new RegExp(`^listen on 127\\.0\\.0\\.1 port ${port} tls pki scan\\.example\\.org hostname scan\\.example\\.org$`, "m"));
+    expect(conf).toMatch(new RegExp(`^listen on 127\\.0\\.0\\.1 port ${port} tls pki scan\\.example\\.org hostname scan\\.example\\.org filter "intake"$`, "m"));
     const tls = await startOpenSmtpd({ config: data.config, mailname: "scan.example.org", flags: ["-v"] });
     try {
       expect((await tls.check()).stderr).toMatch(/configuration OK/);

@@ -82,6 +82,8 @@ export interface OpenSmtpd {
   stop(): Promise<void>;
   restart(): Promise<void>;
   running(): boolean;
+  /** How smtpd ended when it exited by itself: its exit code or signal; undefined while it runs, before a start and after stop(). */
+  exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
   /** smtpctl ARGS inside (as root; smtpctl is setgid opensmtpq there). */
   smtpctl(args: string[]): Promise<ToolResult>;
   /** `smtpctl show queue`, parsed. */
@@ -235,6 +237,10 @@ export async function startOpenSmtpd(opts: OpenSmtpdOptions): Promise<OpenSmtpd>
     stop: daemon.stop,
     restart: daemon.restart,
     running: daemon.running,
+    exited() {
+      const c = daemon.child();
+      return !c || (c.exitCode === null && c.signalCode === null) ? undefined : { code: c.exitCode, signal: c.signalCode };
+    },
     smtpctl,
     async queue() {
       const r = await smtpctl(["show", "queue"]);

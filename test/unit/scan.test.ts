@@ -11,6 +11,8 @@ import { relayNetworks } from "../../roles/mail/networks.ts";
 import { opensmtpd } from "../../roles/opensmtpd/index.ts";
 import { opensmtpdQueue } from "../../roles/opensmtpd/queue.ts";
 import { opensmtpdPlatforms } from "../../roles/opensmtpd/platforms.ts";
+import { implicitPostmasters } from "../../roles/opensmtpd/postmaster.ts";
+import { mailOf } from "../../roles/mail/model.ts";
 import { relayNetworks as hubNetworks } from "../../roles/postfix-hub/networks.ts";
 import { hostContext, desiredState } from "../../src/engine/desired.ts";
 import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
@@ -48,7 +50,7 @@ function fleet(opts: { store?: string; scan?: string; more?: string } = {}): Hos
     platform: debian
     roles: [rspamd, opensmtpd]
     address: 10.0.0.5
-    opensmtpd: { store: ${opts.store ?? "store1"}${opts.scan ?? ""} }${store("store1", "10.0.0.7")}${store("store2", "10.0.0.8")}
+    opensmtpd: { store: ${opts.store ?? "store1"}, smugglingRisk: accepted${opts.scan ?? ""} }${store("store1", "10.0.0.7")}${store("store2", "10.0.0.8")}
   web1: { platform: smartos, roles: [nullmailer], address: 10.0.0.11, relay: { host: scan1 } }
   db1: { platform: debian, roles: [postfix-satellite], transport: { type: ssh, address: 10.0.0.12 }, relay: { host: scan1.example.org } }
 ${opts.more ?? ""}`,
@@ -88,7 +90,8 @@ describe("role opensmtpd", () => {
     expect(conf).not.toMatch(/^action .*relay host lmtp/m);
     expect(conf).toMatch(/^match from any for rcpt-to <recipients> action "store"\nmatch from any for domain <domains> reject$/m);
     expect(conf).toMatch(/^filter "rspamd" proc-exec "\/usr\/libexec\/opensmtpd\/filter-rspamd -url http:\/\/127\.0\.0\.1:11333"$/m);
-    expect(conf).toMatch(/^listen on 0\.0\.0\.0 port 25 hostname scan1\.example\.org filter "rspamd"\nlisten on :: port 25 hostname scan1\.example\.org filter "rspamd"$/m);
+    expect(conf).toMatch(/^listen on 0\.0\.0\.0 port 25 hostname scan1\.example\.org filter "intake"\nlisten on :: port 25 hostname scan1\.example\.org filter "intake"$/m);
+    expect(conf).toMatch(/^filter "intake" chain \{ "guard", "fleet-senders", "served-senders", "rspamd" \}$/m);
     // Debian's OpenSMTPD cannot do STARTTLS (see platforms.ts): no pki there
     expect(conf).not.toMatch(/pki|tls/);
   });
@@ -101,6 +104,10 @@ describe("role opensmtpd", () => {
       "bob@one.example",
       "bob@two.example",
       "postmaster@example.org",
+      // none in mail: for one.example, two.example and the host's own name: adminaddr's (roles/opensmtpd/postmaster.ts)
+      "postmaster@one.example",
+      "postmaster@scan1.example.org",
+      "postmaster@two.example",
       "root@example.org",
       "team@one.example",
     ]);
@@ -127,10 +134,10 @@ describe("role opensmtpd", () => {
   it("is checked by smtpd -n -f before any restart, and changed tables are reloaded with smtpctl instead of a restart", () => {
     const all = desiredState(byName(fleet(), "scan1"), secrets, fleet());
     const service = all.find((r) => r.id === "opensmtpd:service");
-    expect(service).toMatchObject({ kind: "service", name: "opensmtpd", onChange: "restart", inputs: ["opensmtpd:smtpd.conf", "opensmtpd:mailname"] });
+    expect(service).toMatchObject({ kind: "service", name: "opensmtpd", onChange: "restart", inputs: ["opensmtpd:smtpd.conf", "opensmtpd:mailname", "opensmtpd:guard.awk"] });
     expect(service!.kind === "service" && service!.check!.sh).toMatch(/\/usr\/sbin\/smtpd -n -f \/etc\/smtpd\.conf/);
     const update = all.find((r) => r.id === "opensmtpd:update-tables");
-    expect(update).toMatchObject({ kind: "command", inputs: ["opensmtpd:domains", "opensmtpd:recipients", "opensmtpd:vusers", "opensmtpd:relay-clients", "opensmtpd:local-aliases"] });
+    expect(update).toMatchObject({ kind: "command", inputs: ["opensmtpd:domains", "opensmtpd:recipients", "opensmtpd:vusers", "opensmtpd:relay-clients", "opensmtpd:local-aliases", "opensmtpd:served-senders"] });
   });
 
   it("is an MTA: it hands nullmailer's or Postfix's queue over, and its own queue is counted with smtpctl and flushed with schedule all", () => {
@@ -153,12 +160,12 @@ describe("role opensmtpd", () => {
     platform: freebsd
     roles: [rspamd, opensmtpd]
     address: 10.0.0.6
-    opensmtpd: { store: store1, tls: { cert: /usr/local/etc/ssl/mx.pem, key: /usr/local/etc/ssl/mx.key }, listen: [10.0.0.6] }
+    opensmtpd: { store: store1, tls: { cert: /usr/local/etc/ssl/mx.pem, key: /usr/local/etc/ssl/mx.key }, listen: [10.0.0.6], smugglingRisk: accepted }
 ` });
     const all = desiredState(byName(hosts, "jail1"), secrets, hosts);
     const conf = (all.find((r) => r.id === "opensmtpd:smtpd.conf") as FileResource).content;
     expect(conf).toMatch(/^pki jail1\.example\.org cert "\/usr\/local\/etc\/ssl\/mx\.pem"$/m);
-    expect(conf).toMatch(/^listen on 10\.0\.0\.6 port 25 tls pki jail1\.example\.org hostname jail1\.example\.org filter "rspamd"$/m);
+    expect(conf).toMatch(/^listen on 10\.0\.0\.6 port 25 tls pki jail1\.example\.org hostname jail1\.example\.org filter "intake"$/m);
     expect(conf).toMatch(/^table vusers file:\/usr\/local\/etc\/mail\/smtpd\/vusers$/m);
     expect(conf).toMatch(/proc-exec "\/usr\/local\/libexec\/opensmtpd\/filter-rspamd -url/);
     expect(all.find((r) => r.id === "opensmtpd:service")).toMatchObject({ name: "smtpd" });
@@ -198,7 +205,7 @@ describe("the store host's LMTP listener", () => {
     roles: [postfix-hub, dovecot]
     address: 10.0.0.7
     dovecot: { tls: ${TLS}, lmtp: { clients: [192.0.2.25] } }
-  scan1: { platform: debian, roles: [opensmtpd], address: 10.0.0.5, opensmtpd: { store: mx1, filter: none } }
+  scan1: { platform: debian, roles: [opensmtpd], address: 10.0.0.5, opensmtpd: { store: mx1, filter: none, smugglingRisk: accepted } }
 `,
       INV,
     ).hosts;
@@ -239,35 +246,37 @@ describe("rules of the scan side", () => {
     expect(errors(() => fleet({ store: "web1" }))).toMatch(/opensmtpd\.store names web1, which does not have role dovecot/);
     expect(errors(() => fleet({ store: "scan1" }))).toMatch(/opensmtpd\.store names this host/);
     const other = errors(() =>
-      fleet({ more: "  store3: { platform: debian, roles: [dovecot], address: 10.0.0.9, dovecot: { tls: { cert: /a, key: /b } }, mail: { domains: { three.example: { users: { carol: { password: { env: X } } } } } } }\n  scan2: { platform: debian, roles: [opensmtpd], address: 10.0.0.10, opensmtpd: { store: store3, filter: none } }\n" }),
+      fleet({ more: "  store3: { platform: debian, roles: [dovecot], address: 10.0.0.9, dovecot: { tls: { cert: /a, key: /b } }, mail: { domains: { three.example: { users: { carol: { password: { env: X } } } } } } }\n  scan2: { platform: debian, roles: [opensmtpd], address: 10.0.0.10, opensmtpd: { store: store3, filter: none, smugglingRisk: accepted } }\n" }),
     );
     expect(other).toMatch(/mail\.domains: scan2 and its store store3 have different mail\.domains users/);
   });
 
   it("refuses STARTTLS on Debian's OpenSMTPD 6.8 with the reason, and requires it on FreeBSD", () => {
     expect(errors(() => fleet({ scan: `, tls: ${TLS}` }))).toMatch(/hosts\.scan1\.opensmtpd\.tls: opensmtpd\.tls cannot be used on platform debian: Debian 12's OpenSMTPD 6\.8\.0p2 with OpenSSL 3 fails every STARTTLS handshake/);
-    expect(errors(() => fleet({ more: "  jail1: { platform: freebsd, roles: [opensmtpd], address: 10.0.0.6, opensmtpd: { store: store1, filter: none } }\n" }))).toMatch(
+    expect(errors(() => fleet({ more: "  jail1: { platform: freebsd, roles: [opensmtpd], address: 10.0.0.6, opensmtpd: { store: store1, filter: none, smugglingRisk: accepted } }\n" }))).toMatch(
       /hosts\.jail1\.opensmtpd: role opensmtpd listens with STARTTLS: set opensmtpd\.tls/,
     );
   });
 
   it("scans with rspamd on the host or at rspamdUrl; filter-rspamd cannot reach a unix socket", () => {
-    const noRspamd = (scan: string) => `${MAIL}hosts:${store("store1", "10.0.0.7")}\n  scan1: { platform: debian, roles: [opensmtpd], address: 10.0.0.5, opensmtpd: { store: store1${scan} } }\n`;
+    const noRspamd = (scan: string) => `${MAIL}hosts:${store("store1", "10.0.0.7")}\n  scan1: { platform: debian, roles: [opensmtpd], address: 10.0.0.5, opensmtpd: { store: store1, smugglingRisk: accepted${scan} } }\n`;
     expect(errors(() => parseInventory(noRspamd(""), INV))).toMatch(/role opensmtpd scans with rspamd: give this host role rspamd too, or set opensmtpd\.rspamdUrl/);
     const remote = parseInventory(noRspamd(", rspamdUrl: http://10.0.0.20:11333"), INV).hosts;
     expect(fileAt(remote, "scan1", "/etc/smtpd.conf").content).toMatch(/-url http:\/\/10\.0\.0\.20:11333"/);
-    expect(fileAt(remote, "scan1", "/etc/smtpd.conf").content).toMatch(/^listen on 0\.0\.0\.0 port 25 hostname scan1\.example\.org filter "rspamd"$/m);
+    expect(fileAt(remote, "scan1", "/etc/smtpd.conf").content).toMatch(/^listen on 0\.0\.0\.0 port 25 hostname scan1\.example\.org filter "intake"$/m);
     const off = parseInventory(noRspamd(", filter: none"), INV).hosts;
-    expect(fileAt(off, "scan1", "/etc/smtpd.conf").content).not.toMatch(/filter/);
+    // without rspamd: no filter-rspamd, and the guard looks at MAIL FROM only (body lines go through smtpd alone)
+    expect(fileAt(off, "scan1", "/etc/smtpd.conf").content).not.toMatch(/filter-rspamd|"rspamd"|scan=1/);
+    expect(fileAt(off, "scan1", "/etc/smtpd.conf").content).toMatch(/^filter "intake" chain \{ "guard", "fleet-senders", "served-senders" \}$/m);
     expect(desiredState(byName(off, "scan1"), secrets, off).map((r) => r.id)).not.toContain("opensmtpd:package-filter");
-    const socket = `${MAIL}hosts:${store("store1", "10.0.0.7")}\n  scan1: { platform: debian, roles: [rspamd, opensmtpd], address: 10.0.0.5, rspamd: { listen: /run/rspamd/normal.sock }, opensmtpd: { store: store1 } }\n`;
+    const socket = `${MAIL}hosts:${store("store1", "10.0.0.7")}\n  scan1: { platform: debian, roles: [rspamd, opensmtpd], address: 10.0.0.5, rspamd: { listen: /run/rspamd/normal.sock }, opensmtpd: { store: store1, smugglingRisk: accepted } }\n`;
     expect(errors(() => parseInventory(socket, INV))).toMatch(/hosts\.scan1\.rspamd\.listen: filter-rspamd reaches rspamd over HTTP/);
     expect(errors(() => parseInventory(noRspamd(", rspamdUrl: 'http://x:1/$(reboot)'"), INV))).toMatch(/opensmtpd\.rspamdUrl: .*http:\/\/host:port/);
   });
 
   it("needs the scan host's address (the store lets it in by that) and every relay client's, placed at those hosts", () => {
     const inv = `${MAIL}hosts:${store("store1", "10.0.0.7")}
-  scan1: { platform: debian, roles: [opensmtpd], transport: { type: ssh, address: scan1.example.org }, opensmtpd: { store: store1, filter: none } }
+  scan1: { platform: debian, roles: [opensmtpd], transport: { type: ssh, address: scan1.example.org }, opensmtpd: { store: store1, filter: none, smugglingRisk: accepted } }
   web9: { platform: smartos, roles: [nullmailer], relay: { host: scan1 } }
 `;
     const msg = errors(() => parseInventory(inv, INV));
@@ -276,17 +285,17 @@ describe("rules of the scan side", () => {
   });
 
   it("refuses what its outbound relay cannot do, and a relay naming the host itself", () => {
-    expect(errors(() => fleet({ more: "  scan2: { platform: debian, roles: [opensmtpd], address: 10.0.0.10, opensmtpd: { store: store1, filter: none }, relay: { host: scan2.example.org } }\n" }))).toMatch(
+    expect(errors(() => fleet({ more: "  scan2: { platform: debian, roles: [opensmtpd], address: 10.0.0.10, opensmtpd: { store: store1, filter: none, smugglingRisk: accepted }, relay: { host: scan2.example.org } }\n" }))).toMatch(
       /hosts\.scan2\.relay\.host: relay\.host names scan2 itself/,
     );
-    const auth = "  scan2: { platform: debian, roles: [opensmtpd], address: 10.0.0.10, opensmtpd: { store: store1, filter: none }, relay: { host: smtp.example.net, port: 587, tls: starttls, auth: { user: u, password: { env: P } } } }\n";
+    const auth = "  scan2: { platform: debian, roles: [opensmtpd], address: 10.0.0.10, opensmtpd: { store: store1, filter: none, smugglingRisk: accepted }, relay: { host: smtp.example.net, port: 587, tls: starttls, auth: { user: u, password: { env: P } } } }\n";
     expect(errors(() => fleet({ more: auth }))).toMatch(/hosts\.scan2\.relay\.auth: role opensmtpd does not relay with authentication yet/);
     const ok = fleet({ more: auth.replace(/, auth: \{[^}]*\} \}/, "") });
     expect(fileAt(ok, "scan2", "/etc/smtpd.conf").content).toMatch(/^action "outbound" relay host smtp\+tls:\/\/smtp\.example\.net:587$/m);
   });
 
   it("refuses an adminaddr of the scan host itself (its own mail is forwarded there)", () => {
-    expect(errors(() => fleet({ more: "  scan2: { platform: debian, roles: [opensmtpd], address: 10.0.0.10, adminaddr: root@scan2.example.org, opensmtpd: { store: store1, filter: none } }\n" }))).toMatch(
+    expect(errors(() => fleet({ more: "  scan2: { platform: debian, roles: [opensmtpd], address: 10.0.0.10, adminaddr: root@scan2.example.org, opensmtpd: { store: store1, filter: none, smugglingRisk: accepted } }\n" }))).toMatch(
       /hosts\.scan2\.adminaddr: adminaddr root@scan2\.example\.org is an address of this scan host/,
     );
   });
@@ -303,5 +312,66 @@ describe("rules of the scan side", () => {
     expect(all.find((r) => r.id === "dovecot:passwd-file")!.content).toMatch(/\$2b\$/);
     expect(all.find((r) => r.id === "dovecot:lmtp-clients")!.content).not.toMatch(/\$2b\$|BLF/);
     expect(roleResources(opensmtpd, byName(hosts, "scan1"), { secrets: real, fleet: hosts }).some((r) => JSON.stringify(r).includes("pw"))).toBe(false);
+  });
+
+  it("listens beyond loopback only with opensmtpd.smugglingRisk: accepted, naming why, on debian and freebsd; loopback needs none", () => {
+    const scan = (settings: string) => `${MAIL}hosts:${store("store1", "10.0.0.7")}\n  scan1: { platform: debian, roles: [opensmtpd], address: 10.0.0.5, opensmtpd: { store: store1, filter: none${settings} } }\n`;
+    expect(errors(() => parseInventory(scan(""), INV))).toMatch(
+      /inline\.yaml:\d+:\d+: hosts\.scan1\.opensmtpd: opensmtpd listens on 0\.0\.0\.0, :: \(the default: every address\), beyond loopback, and on debian Debian 12's OpenSMTPD 6\.8\.0p2 takes a bare LF for a line end and a dot after one .* \(SMTP smuggling, CVE-2023-51764\); listen on loopback only, or set opensmtpd\.smugglingRisk: accepted/,
+    );
+    expect(errors(() => parseInventory(scan(", listen: [127.0.0.1, 10.0.0.5]"), INV))).toMatch(/hosts\.scan1\.opensmtpd\.listen: opensmtpd listens on 10\.0\.0\.5, beyond loopback/);
+    expect(() => parseInventory(scan(", listen: [127.0.0.1, '::1']"), INV)).not.toThrow();
+    expect(errors(() => parseInventory(scan(", smugglingRisk: yes"), INV))).toMatch(/hosts\.scan1\.opensmtpd\.smugglingRisk: "yes" is not allowed; allowed: accepted/);
+    const jail = "  jail1: { platform: freebsd, roles: [opensmtpd], address: 10.0.0.6, opensmtpd: { store: store1, filter: none, tls: { cert: /a, key: /b } } }\n";
+    expect(errors(() => fleet({ more: jail }))).toMatch(/hosts\.jail1\.opensmtpd: .*on freebsd the ports' OpenSMTPD 7\.x takes a bare LF/);
+  });
+
+  it("validates maxMessageSize (64k to 4G, bytes or k, M, G) and outsideServedSenders; hostile values refused at their line", () => {
+    for (const bad of ["'35M; rm -rf /'", "0", "1.5", "5T", "63k", "5G", "'1e9'", "'35 M'", "'\\n35M'"]) {
+      expect([bad, errors(() => fleet({ scan: `, maxMessageSize: ${bad}` }))]).toEqual([bad, expect.stringMatching(/inline\.yaml:\d+:\d+: hosts\.scan1\.opensmtpd\.maxMessageSize: .*(a size: a whole number of bytes|from 64k to 4G|not one of the allowed forms: a whole number or a string)/)]);
+    }
+    expect(fileAt(fleet({ scan: ", maxMessageSize: 10M" }), "scan1", "/etc/smtpd.conf").content).toMatch(/^smtp max-message-size 10485760$/m);
+    expect(fileAt(fleet({ scan: ", maxMessageSize: 65536" }), "scan1", "/etc/smtpd.conf").content).toMatch(/^smtp max-message-size 65536$/m);
+    expect(fileAt(fleet({ scan: ", maxMessageSize: 4G" }), "scan1", "/etc/smtpd.conf").content).toMatch(/-v size_max=4294967296 /);
+    expect(errors(() => fleet({ scan: ", outsideServedSenders: 'yes'" }))).toMatch(/hosts\.scan1\.opensmtpd\.outsideServedSenders: /);
+    const open = fleet({ scan: ", outsideServedSenders: true" });
+    expect(fileAt(open, "scan1", "/etc/smtpd.conf").content).toMatch(/^filter "intake" chain \{ "guard", "rspamd" \}$/m);
+    expect(fileAt(open, "scan1", "/etc/smtpd.conf").content).not.toMatch(/served-senders/);
+    expect(files(open, "scan1").map((f) => f.path)).not.toContain("/etc/smtpd/served-senders");
+    expect(fileAt(fleet(), "scan1", "/etc/smtpd/served-senders").content.split("\n").filter((l) => l && !l.startsWith("#"))).toEqual(["@example.org", "@one.example", "@two.example"]);
+  });
+
+  it("computes postmaster for every served domain without one (and for the host's names): adminaddr", () => {
+    const mail = mailOf({
+      domains: {
+        "a.example": { users: { PostMaster: { password: { env: "X" } } } },
+        "b.example": { users: { bob: { password: { env: "X" } } }, aliases: { postmaster: "bob" } },
+        "c.example": { users: { carol: { password: { env: "X" } } } },
+        "d.example": {},
+      },
+    });
+    expect(implicitPostmasters(mail, "root@admin.example", ["mx.c.example", "mx.example", "d.example"])).toEqual([
+      { address: "postmaster@c.example", targets: ["root@admin.example"] },
+      { address: "postmaster@d.example", targets: ["root@admin.example"] },
+      { address: "postmaster@mx.c.example", targets: ["root@admin.example"] },
+      { address: "postmaster@mx.example", targets: ["root@admin.example"] },
+    ]);
+    expect(implicitPostmasters(mail, undefined, ["mx.example"])).toEqual([]);
+    const vusers = fileAt(fleet(), "scan1", "/etc/smtpd/vusers").content;
+    expect(vusers).toMatch(/^postmaster@example\.org admin@example\.org$/m);
+    expect(vusers).toMatch(/^postmaster@one\.example root@example\.org\npostmaster@scan1\.example\.org root@example\.org\npostmaster@two\.example root@example\.org$/m);
+  });
+
+  it("restarts smtpd whenever it exits by itself where systemd runs it (Debian: a drop-in and daemon-reload); nothing on FreeBSD", () => {
+    const hosts = fleet();
+    const all = desiredState(byName(hosts, "scan1"), secrets, hosts);
+    const dropIn = all.find((r) => r.id === "opensmtpd:restart-drop-in") as FileResource;
+    expect(dropIn.path).toBe("/etc/systemd/system/opensmtpd.service.d/mailfleet-restart.conf");
+    expect(dropIn.content.split("\n").filter((l) => l && !l.startsWith("#"))).toEqual(["[Service]", "Restart=always", "RestartSec=5s"]);
+    const reload = all.find((r) => r.id === "opensmtpd:daemon-reload");
+    expect(reload).toMatchObject({ kind: "command", inputs: ["opensmtpd:restart-drop-in"] });
+    expect(reload!.kind === "command" && reload!.command.sh).toMatch(/^if \[ -d \/run\/systemd\/system \]; then systemctl daemon-reload; fi$/);
+    const jail = fleet({ more: "  jail1: { platform: freebsd, roles: [opensmtpd], address: 10.0.0.6, opensmtpd: { store: store1, filter: none, tls: { cert: /a, key: /b }, smugglingRisk: accepted } }\n" });
+    expect(desiredState(byName(jail, "jail1"), secrets, jail).map((r) => r.id).filter((id) => /restart|daemon-reload/.test(id))).toEqual([]);
   });
 });
