@@ -4,13 +4,13 @@ import type { FileResource, Resource } from "../../src/resources/types.ts";
 import { hostPath, sh, type Sh } from "../../src/shell/builder.ts";
 import { lmtpEndpoint } from "../dovecot/lmtp.ts";
 import { mailOf } from "../mail/model.ts";
+import { requiredAliases } from "../mail/required.ts";
 import { relayNetworks } from "../mail/networks.ts";
 import { mtaSwitch } from "../mta/handover.ts";
 import { DEFAULT_LISTEN as RSPAMD_LISTEN } from "../rspamd/resources.ts";
 import { roleTemplates } from "../templates.ts";
 import type { RoleContext, RoleHost } from "../types.ts";
 import type { OpensmtpdData } from "./platforms.ts";
-import { implicitPostmasters } from "./postmaster.ts";
 import { opensmtpdQueue } from "./queue.ts";
 import { messageSizeBytes, type opensmtpdSections } from "./schema.ts";
 
@@ -90,7 +90,7 @@ export function opensmtpdResources(host: ScanHost, ctx: RoleContext<OpensmtpdDat
     servedSenders: table("served-senders"),
   };
   // postmaster of every served domain (and of this host's names) reaches a mailbox: adminaddr where mail: names none
-  const aliases = [...mail.domains.flatMap((d) => d.aliases), ...implicitPostmasters(mail, host.adminaddr, ownNames(host))];
+  const aliases = [...mail.domains.flatMap((d) => d.aliases), ...requiredAliases(mail, host.adminaddr, ownNames(host), ["postmaster"])];
   file("domains", tables.domains, templates.render("domains", { domains: mail.domains.map((d) => d.name) }));
   file("recipients", tables.recipients, templates.render("recipients", { recipients: [...mail.users.map((u) => u.address), ...aliases.map((a) => a.address)].sort() }));
   file(

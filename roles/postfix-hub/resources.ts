@@ -4,9 +4,9 @@ import path from "node:path";
 import type { Resource } from "../../src/resources/types.ts";
 import { lmtpEndpoint, storeName } from "../dovecot/lmtp.ts";
 import { sendingAddress } from "../mail/fleet.ts";
-import { mailOf, type MailAlias } from "../mail/model.ts";
+import { mailOf } from "../mail/model.ts";
 import { addressOwners } from "../mail/owners.ts";
-import { REQUIRED_OF_OWN_NAME, withRequiredAliases } from "../mail/required.ts";
+import { requiredAliases } from "../mail/required.ts";
 import { mtaSwitch } from "../mta/handover.ts";
 import { postfixQueue } from "../postfix/queue.ts";
 import { DEFAULT_COMPATIBILITY_LEVEL, mainCfValueText } from "../postfix/schema.ts";
@@ -56,9 +56,7 @@ function lmtpBind(host: HubHost): { name: string; address: string } | false {
 export function postfixHubResources(host: HubHost, ctx: RoleContext<PostfixHubData>): Resource[] {
   const pf = ctx.data;
   const hub = host.hub ?? {};
-  // postmaster of every served domain (and root of the hub's own name) reaches a mailbox
-  const ownFqdn = host.fqdn.toLowerCase();
-  const mail = withRequiredAliases(mailOf(host.mail), host.adminaddr, ownFqdn);
+  const mail = mailOf(host.mail);
   const conf = (name: string) => path.posix.join(pf.configDir, name);
   const res: Resource[] = [];
 
@@ -79,12 +77,10 @@ export function postfixHubResources(host: HubHost, ctx: RoleContext<PostfixHubDa
     serviceInputs.push("postfix:mailname");
   }
 
-  // The hub's own name (root, postmaster of cron and bounces here) goes to adminaddr; when it is a served domain, withRequiredAliases did that.
+  // postmaster of every served domain, and root and postmaster of the hub's own name (its cron mail and bounces), reach a mailbox
+  const ownFqdn = host.fqdn.toLowerCase();
+  const aliases = [...mail.domains.flatMap((d) => d.aliases), ...requiredAliases(mail, host.adminaddr, [ownFqdn], ["postmaster", "root"])];
   const ownName = mail.domains.some((d) => d.name === ownFqdn) ? undefined : ownFqdn;
-  const aliases: MailAlias[] = [
-    ...(ownName && host.adminaddr ? REQUIRED_OF_OWN_NAME.map((u) => ({ address: `${u}@${ownName}`, targets: [host.adminaddr!], added: "the hub's own name: its cron mail and bounces" })) : []),
-    ...mail.domains.flatMap((d) => d.aliases),
-  ];
   // Postfix notices a rebuilt indexed map by itself: a new user or alias needs no reload.
   const { resources: tables, table } = postfixTables(pf, pf.mapType);
   const mailboxMap = table("vmailbox", templates.render("vmailbox", { users: mail.users.map((u) => u.address) }), 0o644);

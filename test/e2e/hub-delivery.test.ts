@@ -245,7 +245,7 @@ describe("the hub: postfix-hub and dovecot on one host, satellites provisioned b
     await waitFor("the relayed message at the smarthost", () => sink.messages().some((m) => m.includes(allowed.id)), 60_000);
     expect(sink.messages().filter((m) => m.includes(outside.id))).toEqual([]);
 
-    const unknown = await swaks({ port: th.port, from: "cron@example.org", to: ["nobody@one.example"], message: message("unknown", ["nobody@one.example"]).text, localInterface: "127.0.0.9" });
+    const unknown = await swaks({ port: th.port, from: "someone@outside.test", to: ["nobody@one.example"], message: message("unknown", ["nobody@one.example"]).text, localInterface: "127.0.0.9" });
     expect(unknown.replies.find((r) => /^5\d\d/.test(r)), unknown.transcript).toMatch(/^550 5\.1\.1 <nobody@one\.example>: Recipient address rejected: User unknown in virtual mailbox table/);
     // an outsider may deliver to the hub's own domains, and the fleet's adminaddr is a real mailbox
     const inbound = message("to the admin", ["root@example.org"]);

@@ -372,7 +372,7 @@ describe("a scan host facing the outside", () => {
       });
 
       it("postmaster of every served domain, in any case, and of the host itself (also bare <postmaster>): accepted, each stored once in the mailbox it names or adminaddr's", async () => {
-        // one.example's postmaster is bob (mail:); the others are adminaddr's (roles/opensmtpd/postmaster.ts)
+        // one.example's postmaster is bob (mail:); the others are adminaddr's (roles/mail/required.ts)
         const cases: [string, Address][] = [
           ["postmaster@one.example", "bob@one.example"],
           ["PostMaster@TWO.example", "admin@example.org"],
@@ -407,8 +407,15 @@ describe("a scan host facing the outside", () => {
         ["65,500 characters", `Subject: t\r\n\r\n${"x".repeat(65_500)}\r\n.\r\n`],
       ] as const) {
         const before = p.smtpd.log().length;
-        await smtp(4, [...envelope("alice@outside.example", ["bob@one.example"]), { send: body, replies: 1 }]);
-        await waitFor("smtpd to exit", () => p.smtpd.exited() !== undefined, 30_000);
+        // the crash is a race between smtpd and the filter: a loaded machine may need the payload again (3 tries at most)
+        for (let attempt = 1; p.smtpd.exited() === undefined; attempt++) {
+          await smtp(4, [...envelope("alice@outside.example", ["bob@one.example"]), { send: body, replies: 1 }]);
+          try {
+            await waitFor("smtpd to exit", () => p.smtpd.exited() !== undefined, 20_000);
+          } catch (e) {
+            if (attempt >= 3) throw e;
+          }
+        }
         const log = p.smtpd.log().slice(before);
         crashes[what] = { exited: p.smtpd.exited(), log: log.split("\n").filter((l) => /fatal|lost processor|out of dataline|tree_xset|Exiting/.test(l)) };
         const refused = await smtp(4, [cmd("QUIT")]);
@@ -424,7 +431,7 @@ describe("a scan host facing the outside", () => {
     expect(crashes["the finding"]).toMatchObject({ exited: { code: expect.toBeOneOf([0, 1]), signal: null }, log: expect.arrayContaining([expect.stringMatching(/filter-dataline out of dataline phase|tree_xset/)]) });
     expect(crashes["65,500 characters"]).toMatchObject({ exited: { code: 0, signal: null }, log: expect.arrayContaining(["warn: lost processor: rspamd exited abnormally", "Exiting"]) });
     await stillUp();
-  }, 120_000);
+  }, 240_000);
 });
 
 /** The stored text of the message with this Message-ID. */

@@ -243,17 +243,18 @@ ${mail}`,
 
   it("adds postmaster to every domain that lacks one, and root and postmaster of the hub's own name, pointing at adminaddr", () => {
     const hosts = hubWith("{}");
+    // the inventory's aliases, then those the role adds
     expect(map(hosts, "virtual")).toEqual([
-      "postmaster@mx1.example.org root@example.org",
-      "root@mx1.example.org root@example.org",
-      "postmaster@example.org root@example.org",
       "root@example.org admin@example.org",
       "abuse@one.example postmaster@one.example",
       "chain@one.example abuse@one.example",
       "ext@one.example bob@one.example, someone@else.example",
       "postmaster@one.example bob@one.example",
       "team@one.example bob@one.example, alice@one.example",
+      "postmaster@example.org root@example.org",
+      "postmaster@mx1.example.org root@example.org",
       "postmaster@two.example root@example.org",
+      "root@mx1.example.org root@example.org",
     ]);
     expect(fileAt(hosts, "/etc/postfix/virtual").content).toContain("# not in the inventory, added for RFC 5321: postmaster of every domain served:\npostmaster@two.example root@example.org");
   });
@@ -276,7 +277,7 @@ hosts:
       ).hosts;
     expect(map(own(""), "virtual")).toEqual(["postmaster@mx1.example.org admin@mx1.example.org", "root@mx1.example.org admin@mx1.example.org"]);
     expect(fileAt(own(""), "/etc/postfix/main.cf").content).not.toMatch(/^virtual_alias_domains/m);
-    expect(map(own(", aliases: { root: admin }"), "virtual")).toEqual(["root@mx1.example.org admin@mx1.example.org", "postmaster@mx1.example.org admin@mx1.example.org"].sort());
+    expect(map(own(", aliases: { root: admin }"), "virtual")).toEqual(["root@mx1.example.org admin@mx1.example.org", "postmaster@mx1.example.org admin@mx1.example.org"]);
     // an adminaddr that would be the added alias itself is refused, not looped
     expect(errors(() => own("", "root@mx1.example.org"))).toMatch(/adminaddr root@mx1\.example\.org would be refused: hub mx1 serves mx1\.example\.org, which has no user or alias 'root'/);
   });

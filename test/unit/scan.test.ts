@@ -11,7 +11,7 @@ import { relayNetworks } from "../../roles/mail/networks.ts";
 import { opensmtpd } from "../../roles/opensmtpd/index.ts";
 import { opensmtpdQueue } from "../../roles/opensmtpd/queue.ts";
 import { opensmtpdPlatforms } from "../../roles/opensmtpd/platforms.ts";
-import { implicitPostmasters } from "../../roles/opensmtpd/postmaster.ts";
+import { requiredAliases } from "../../roles/mail/required.ts";
 import { mailOf } from "../../roles/mail/model.ts";
 import { relayNetworks as hubNetworks } from "../../roles/postfix-hub/networks.ts";
 import { hostContext, desiredState } from "../../src/engine/desired.ts";
@@ -104,7 +104,7 @@ describe("role opensmtpd", () => {
       "bob@one.example",
       "bob@two.example",
       "postmaster@example.org",
-      // none in mail: for one.example, two.example and the host's own name: adminaddr's (roles/opensmtpd/postmaster.ts)
+      // none in mail: for one.example, two.example and the host's own name: adminaddr's (roles/mail/required.ts)
       "postmaster@one.example",
       "postmaster@scan1.example.org",
       "postmaster@two.example",
@@ -344,19 +344,23 @@ describe("rules of the scan side", () => {
   it("computes postmaster for every served domain without one (and for the host's names): adminaddr", () => {
     const mail = mailOf({
       domains: {
-        "a.example": { users: { PostMaster: { password: { env: "X" } } } },
+        "a.example": { users: { postmaster: { password: { env: "X" } } } },
         "b.example": { users: { bob: { password: { env: "X" } } }, aliases: { postmaster: "bob" } },
         "c.example": { users: { carol: { password: { env: "X" } } } },
         "d.example": {},
       },
     });
-    expect(implicitPostmasters(mail, "root@admin.example", ["mx.c.example", "mx.example", "d.example"])).toEqual([
-      { address: "postmaster@c.example", targets: ["root@admin.example"] },
-      { address: "postmaster@d.example", targets: ["root@admin.example"] },
-      { address: "postmaster@mx.c.example", targets: ["root@admin.example"] },
-      { address: "postmaster@mx.example", targets: ["root@admin.example"] },
+    const served = "RFC 5321: postmaster of every domain served";
+    const own = "this host's own name: its cron mail and bounces";
+    expect(requiredAliases(mail, "root@admin.example", ["mx.c.example", "MX.example", "d.example"], ["postmaster"])).toEqual([
+      { address: "postmaster@c.example", targets: ["root@admin.example"], added: served },
+      { address: "postmaster@d.example", targets: ["root@admin.example"], added: served },
+      { address: "postmaster@mx.c.example", targets: ["root@admin.example"], added: own },
+      { address: "postmaster@mx.example", targets: ["root@admin.example"], added: own },
     ]);
-    expect(implicitPostmasters(mail, undefined, ["mx.example"])).toEqual([]);
+    expect(requiredAliases(mail, undefined, ["mx.example"], ["postmaster"])).toEqual([]);
+    // never an address pointed at itself
+    expect(requiredAliases(mail, "postmaster@c.example", [], ["postmaster"]).map((a) => a.address)).toEqual(["postmaster@d.example"]);
     const vusers = fileAt(fleet(), "scan1", "/etc/smtpd/vusers").content;
     expect(vusers).toMatch(/^postmaster@example\.org admin@example\.org$/m);
     expect(vusers).toMatch(/^postmaster@one\.example root@example\.org\npostmaster@scan1\.example\.org root@example\.org\npostmaster@two\.example root@example\.org$/m);
