@@ -10,7 +10,7 @@
 // other users and groups of services and listeners cleared (such a
 // listener gets mode 0666: the daemon it was for, e.g. Postfix, runs as
 // another user than the one it was meant to be owned by), and every
-// inet_listener moved to 127.0.0.1 on a port picked at run time. Nothing else
+// inet_listener moved to 127.0.0.1 (or the addresses the caller gives) on a port picked at run time. Nothing else
 // of the caller's config is changed.
 //
 // Why a mount namespace, although Dovecot runs without root: lmtp opendir()s
@@ -130,7 +130,7 @@ export interface DovecotListener {
 }
 
 /** The overrides that make a config run here; see the comment at the top of this file. */
-function testOverrides(all: DoveconfSection | undefined, dir: string, ports: Map<string, number>): { text: string; listeners: Map<string, DovecotListener> } {
+function testOverrides(all: DoveconfSection | undefined, dir: string, ports: Map<string, number>, address = "127.0.0.1"): { text: string; listeners: Map<string, DovecotListener> } {
   const u = DOVECOT_USER;
   const own = new Set(["", "$default_internal_user", "$default_login_user", u.user, String(u.uid)]);
   const ownGroup = new Set(["", "$default_internal_group", u.group, String(u.gid)]);
@@ -167,7 +167,7 @@ function testOverrides(all: DoveconfSection | undefined, dir: string, ports: Map
         const p = ports.get(l.name);
         if (p === undefined) continue;
         listeners.set(l.name, { service: svc.name, name: l.name, ssl });
-        body.push(`  inet_listener ${l.name} {`, "    address = 127.0.0.1", `    port = ${p}`, "  }");
+        body.push(`  inet_listener ${l.name} {`, `    address = ${address}`, `    port = ${p}`, "  }");
       } else if (l.kind === "unix_listener" || l.kind === "fifo_listener") {
         const fix: string[] = [];
         if (!own.has(l.settings.get("user") ?? "")) fix.push("    user =");
@@ -199,6 +199,12 @@ export interface DovecotOptions {
   config: string;
   /** Ports for some listeners by name (e.g. {lmtp: 2424}, one the caller gave another daemon); the others are picked at run time. */
   ports?: Record<string, number>;
+  /**
+   * Where every inet_listener listens instead of 127.0.0.1, e.g. ["10.77.5.1", "fd77:5::1"] (the
+   * host end of an outside network, test/support/netns.ts); the ports are picked free on 127.0.0.1
+   * all the same. The first is where start() checks that the listeners answer.
+   */
+  addresses?: string[];
 }
 
 export interface Dovecot {
@@ -210,7 +216,7 @@ export interface Dovecot {
   baseDir: string;
   logFile: string;
   runAs: RunAs;
-  /** 127.0.0.1 port of each inet_listener by name: imap, pop3, lmtp, imaps, ... */
+  /** Port of each inet_listener by name (on 127.0.0.1, or the addresses given): imap, pop3, lmtp, imaps, ... */
   ports: Record<string, number>;
   /** The port of one listener; throws when the config has no such listener. */
   port(listener: string): number;
@@ -234,9 +240,9 @@ export interface Dovecot {
   close(): Promise<void>;
 }
 
-async function answers(port: number, greeting: boolean): Promise<boolean> {
+async function answers(port: number, greeting: boolean, host = "127.0.0.1"): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
+    const s = net.connect(port, host);
     const done = (ok: boolean) => {
       s.destroy();
       resolve(ok);
@@ -292,7 +298,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<Dovecot> {
     while ([...ports.values()].includes(p)) p = await freePort();
     ports.set(name, p);
   }
-  const { text: overrides, listeners } = testOverrides(all, dir, ports);
+  const { text: overrides, listeners } = testOverrides(all, dir, ports, opts.addresses?.join(", "));
   writeFileSync(overridesFile, overrides);
   const check = await doveconf(["-n"]);
   if (check.code !== 0) return fail(`doveconf -n failed:\n${check.stderr}`);
@@ -310,7 +316,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<Dovecot> {
         `Dovecot listening on ${JSON.stringify(portRecord)}`,
         async () => {
           if (started.exitCode !== null || started.signalCode !== null) throw new Error(`Dovecot exited:\n${log()}`);
-          for (const l of listeners.values()) if (!(await answers(ports.get(l.name)!, !l.ssl))) return false;
+          for (const l of listeners.values()) if (!(await answers(ports.get(l.name)!, !l.ssl, opts.addresses?.[0]))) return false;
           return existsSync(path.join(baseDir, "master.pid"));
         },
         20_000,
