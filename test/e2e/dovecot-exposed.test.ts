@@ -18,14 +18,22 @@
 //   give the account a bounded number of checked guesses, every other
 //   attempt (the right password included) a temporary failure; the real
 //   user gets in from a client that logged in before at once, and from a new
-//   one after the interval; an IPv6 /64 is one client.
+//   one after the interval; an IPv6 /64 is one client;
+// - the same bounds on SMTP AUTH at the hub's submission port: a Postfix
+//   instance configured by postfix-hub on the same host asks Dovecot's auth
+//   socket (Postfix 3.7 answers Dovecot's temporary failure with the 535 of a
+//   wrong password; only a lost auth connection gets 454 4.7.0).
 //
-// What the test sets that a real host would not, all through the role's data
+// What the test sets that a real host would not, all through the roles' data
 // or the inventory: Dovecot's paths are in a temp dir and its users are the
-// one unprivileged user it runs as here (as in hub-delivery.test.ts); its
-// listeners are moved to the veth's addresses on free ports by the test
-// overrides; the bounds are small (3 per client, 5 per account) so that the
-// test needs few attempts, each of which Dovecot delays by 2 s or more.
+// one unprivileged user it runs as here, Postfix's paths point at an instance
+// whose services are not chrooted, and Dovecot's sockets for it lie in a
+// directory the unprivileged Dovecot can create them in (as in
+// hub-delivery.test.ts); Dovecot's listeners are moved to the veth's addresses
+// on free ports by the test overrides, Postfix's are on free ports of the
+// veth's address (hub.port, hub.submission.port); the bounds are small (3 per
+// client, 5 per account) so that the test needs few attempts, each of which
+// Dovecot delays by 2 s or more.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -33,21 +41,25 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dovecot as dovecotRole } from "../../roles/dovecot/index.ts";
 import type { DovecotData } from "../../roles/dovecot/platforms.ts";
+import type { PostfixSockets } from "../../roles/mail/sockets.ts";
+import { postfixHub } from "../../roles/postfix-hub/index.ts";
 import { hostContext } from "../../src/engine/desired.ts";
 import { applyHost, planHost, type HostTarget } from "../../src/engine/host.ts";
 import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
 import { roleResources } from "../../src/engine/roles.ts";
 import { revealingResolver } from "../../src/inventory/secrets.ts";
-import { debian } from "../../src/platforms/debian.ts";
+import type { Resource } from "../../src/resources/types.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
 import { doveconfN, dovecotRoleDir, DOVECOT_USER, startDovecot, withTestDovecot, type Dovecot } from "../support/dovecot.ts";
 import { waitFor } from "../support/namespace.ts";
 import { outsideNetwork, type OutsideNetwork } from "../support/netns.ts";
+import { ensurePostfixAccounts, freePort, hubInstanceData, instancePlatform, POSTFIX_LIB, postfixInstance, type PostfixInstance } from "../support/postfix.ts";
 
 const PASSWORDS = {
   "bob@one.example": "bob one pass",
   "carol@two.example": "carol two pass",
   "admin@example.org": "admin pass",
+  "dave@two.example": "dave two pass",
 } as const;
 type Account = keyof typeof PASSWORDS;
 /** The bounds of this test's inventory (the defaults are 10, 10, 3600 s, 300 s). */
@@ -57,46 +69,68 @@ const work = mkdtempSync(path.join(os.tmpdir(), "mf-exposed-"));
 chmodSync(work, 0o755);
 const inventory = path.join(work, "inventory.yaml");
 const timings: Record<string, number> = {};
+/** One reply of each kind, as the daemons gave them (printed after the run). */
+const samples: Record<string, string> = {};
 
 let net: OutsideNetwork;
 let dovecot: Dovecot | undefined;
 let data: string;
 let dovecotData: DovecotData;
+let sockets: PostfixSockets;
+let hub: PostfixInstance | undefined;
+let smtpPort: number;
+let submissionPort: number;
 let hosts: HostConfig[];
 
 function writeInventory(dovecotExtra = "") {
   const u = DOVECOT_USER;
   const secret = (a: Account) => `{ password: { file: ${path.join(work, "secrets", a)} } }`;
+  const tls = `{ cert: ${data}/tls/cert.pem, key: ${data}/tls/key.pem }`;
+  const instance = Object.entries(hub!.settings)
+    .map(([k, v]) => `${k}: "${v}"`)
+    .join(", ");
   writeFileSync(
     inventory,
     `defaults:
   domain: example.org
+  adminaddr: admin@example.org
 hosts:
   store:
     platform: debian
-    roles: [dovecot]
+    roles: [postfix-hub, dovecot]
     address: ${net.host.v4}
+    hub:
+      port: ${smtpPort}
+      interfaces: [${net.host.v4}]
+      tls: ${tls}
+      submission: { port: ${submissionPort} }
+      mainCf: { ${instance} }
     dovecot:
-      tls: { cert: ${data}/tls/cert.pem, key: ${data}/tls/key.pem }
+      tls: ${tls}
       authLimits: { window: ${LIMITS.window}, clientFailures: ${LIMITS.clientFailures}, accountFailures: ${LIMITS.accountFailures}, newClientInterval: ${LIMITS.newClientInterval} }
 ${dovecotExtra}    mail:
       owner: { user: ${u.user}, group: ${u.group}, uid: ${u.uid}, gid: ${u.gid} }
       base: ${data}/vmail
       domains:
-        example.org: { users: { admin: ${secret("admin@example.org")} } }
+        example.org: { users: { admin: ${secret("admin@example.org")} }, aliases: { postmaster: admin } }
         one.example: { users: { bob: ${secret("bob@one.example")} } }
-        two.example: { users: { carol: ${secret("carol@two.example")} } }
+        two.example: { users: { carol: ${secret("carol@two.example")}, dave: ${secret("dave@two.example")} } }
 `,
   );
   hosts = parseInventory(readFileSync(inventory, "utf8"), inventory).hosts;
 }
 
+/** The host's two roles here: packages are not installed (both daemons are unpacked), Dovecot is started by the test. */
 function storeTarget(): HostTarget {
   const h = hosts.find((x) => x.name === "store")!;
-  const platform = withTestDovecot(debian, dovecotData.service, () => dovecot);
-  const resources = roleResources(dovecotRole, h, { platform, data: dovecotData, secrets: revealingResolver(h.inventoryDir), fleet: hosts }).filter(
-    (r) => r.kind !== "package" && r.kind !== "account" && (dovecot !== undefined || r.kind !== "service"),
-  );
+  const platform = withTestDovecot(instancePlatform(hub!), dovecotData.service, () => dovecot);
+  const secrets = revealingResolver(h.inventoryDir);
+  const skip = (r: Resource) =>
+    r.kind === "package" || r.kind === "account" || r.kind === "mtaHandover" || r.kind === "parkedMail" || (r.kind === "service" && r.name === "dovecot" && !dovecot);
+  const resources = [
+    ...roleResources(postfixHub, h, { platform, data: hubInstanceData(hub!, sockets), secrets, fleet: hosts }),
+    ...roleResources(dovecotRole, h, { platform, data: dovecotData, secrets, fleet: hosts }),
+  ].filter((r) => !skip(r));
   return { host: h, transport: new LocalTransport(), ctx: hostContext(platform, ""), resources };
 }
 
@@ -104,7 +138,7 @@ async function apply() {
   const t = storeTarget();
   const plan = await planHost(t);
   const result = await applyHost(t, plan).catch((e: Error & { detail?: string }) => {
-    throw new Error(`${e.message}\n${e.detail ?? ""}\n${dovecot?.log() ?? ""}`);
+    throw new Error(`${e.message}\n${e.detail ?? ""}\n${hub?.log() ?? ""}\n${dovecot?.log() ?? ""}`);
   });
   expect(result.remaining).toEqual([]);
   return plan;
@@ -184,6 +218,22 @@ async function login(protocol: "imap" | "pop3", source: string, user: string, pa
   return last(r);
 }
 
+/** swaks from `source` inside the outside namespace to the hub's submission port: the server's replies (code and text). */
+async function submission(source: string, args: string[]): Promise<string[]> {
+  const r = await net.exec("swaks", ["--server", `${net.host.v4}:${submissionPort}`, "--local-interface", source, "--ehlo", "outside.test", ...args], { timeoutMs: 120_000 });
+  return `${r.stdout}${r.stderr}`
+    .split("\n")
+    .filter((l) => /^<\S*\s+\d{3}/.test(l))
+    .map((l) => l.replace(/^<\S*\s+/, ""));
+}
+
+/** SMTP AUTH PLAIN after STARTTLS at the submission port; the reply to AUTH. */
+async function smtpAuth(source: string, user: string, password: string): Promise<string> {
+  const replies = await submission(source, ["--tls", "--auth", "PLAIN", "--auth-user", user, "--auth-password", password, "--quit-after", "AUTH", "--from", user, "--to", user]);
+  // swaks says QUIT after a refused AUTH: the reply before its 221
+  return replies.filter((l) => !l.startsWith("221 ")).at(-1) ?? "";
+}
+
 const NO_AUTH = "a NO [AUTHENTICATIONFAILED] Authentication failed.";
 const POP_NO_AUTH = "-ERR [AUTH] Authentication failed.";
 // "[<hostname>:<time>]" follows: the session's place in the server's log
@@ -193,20 +243,27 @@ const LOGGED_IN = /^a OK \[CAPABILITY [^\]]*\] Logged in$/;
 
 beforeAll(async () => {
   const t0 = Date.now();
-  net = await outsideNetwork({ v4: "10.77.5", v6: "fd77:5:0:0", clients: 11 });
+  process.env.LD_LIBRARY_PATH = POSTFIX_LIB;
+  await ensurePostfixAccounts();
+  net = await outsideNetwork({ v4: "10.77.5", v6: "fd77:5:0:0", clients: 20 });
   mkdirSync(path.join(work, "secrets"));
   for (const [a, pw] of Object.entries(PASSWORDS)) writeFileSync(path.join(work, "secrets", a), `${pw}\n`, { mode: 0o600 });
-  ({ data, dovecotData } = dovecotRoleDir("mf-exposed-dovecot-", "store.example.org"));
+  ({ data, dovecotData } = dovecotRoleDir("mf-exposed-dovecot-", "store.example.org", ["sockets"]));
+  sockets = { lmtp: path.join(data, "sockets/dovecot-lmtp"), auth: path.join(data, "sockets/auth"), user: "postfix", group: "postfix" };
+  dovecotData = { ...dovecotData, postfix: sockets };
+  hub = postfixInstance("exposed-hub");
+  smtpPort = await freePort();
+  submissionPort = await freePort();
   writeInventory();
   const plan = await apply();
-  expect(plan.changes.map((c) => c.id)).toEqual(expect.arrayContaining(["dovecot:dovecot.conf", "dovecot:auth-limits", "dovecot:passwd-file"]));
+  expect(plan.changes.map((c) => c.id)).toEqual(expect.arrayContaining(["postfix:master.cf", "postfix:service", "dovecot:dovecot.conf", "dovecot:auth-limits", "dovecot:passwd-file"]));
   dovecot = await startDovecot({ config: dovecotData.config, addresses: [net.host.v4, net.host.v6] });
   timings.setup = Date.now() - t0;
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   const errors: unknown[] = [];
-  for (const f of [() => dovecot?.close(), () => net?.close()]) {
+  for (const f of [() => dovecot?.close(), () => hub?.stop(), () => net?.close()]) {
     try {
       await f();
     } catch (e) {
@@ -215,7 +272,7 @@ afterAll(async () => {
   }
   rmSync(work, { recursive: true, force: true });
   if (data) rmSync(data, { recursive: true, force: true });
-  console.info(`dovecot-exposed timings (ms): ${JSON.stringify(timings)}`);
+  console.info(`dovecot-exposed timings (ms): ${JSON.stringify(timings)}\nreplies: ${JSON.stringify(samples, null, 1)}`);
   if (errors.length) throw errors[0];
 }, 60_000);
 
@@ -339,10 +396,12 @@ describe("Dovecot as the dovecot role configures it, facing an outside network",
     const t2 = Date.now();
     const second = await Promise.all(attackers.slice(1).map((a, i) => login("imap", a, bob, `guess ${4 + i}`)));
     expect([count(second, NO_AUTH), count(second, TEMPFAIL)]).toEqual([3, 6]);
+    samples.imapTempfail = second.find((r) => TEMPFAIL.test(r))!;
     // again, each a wrong password over POP3, then bob's right password: none checked
     const third = (await Promise.all(attackers.slice(1).map(async (a, i) => [await login("pop3", a, bob, `guess ${20 + i}`), await login("imap", a, bob, right)]))).flat();
     const elapsed = Date.now() - t2;
     timings.nineClientsTwoRounds = elapsed;
+    samples.pop3Tempfail = third.find((r) => POP_TEMPFAIL.test(r)) ?? "";
     if (elapsed < LIMITS.newClientInterval * 1000) {
       expect([count(third, POP_TEMPFAIL), count(third, TEMPFAIL)]).toEqual([9, 9]);
     } else {
@@ -382,5 +441,39 @@ describe("Dovecot as the dovecot role configures it, facing an outside network",
     // bob logged in from this /64 before (the test above): that pair is counted on its own, so the
     // /64's failures for carol do not keep bob out
     expect(await login("imap", e!, "bob@one.example", PASSWORDS["bob@one.example"])).toMatch(LOGGED_IN);
+  }, 300_000);
+
+  it("bounds SMTP AUTH at the hub's submission port the same way (Postfix asks Dovecot's auth socket): beyond the bound the right password is refused unchecked", async () => {
+    const dave = "dave@two.example";
+    const right = PASSWORDS[dave];
+    // addresses unused so far; one attempt each, since from the 3rd failure of an address on,
+    // Dovecot's own per-address penalty (8 s, then 15 s) plus its 2 s delay reaches Postfix's
+    // fixed 10 s wait for an answer of Dovecot's auth (then 454 4.7.0 "Connection lost to
+    // authentication server")
+    const [known, ...fresh] = net.clients.v4.slice(11, 20);
+    // no AUTH before STARTTLS (smtpd_tls_auth_only), so no password in the clear
+    const plain = await submission(known!, ["--quit-after", "EHLO"]);
+    expect(plain.filter((l) => /^250[- ]AUTH/.test(l))).toEqual([]);
+    expect(plain).toContain("250-STARTTLS");
+    const ok = "235 2.7.0 Authentication successful";
+    expect(await smtpAuth(known!, dave, right)).toBe(ok);
+
+    const t0 = Date.now();
+    const failed = "535 5.7.8 Error: authentication failed: (reason unavailable)";
+    // 5 (the account bound) from 5 addresses, then the one attempt of a new client: all checked
+    const checked = await Promise.all(fresh.slice(0, LIMITS.accountFailures + 1).map((a, i) => smtpAuth(a, dave, `guess ${i}`)));
+    expect(checked).toEqual(Array(LIMITS.accountFailures + 1).fill(failed));
+    // the next new clients, with dave's right password: not checked, so not accepted. Postfix 3.7
+    // answers Dovecot's temporary failure (FAIL code=temp_fail) like a wrong password: its
+    // Dovecot client maps only a lost connection to 454 4.7.0
+    const beyond = await Promise.all(fresh.slice(LIMITS.accountFailures + 1).map((a) => smtpAuth(a, dave, right)));
+    timings.smtpAuth = Date.now() - t0;
+    expect(beyond).toEqual([failed, failed]);
+    samples.smtpBeyond = beyond[0]!;
+    if (timings.smtpAuth < LIMITS.newClientInterval * 1000) {
+      expect(dovecot!.log().match(/auth-limits: dave@two\.example failed 5 times in 900 s, and a new client was let in less than 60 s ago: temporary failure, password not checked/g)).toHaveLength(2);
+    }
+    // dave from the machine that logged in before: at once
+    expect(await smtpAuth(known!, dave, right)).toBe(ok);
   }, 300_000);
 });
