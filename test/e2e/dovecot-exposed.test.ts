@@ -409,7 +409,7 @@ describe("Dovecot as the dovecot role configures it, facing an outside network",
       expect(count(third, POP_NO_AUTH) + count(third, NO_AUTH)).toBeLessThanOrEqual(Math.floor(elapsed / (LIMITS.newClientInterval * 1000)));
       expect(third.filter((r) => LOGGED_IN.test(r))).toEqual([]);
     }
-    // 29 attempts at bob from 10 addresses, 6 of them checked: accountFailures + 1
+    // 30 attempts at bob from 10 addresses, 6 of them checked: accountFailures + 1
     const log = dovecot!.log();
     expect(log).toMatch(new RegExp(`auth-limits: ${attackers[0]!.replace(/\./g, "\\.")} failed 3 times in ${LIMITS.window} s: temporary failure, password not checked`));
     expect(log).toMatch(/auth-limits: bob@one\.example failed 5 times in 900 s, and a new client was let in less than 60 s ago/);
@@ -476,4 +476,30 @@ describe("Dovecot as the dovecot role configures it, facing an outside network",
     // dave from the machine that logged in before: at once
     expect(await smtpAuth(known!, dave, right)).toBe(ok);
   }, 300_000);
+
+  it("a re-apply changes nothing; dovecot.localPlaintext: true changes dovecot.conf, reloads, and lets the server's own address in without TLS, the outsider still not", async () => {
+    expect((await planHost(storeTarget())).changes).toEqual([]);
+    const user = "admin@example.org";
+    const steps = [`a LOGIN "${user}" "${PASSWORDS[user]}"`];
+    const self = { here: true, source: net.host.v4, host: net.host.v4 };
+    writeInventory("      localPlaintext: true\n");
+    try {
+      const plan = await apply();
+      expect(plan.changes.map((c) => `${c.id} ${c.action}`)).toEqual(["dovecot:dovecot.conf update", "dovecot:service reload"]);
+      await waitFor("Dovecot's reload", () => /SIGHUP received - reloading configuration/.test(dovecot!.log()), 20_000);
+      // the new auth process must be up before the login is tried: retry a temporary failure a few times
+      let r = "";
+      for (let i = 0; i < 10; i++) {
+        r = last(await dialogue({ protocol: "imap", ...self, port: dovecot!.port("imap"), steps }));
+        if (!TEMPFAIL.test(r)) break;
+        await new Promise((ok) => setTimeout(ok, 1000));
+      }
+      expect(r).toMatch(LOGGED_IN);
+      const out = await dialogue({ protocol: "imap", port: dovecot!.port("imap"), steps });
+      expect(last(out)).toBe("a NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.");
+    } finally {
+      writeInventory();
+      await apply();
+    }
+  }, 180_000);
 });
