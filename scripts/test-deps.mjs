@@ -14,10 +14,16 @@ const wanted = readFileSync(path.join(root, "test/system-packages.txt"), "utf8")
   .split("\n")
   .map((l) => l.replace(/#.*/, "").trim())
   .filter(Boolean);
-/** .debs unpacked (dpkg -x) together into .deps/<dir>: one tree per daemon, as its files would lie on a host. */
+/**
+ * .debs unpacked (dpkg -x) together into .deps/<dir>: one tree per daemon, as its files would lie on a host.
+ * `added`: .debs that came later, unpacked into a tree that is already complete (dpkg -x only adds their
+ * files; the tree is not removed, since a test elsewhere may be running from it), each marked done by
+ * .complete-<deb>.
+ */
 const unpacked = [
   { dir: "postfix", debs: ["postfix"] },
-  { dir: "dovecot", debs: ["dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd"] },
+  // dovecot-auth-lua: the Lua passdb of the dovecot role's login limits (libdovecot-lua needs liblua5.4-0)
+  { dir: "dovecot", debs: ["dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd"], added: ["dovecot-auth-lua"] },
   { dir: "opensmtpd", debs: ["opensmtpd", "opensmtpd-filter-rspamd"] },
   { dir: "rspamd", debs: ["rspamd"] },
 ];
@@ -64,14 +70,23 @@ const download = (pkg) => {
   }
   return path.join(dl, deb);
 };
-for (const { dir, debs } of unpacked) {
+for (const { dir, debs, added = [] } of unpacked) {
   const dest = path.join(depsDir, dir);
-  if (existsSync(path.join(dest, ".complete"))) continue;
-  rmSync(dest, { recursive: true, force: true });
-  mkdirSync(dest, { recursive: true });
+  const addedMissing = () => added.filter((pkg) => !existsSync(path.join(dest, `.complete-${pkg}`)));
+  if (existsSync(path.join(dest, ".complete"))) {
+    if (addedMissing().length === 0) continue;
+  } else {
+    rmSync(dest, { recursive: true, force: true });
+    mkdirSync(dest, { recursive: true });
+    mkdirSync(dl, { recursive: true });
+    for (const pkg of debs) execFileSync("dpkg", ["-x", download(pkg), dest]);
+    execFileSync("touch", [path.join(dest, ".complete")]);
+  }
   mkdirSync(dl, { recursive: true });
-  for (const pkg of debs) execFileSync("dpkg", ["-x", download(pkg), dest]);
-  execFileSync("touch", [path.join(dest, ".complete")]);
+  for (const pkg of addedMissing()) {
+    execFileSync("dpkg", ["-x", download(pkg), dest]);
+    execFileSync("touch", [path.join(dest, `.complete-${pkg}`)]);
+  }
 }
 
 // nullmailer-inject with the behaviour of nullmailer 2.0: Debian's 2.2 source

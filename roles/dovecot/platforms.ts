@@ -17,6 +17,11 @@ export interface DovecotData {
   loginUser: string;
   /** The sockets a Postfix on the same host connects to. */
   postfix: PostfixSockets;
+  /**
+   * Dovecot's Lua passdb, which the login limits (dovecot.authLimits) run in: the packages that
+   * bring it, or why the platform's Dovecot has none.
+   */
+  lua: { packages: string[] } | { missing: string };
 }
 
 export const dovecotPlatforms = {
@@ -30,6 +35,7 @@ export const dovecotPlatforms = {
     group: "dovecot",
     loginUser: "dovenull",
     postfix: postfixSockets(postfixPlatforms.smartos),
+    lua: { missing: "pkgsrc's dovecot (mail/dovecot2) is built without Lua and has no option for it" },
   },
   debian: {
     packages: ["dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd"],
@@ -41,6 +47,8 @@ export const dovecotPlatforms = {
     group: "dovecot",
     loginUser: "dovenull",
     postfix: postfixSockets(postfixPlatforms.debian),
+    // the auth module; libdovecot-lua (dovecot-core) links liblua5.4-0, a dependency of dovecot-core
+    lua: { packages: ["dovecot-auth-lua"] },
   },
   // the mail/dovecot port: its users dovecot and dovenull, everything under /usr/local
   freebsd: {
@@ -53,5 +61,6 @@ export const dovecotPlatforms = {
     group: "dovecot",
     loginUser: "dovenull",
     postfix: postfixSockets(postfixPlatforms.freebsd),
+    lua: { missing: "FreeBSD's dovecot package is built without the port's LUA option (mail/dovecot: OPTIONS_DEFAULT has no LUA)" },
   },
 } satisfies Record<string, DovecotData>;

@@ -8,7 +8,7 @@ import { roleTemplates } from "../templates.ts";
 import type { RoleContext, RoleHost } from "../types.ts";
 import { canonicalAddress, LMTP_CLIENT_FORMAT, lmtpClientKey, lmtpClients, lmtpEndpoint, LOCAL_LMTP_KEY } from "./lmtp.ts";
 import type { DovecotData } from "./platforms.ts";
-import { DOVECOT_PROTOCOLS, type dovecotSections } from "./schema.ts";
+import { AUTH_LIMIT_DEFAULTS, DOVECOT_PROTOCOLS, type AuthLimits, type dovecotSections } from "./schema.ts";
 
 export const templates = roleTemplates(import.meta.url);
 
@@ -28,6 +28,23 @@ export function dovecotCheck(dv: DovecotData, tls: { cert: string; key: string }
 [ "$mf_ok" -eq 0 ] && { mf_dc=$(${dv.doveconf} -n -c ${dv.config} 2>&1 >/dev/null); mf_rc=$?; [ -z "$mf_dc" ] || printf '%s\\n' "$mf_dc" >&2; [ "$mf_rc" -eq 0 ] && [ -z "$mf_dc" ]; }`;
 }
 
+/** The bounds on failed logins a host gets: its dovecot.authLimits over the defaults; undefined when off. */
+export function authLimitsOf(cfg: { authLimits?: false | Partial<AuthLimits> } | undefined): AuthLimits | undefined {
+  if (cfg?.authLimits === false) return undefined;
+  return { ...AUTH_LIMIT_DEFAULTS, ...cfg?.authLimits };
+}
+
+/**
+ * The override_fields value that lets a login through only over TLS (rules at the passdb in
+ * dovecot.conf.hbs): allow_nets is the client's own address where the connection is secure,
+ * else `local`, which no client with an address matches.
+ */
+export function tlsOnlyNets(localPlaintext: boolean): string {
+  const pass = "%{rip},local";
+  if (localPlaintext) return `%{if;%{secured};ne;;${pass};local}`;
+  return `%{if;%{secured};eq;TLS;${pass};%{if;%{service}/%{secured};eq;smtp/secured;${pass};local}}`;
+}
+
 export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData>): Resource[] {
   const dv = ctx.data;
   const cfg = host.dovecot ?? {};
@@ -35,8 +52,12 @@ export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData
   const tls = cfg.tls!;
   const protocols = cfg.protocols ?? [...DOVECOT_PROTOCOLS];
   const res: Resource[] = [];
+  // the rules refused a host whose Dovecot has no Lua passdb, unless authLimits is false
+  const limits = "packages" in dv.lua ? authLimitsOf(cfg) : undefined;
+  const limitsFile = path.posix.join(path.posix.dirname(dv.config), "auth-limits.lua");
 
-  for (const p of dv.packages) res.push({ kind: "package", id: `dovecot:package-${p}`, name: p, state: "present" });
+  const packages = [...dv.packages, ...(limits && "packages" in dv.lua ? dv.lua.packages : [])];
+  for (const p of packages) res.push({ kind: "package", id: `dovecot:package-${p}`, name: p, state: "present" });
   const { owner } = mail;
   res.push({ kind: "account", id: "dovecot:mail-owner", user: owner.user, uid: owner.uid, group: owner.group, gid: owner.gid, home: mail.base });
   // a changed mail.base moves the mailboxes there, before the passwd-file (which says where they are now) is rewritten
@@ -79,8 +100,23 @@ export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData
     lmtpInet: lmtpInet ?? false,
     lmtpClients: lmtpInet ? { file: clientsFile, format: LMTP_CLIENT_FORMAT } : false,
     authSocket: submission ? dv.postfix.auth : "",
+    limits: limits ? { ...limits, file: limitsFile } : false,
+    serviceAuth: submission || limits !== undefined,
+    tlsOnly: tlsOnlyNets(cfg.localPlaintext === true),
+    localPlaintext: cfg.localPlaintext === true,
   });
   res.push({ kind: "file", id: "dovecot:dovecot.conf", path: dv.config, content: conf, mode: 0o644, owner: "root", group: "root" });
+  // read by the auth process (default_internal_user) at its start: a change needs a reload
+  res.push({
+    kind: "file",
+    id: "dovecot:auth-limits",
+    path: limitsFile,
+    content: limits ? templates.render("auth-limits.lua", limits) : "",
+    mode: 0o644,
+    owner: "root",
+    group: "root",
+    ...(limits ? {} : { state: "absent" as const }),
+  });
 
   // Dovecot re-reads the passwd-file when it changes: a new user or password needs no reload.
   const users = mail.users.map((u) => ({
@@ -114,6 +150,6 @@ export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData
   });
   res.push({ kind: "keptDirs", id: "dovecot:mailboxes", base: mail.base, depth: 2, expected: mail.users.map((u) => `${u.domain}/${u.name}`), noun: ["mailbox", "mailboxes"] });
   // lmtp-clients is re-read like the passwd-file: a new client or mailbox reloads nothing.
-  res.push({ kind: "service", id: "dovecot:service", name: dv.service, inputs: ["dovecot:dovecot.conf", "dovecot:mail-store"], onChange: "reload", check: dovecotCheck(dv, tls) });
+  res.push({ kind: "service", id: "dovecot:service", name: dv.service, inputs: ["dovecot:dovecot.conf", "dovecot:auth-limits", "dovecot:mail-store"], onChange: "reload", check: dovecotCheck(dv, tls) });
   return res;
 }

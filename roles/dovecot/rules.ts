@@ -3,10 +3,18 @@ import type { RuleProblem } from "../../src/inventory/catalog.ts";
 import { mailRules } from "../mail/rules.ts";
 import type { RoleHost, RuleContext } from "../types.ts";
 import { lmtpClients, lmtpEndpoint } from "./lmtp.ts";
+import type { DovecotData } from "./platforms.ts";
 import type { dovecotSections } from "./schema.ts";
 
-export function dovecotRules(h: RoleHost<typeof dovecotSections>, { fleet }: RuleContext<unknown>): RuleProblem[] {
+export function dovecotRules(h: RoleHost<typeof dovecotSections>, { fleet, data }: RuleContext<DovecotData>): RuleProblem[] {
   const out: RuleProblem[] = mailRules(h.mail, "dovecot");
+  // The login limits run in Dovecot's Lua passdb: where there is none, the inventory says so itself.
+  if ("missing" in data.lua && h.dovecot?.authLimits !== false) {
+    out.push({
+      field: h.dovecot?.authLimits ? ["dovecot", "authLimits"] : ["dovecot"],
+      message: `dovecot.authLimits (bounds on password guessing per client and per account) needs Dovecot's Lua passdb, which ${h.platform} does not have: ${data.lua.missing}; write authLimits: false to run without them (Dovecot's per-address auth penalty is then the only brake on guessing)`,
+    });
+  }
   if (!h.dovecot?.tls) {
     out.push({ field: ["dovecot"], message: "role dovecot needs dovecot.tls (cert and key paths on the host): IMAP and POP3 take passwords only over TLS" });
   }

@@ -121,11 +121,12 @@ hosts:
   store1:
     roles: [dovecot]
     address: 10.0.0.7
-    dovecot: { tls: ${TLS("mail")} }
+    # FreeBSD's dovecot package has no Lua passdb, which the login limits need
+    dovecot: { tls: ${TLS("mail")}, authLimits: false }
   hub1:
     roles: [postfix-hub, dovecot]
     address: 10.0.0.8
-    dovecot: { tls: ${TLS("mail")} }
+    dovecot: { tls: ${TLS("mail")}, authLimits: false }
   web1: { roles: [nullmailer], address: 10.0.0.11, relay: { host: scan1 } }
 `;
 
