@@ -65,7 +65,7 @@ describe("the dovecot role's logins: TLS only, bounded guessing", () => {
 
     expect(rs.filter((r) => r.kind === "package").map((r) => (r as { name: string }).name)).toEqual(["dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd", "dovecot-auth-lua"]);
     const service = rs.find((r) => r.kind === "service") as { inputs: string[] };
-    expect(service.inputs).toEqual(["dovecot:dovecot.conf", "dovecot:auth-limits"]);
+    expect(service.inputs).toEqual(["dovecot:dovecot.conf", "dovecot:auth-limits", "dovecot:mail-store"]);
   });
 
   it("the inventory's bounds reach the script and the comment of dovecot.conf; unnamed ones keep their defaults", () => {
