@@ -21,7 +21,7 @@ export interface RoleContext<D> {
   secrets: SecretResolver;
   /** Every host of the inventory (a hub computes whom it relays for). */
   fleet: readonly HostConfig[];
-  /** The queues of the other MTAs on this platform, for a role that replaces them (see roles/mta). */
+  /** The queues of the other MTAs on this platform, for a role that replaces them (see roles/lib/mta). */
   otherMtas: readonly MtaQueue[];
 }
 

@@ -3,7 +3,7 @@
 // over TLS, LMTP for the MTA that delivers (a unix socket for Postfix on the
 // same host, TCP for one on another host). Mailboxes are never deleted.
 import path from "node:path";
-import { MAIL_DEFAULTS, mailOf } from "../mail/model.ts";
+import { MAIL_DEFAULTS, mailOf } from "../lib/mail/model.ts";
 import { defineRole } from "../types.ts";
 import { dovecotPlatforms, type DovecotData } from "./platforms.ts";
 import { dovecotResources, maskPasswdFile } from "./resources.ts";

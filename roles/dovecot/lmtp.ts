@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import type { HostConfig } from "../../src/inventory/catalog.ts";
-import { sendingAddress } from "../mail/fleet.ts";
+import { sendingAddress } from "../lib/mail/fleet.ts";
 import type { DovecotSettings } from "./schema.ts";
 
 export const LMTP_PORT = 24;

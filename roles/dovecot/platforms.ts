@@ -1,6 +1,6 @@
 // What Dovecot (2.3) is called and where it lives on each platform.
-import { postfixSockets, type PostfixSockets } from "../mail/sockets.ts";
-import { postfixPlatforms } from "../postfix/platforms.ts";
+import { postfixSockets, type PostfixSockets } from "../lib/mail/sockets.ts";
+import { postfixPlatforms } from "../lib/postfix/platforms.ts";
 
 export interface DovecotData {
   packages: string[];

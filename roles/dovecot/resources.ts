@@ -2,8 +2,8 @@
 import type { Resource } from "../../src/resources/types.ts";
 import path from "node:path";
 import { hostPath, sh, type Sh } from "../../src/shell/builder.ts";
-import { mailOf } from "../mail/model.ts";
-import { MASKED_HASH, PASSWORD_SCHEME, passwordHash } from "../mail/passwords.ts";
+import { mailOf } from "../lib/mail/model.ts";
+import { MASKED_HASH, PASSWORD_SCHEME, passwordHash } from "../lib/mail/passwords.ts";
 import { roleTemplates } from "../templates.ts";
 import type { RoleContext, RoleHost } from "../types.ts";
 import { canonicalAddress, LMTP_CLIENT_FORMAT, lmtpClientKey, lmtpClients, lmtpEndpoint, LOCAL_LMTP_KEY } from "./lmtp.ts";

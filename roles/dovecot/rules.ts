@@ -1,6 +1,6 @@
 // Rules across fields for the dovecot role.
 import type { RuleProblem } from "../../src/inventory/catalog.ts";
-import { mailRules } from "../mail/rules.ts";
+import { mailRules } from "../lib/mail/rules.ts";
 import type { RoleHost, RuleContext } from "../types.ts";
 import { lmtpClients, lmtpEndpoint } from "./lmtp.ts";
 import type { DovecotData } from "./platforms.ts";

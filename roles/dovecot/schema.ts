@@ -1,8 +1,8 @@
 // The `dovecot:` section (Dovecot's own settings); users, domains and the
-// mailbox owner are in the shared `mail:` section (roles/mail/schema.ts).
+// mailbox owner are in the shared `mail:` section (roles/lib/mail/schema.ts).
 import { z } from "zod";
 import { duration, ipAddress, port } from "../../src/inventory/fields.ts";
-import { mailSettings, tlsFiles } from "../mail/schema.ts";
+import { mailSettings, tlsFiles } from "../lib/mail/schema.ts";
 
 export const DOVECOT_PROTOCOLS = ["imap", "pop3"] as const;
 

@@ -1,4 +1,4 @@
-// nullmailer's queue for an MTA switch (see roles/mta): one file per message
+// nullmailer's queue for an MTA switch (see roles/lib/mta): one file per message
 // in queue/, in the parking format already, so parking is a rename().
 import { code, hostPath, sh } from "../../src/shell/builder.ts";
 import type { MtaQueue } from "../../src/resources/types.ts";

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Resource } from "../../src/resources/types.ts";
 import { code } from "../../src/shell/builder.ts";
 import { shq } from "../../src/shell/quote.ts";
-import { mtaSwitch } from "../mta/handover.ts";
+import { mtaSwitch } from "../lib/mta/handover.ts";
 import { roleTemplates } from "../templates.ts";
 import type { RoleContext, RoleHost } from "../types.ts";
 import type { NullmailerData } from "./platforms.ts";

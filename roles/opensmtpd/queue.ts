@@ -1,4 +1,4 @@
-// OpenSMTPD's queue for an MTA switch (see roles/mta): smtpctl counts it (it
+// OpenSMTPD's queue for an MTA switch (see roles/lib/mta): smtpctl counts it (it
 // reads the queue with smtpd stopped too) and `smtpctl schedule all` flushes
 // it. Parking reads the queue directory itself, smtpd stopped: each message
 // is queue/<bucket>/<msgid>/message plus one envelope file per recipient

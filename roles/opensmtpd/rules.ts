@@ -2,8 +2,8 @@
 // (and the host) it is about.
 import type { RuleProblem } from "../../src/inventory/catalog.ts";
 import { lmtpEndpoint } from "../dovecot/lmtp.ts";
-import { namesOf, relayClients } from "../mail/fleet.ts";
-import { adminaddrRules, mailRules, sameMailboxesRule } from "../mail/rules.ts";
+import { namesOf, relayClients } from "../lib/mail/fleet.ts";
+import { adminaddrRules, mailRules, sameMailboxesRule } from "../lib/mail/rules.ts";
 import type { RoleHost, RuleContext } from "../types.ts";
 import type { OpensmtpdData } from "./platforms.ts";
 import { listenAddresses, rspamdUrl } from "./resources.ts";

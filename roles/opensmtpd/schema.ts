@@ -1,8 +1,8 @@
 // The `opensmtpd:` section (the scan host's own settings); the domains, users
-// and aliases it accepts come from the shared `mail:` section (roles/mail).
+// and aliases it accepts come from the shared `mail:` section (roles/lib/mail).
 import { z } from "zod";
 import { hostname, ipAddress, network, port } from "../../src/inventory/fields.ts";
-import { inventoryHost, mailSettings, tlsFiles } from "../mail/schema.ts";
+import { inventoryHost, mailSettings, tlsFiles } from "../lib/mail/schema.ts";
 
 /** Where filter-rspamd finds rspamd's scanning worker: http://host:port, nothing more. */
 const rspamdUrl = z

@@ -2,8 +2,8 @@
 // only (mynetworks computed from the fleet), accepts mail for the virtual
 // domains of `mail:`, refuses unknown recipients at RCPT, and delivers to
 // Dovecot over LMTP (a unix socket on the same host, TCP to a store host).
-import { postfixDirectories } from "../postfix/platforms.ts";
-import { postfixQueue } from "../postfix/queue.ts";
+import { postfixDirectories } from "../lib/postfix/platforms.ts";
+import { postfixQueue } from "../lib/postfix/queue.ts";
 import { defineRole } from "../types.ts";
 import { postfixHubPlatforms } from "./platforms.ts";
 import { postfixHubResources } from "./resources.ts";

@@ -1,8 +1,8 @@
-// The hub's mynetworks: the receiving side's relay computation (roles/mail/
+// The hub's mynetworks: the receiving side's relay computation (roles/lib/mail/
 // networks.ts) with hub.networks, in Postfix's notation.
 import type { HostConfig } from "../../src/inventory/catalog.ts";
-import { postfixNetwork } from "../mail/fleet.ts";
-import { relayNetworks as computed } from "../mail/networks.ts";
+import { postfixNetwork } from "../lib/mail/fleet.ts";
+import { relayNetworks as computed } from "../lib/mail/networks.ts";
 import type { HubSettings } from "./schema.ts";
 
 export interface HubNetworks {

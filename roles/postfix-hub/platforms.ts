@@ -1,7 +1,7 @@
 // Postfix on each platform (shared with postfix-satellite), and the sockets
 // Dovecot opens for it when both run on the hub.
-import { postfixSockets, type PostfixSockets } from "../mail/sockets.ts";
-import { postfixPlatforms, type PostfixData } from "../postfix/platforms.ts";
+import { postfixSockets, type PostfixSockets } from "../lib/mail/sockets.ts";
+import { postfixPlatforms, type PostfixData } from "../lib/postfix/platforms.ts";
 
 export interface PostfixHubData extends PostfixData {
   /** Where Dovecot on the same host listens for Postfix (LMTP, auth); the dovecot role opens the same ones. */

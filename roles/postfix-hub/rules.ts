@@ -1,10 +1,10 @@
 // Rules across fields and hosts for the postfix-hub role; each names the
 // field (and the host) it is about.
-import { mainCfProblems } from "../postfix/main-cf.ts";
+import { mainCfProblems } from "../lib/postfix/main-cf.ts";
 import type { RuleProblem } from "../../src/inventory/catalog.ts";
 import { lmtpEndpoint, storeName } from "../dovecot/lmtp.ts";
-import { relayClients } from "../mail/fleet.ts";
-import { adminaddrRules, mailRules, sameMailboxesRule } from "../mail/rules.ts";
+import { relayClients } from "../lib/mail/fleet.ts";
+import { adminaddrRules, mailRules, sameMailboxesRule } from "../lib/mail/rules.ts";
 import type { RoleHost, RuleContext } from "../types.ts";
 import { HUB_MANAGED_PARAMETERS, type hubSections } from "./schema.ts";
 

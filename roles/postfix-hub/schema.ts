@@ -1,9 +1,9 @@
 // The `hub:` section (the postfix-hub role's own settings); `mail:` is shared
-// with the dovecot role (roles/mail/schema.ts).
+// with the dovecot role (roles/lib/mail/schema.ts).
 import { z } from "zod";
 import { hostname, ipAddress, network, port } from "../../src/inventory/fields.ts";
-import { inventoryHost, mailSettings, tlsFiles } from "../mail/schema.ts";
-import { compatibilityLevel, mainCfSettings } from "../postfix/schema.ts";
+import { inventoryHost, mailSettings, tlsFiles } from "../lib/mail/schema.ts";
+import { compatibilityLevel, mainCfSettings } from "../lib/postfix/schema.ts";
 
 export const hubSettings = z.strictObject({
   networks: z

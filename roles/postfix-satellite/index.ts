@@ -3,8 +3,8 @@
 // address is rewritten so it reaches one mailbox and shows the sending host.
 import { defineRole } from "../types.ts";
 import { maskSaslPasswd } from "./maps.ts";
-import { postfixDirectories, postfixPlatforms } from "../postfix/platforms.ts";
-import { postfixQueue } from "../postfix/queue.ts";
+import { postfixDirectories, postfixPlatforms } from "../lib/postfix/platforms.ts";
+import { postfixQueue } from "../lib/postfix/queue.ts";
 import { postfixSatelliteResources } from "./resources.ts";
 import { postfixSatelliteRules } from "./rules.ts";
 import { postfixSections } from "./schema.ts";

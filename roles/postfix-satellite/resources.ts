@@ -2,14 +2,14 @@
 import path from "node:path";
 import type { Resource } from "../../src/resources/types.ts";
 import { sh } from "../../src/shell/builder.ts";
-import { mtaSwitch } from "../mta/handover.ts";
+import { mtaSwitch } from "../lib/mta/handover.ts";
 import { roleTemplates } from "../templates.ts";
 import type { RoleContext, RoleHost } from "../types.ts";
 import { relayhostValue, saslEntries } from "./maps.ts";
-import type { PostfixData } from "../postfix/platforms.ts";
-import { postfixQueue } from "../postfix/queue.ts";
-import { DEFAULT_COMPATIBILITY_LEVEL, mainCfValueText } from "../postfix/schema.ts";
-import { postfixCheck, postfixTables } from "../postfix/tables.ts";
+import type { PostfixData } from "../lib/postfix/platforms.ts";
+import { postfixQueue } from "../lib/postfix/queue.ts";
+import { DEFAULT_COMPATIBILITY_LEVEL, mainCfValueText } from "../lib/postfix/schema.ts";
+import { postfixCheck, postfixTables } from "../lib/postfix/tables.ts";
 import type { postfixSections } from "./schema.ts";
 
 export const templates = roleTemplates(import.meta.url);

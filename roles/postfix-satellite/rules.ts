@@ -1,7 +1,7 @@
 // Rules across fields for the postfix-satellite role; each message says what to change.
 import type { RuleProblem } from "../../src/inventory/catalog.ts";
 import type { RoleHost } from "../types.ts";
-import { mainCfProblems } from "../postfix/main-cf.ts";
+import { mainCfProblems } from "../lib/postfix/main-cf.ts";
 import { ENCRYPTED_TLS_LEVELS, MANAGED_PARAMETERS, type postfixSections } from "./schema.ts";
 
 export function postfixSatelliteRules(h: RoleHost<typeof postfixSections>): RuleProblem[] {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { emailAddress, hostname, secretRef, singleLine } from "../../src/inventory/fields.ts";
-import { compatibilityLevel, mainCfAddress, mainCfSettings } from "../postfix/schema.ts";
+import { compatibilityLevel, mainCfAddress, mainCfSettings } from "../lib/postfix/schema.ts";
 
 /** A lookup table line starting with '#' is a comment: such a key would silently do nothing. */
 const notComment = (v: string) => !v.startsWith("#");

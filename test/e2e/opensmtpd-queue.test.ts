@@ -1,6 +1,6 @@
 // OpenSMTPD's queue adapter (roles/opensmtpd/queue.ts) against the real
 // OpenSMTPD 6.8 in its mount namespace: a switch from OpenSMTPD to Postfix and
-// from Postfix to OpenSMTPD, composed by roles/mta/handover.ts, loses no mail
+// from Postfix to OpenSMTPD, composed by roles/lib/mta/handover.ts, loses no mail
 // and duplicates none. Messages are queued in the old MTA while its relay is
 // down (one with three recipients, one with the null sender), the handover
 // runs through the engine inside the namespace (where smtpd's spool and
@@ -10,10 +10,10 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mtaSwitch } from "../../roles/mta/handover.ts";
+import { mtaSwitch } from "../../roles/lib/mta/handover.ts";
 import { opensmtpdPlatforms } from "../../roles/opensmtpd/platforms.ts";
 import { opensmtpdQueue } from "../../roles/opensmtpd/queue.ts";
-import { postfixQueue } from "../../roles/postfix/queue.ts";
+import { postfixQueue } from "../../roles/lib/postfix/queue.ts";
 import { hostContext } from "../../src/engine/desired.ts";
 import { applyHost, planHost, type HostTarget } from "../../src/engine/host.ts";
 import { parseInventory } from "../../src/engine/inventory.ts";

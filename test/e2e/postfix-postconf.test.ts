@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import pLimit from "p-limit";
 import { afterAll, describe, expect, it } from "vitest";
-import { POSTFIX_37_PARAMETERS } from "../../roles/postfix/parameters.ts";
+import { POSTFIX_37_PARAMETERS } from "../../roles/lib/postfix/parameters.ts";
 import { postfixSatellite } from "../../roles/postfix-satellite/index.ts";
 import { roleResources } from "../../src/engine/roles.ts";
 import { parseInventory } from "../../src/engine/inventory.ts";

@@ -372,7 +372,7 @@ describe("a scan host facing the outside", () => {
       });
 
       it("postmaster of every served domain, in any case, and of the host itself (also bare <postmaster>): accepted, each stored once in the mailbox it names or adminaddr's", async () => {
-        // one.example's postmaster is bob (mail:); the others are adminaddr's (roles/mail/required.ts)
+        // one.example's postmaster is bob (mail:); the others are adminaddr's (roles/lib/mail/required.ts)
         const cases: [string, Address][] = [
           ["postmaster@one.example", "bob@one.example"],
           ["PostMaster@TWO.example", "admin@example.org"],

@@ -16,7 +16,7 @@ import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { dovecot as dovecotRole } from "../../roles/dovecot/index.ts";
 import type { DovecotData } from "../../roles/dovecot/platforms.ts";
-import type { PostfixSockets } from "../../roles/mail/sockets.ts";
+import type { PostfixSockets } from "../../roles/lib/mail/sockets.ts";
 import { postfixHub } from "../../roles/postfix-hub/index.ts";
 import { formatPlan } from "../../src/cli/report.ts";
 import { checkDesired, hostContext } from "../../src/engine/desired.ts";

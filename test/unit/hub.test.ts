@@ -3,7 +3,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { dovecot } from "../../roles/dovecot/index.ts";
-import { MASKED_HASH, mailboxSalt, passwordHash } from "../../roles/mail/passwords.ts";
+import { MASKED_HASH, mailboxSalt, passwordHash } from "../../roles/lib/mail/passwords.ts";
 import { relayNetworks } from "../../roles/postfix-hub/networks.ts";
 import { postfixHub } from "../../roles/postfix-hub/index.ts";
 import { hostContext } from "../../src/engine/desired.ts";

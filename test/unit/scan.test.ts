@@ -7,12 +7,12 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { dovecot } from "../../roles/dovecot/index.ts";
 import { canonicalAddress, lmtpClientKey } from "../../roles/dovecot/lmtp.ts";
-import { relayNetworks } from "../../roles/mail/networks.ts";
+import { relayNetworks } from "../../roles/lib/mail/networks.ts";
 import { opensmtpd } from "../../roles/opensmtpd/index.ts";
 import { opensmtpdQueue } from "../../roles/opensmtpd/queue.ts";
 import { opensmtpdPlatforms } from "../../roles/opensmtpd/platforms.ts";
-import { requiredAliases } from "../../roles/mail/required.ts";
-import { mailOf } from "../../roles/mail/model.ts";
+import { requiredAliases } from "../../roles/lib/mail/required.ts";
+import { mailOf } from "../../roles/lib/mail/model.ts";
 import { relayNetworks as hubNetworks } from "../../roles/postfix-hub/networks.ts";
 import { hostContext, desiredState } from "../../src/engine/desired.ts";
 import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
@@ -104,7 +104,7 @@ describe("role opensmtpd", () => {
       "bob@one.example",
       "bob@two.example",
       "postmaster@example.org",
-      // none in mail: for one.example, two.example and the host's own name: adminaddr's (roles/mail/required.ts)
+      // none in mail: for one.example, two.example and the host's own name: adminaddr's (roles/lib/mail/required.ts)
       "postmaster@one.example",
       "postmaster@scan1.example.org",
       "postmaster@two.example",

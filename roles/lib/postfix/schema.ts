@@ -1,6 +1,6 @@
 // Settings both Postfix roles take.
 import { z } from "zod";
-import { emailAddress } from "../../src/inventory/fields.ts";
+import { emailAddress } from "../../../src/inventory/fields.ts";
 
 /** An address written into main.cf itself: no { or }, which main.cf reads as grouping. */
 export const mainCfAddress = emailAddress.refine((v) => !/[{}]/.test(v), "an address without { or } (main.cf reads them as grouping; use such an address in a map instead)");

@@ -5,7 +5,7 @@
 // and ${name:x} (and the {a} == {b} ? {c} : {d} form) must be closed; a
 // lone $ is an error ($$ is a dollar sign); a value that starts with { must
 // close it. test/e2e/postfix-postconf.test.ts holds this to the real postconf.
-import type { RuleProblem } from "../../src/inventory/catalog.ts";
+import type { RuleProblem } from "../../../src/inventory/catalog.ts";
 import { POSTFIX_37_PARAMETERS } from "./parameters.ts";
 
 const NAME = /^[A-Za-z0-9_]+/;

@@ -2,7 +2,7 @@
 // a problem found twice once): aliases point somewhere real, no name is both
 // a user and an alias; and, for the MTA that accepts the domains, every
 // adminaddr of the fleet in one of them reaches a real mailbox.
-import type { HostConfig, RuleProblem } from "../../src/inventory/catalog.ts";
+import type { HostConfig, RuleProblem } from "../../../src/inventory/catalog.ts";
 import { mailOf, type Mail } from "./model.ts";
 import type { MailSettings } from "./schema.ts";
 

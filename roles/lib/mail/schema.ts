@@ -3,7 +3,7 @@
 // (postfix-hub, dovecot, and the scanning MTA), which import this one schema
 // object so the inventory has one `mail:` whatever roles a host has.
 import { z } from "zod";
-import { absolutePath, aliasTarget, loginName, mailDomain, mailUser, secretRef, storageSize } from "../../src/inventory/fields.ts";
+import { absolutePath, aliasTarget, loginName, mailDomain, mailUser, secretRef, storageSize } from "../../../src/inventory/fields.ts";
 
 const id = z.number().int("a whole number").min(1, "an id from 1 (root, 0, never owns mail)").max(2_147_483_646, "an id below 2^31 - 1");
 

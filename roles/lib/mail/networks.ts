@@ -4,7 +4,7 @@
 // so a plan's diff shows exactly which host a change lets in. The hub
 // (postfix-hub's mynetworks) and the scan host (opensmtpd's relay-clients
 // table) share this computation and differ only in how they spell a network.
-import type { HostConfig } from "../../src/inventory/catalog.ts";
+import type { HostConfig } from "../../../src/inventory/catalog.ts";
 import { hostNetwork, relayClients } from "./fleet.ts";
 
 export interface RelayNetworks {

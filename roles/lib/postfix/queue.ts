@@ -1,9 +1,9 @@
-// Postfix's queue for an MTA switch (see roles/mta): each message still in
+// Postfix's queue for an MTA switch (see roles/lib/mta): each message still in
 // incoming, active, deferred or hold is written in the parking format (sender,
 // recipients, blank line, message as postcat -bh prints it), synced, and only
 // then deleted with postsuper.
-import { code, sh } from "../../src/shell/builder.ts";
-import type { MtaQueue } from "../../src/resources/types.ts";
+import { code, sh } from "../../../src/shell/builder.ts";
+import type { MtaQueue } from "../../../src/resources/types.ts";
 import type { PostfixData } from "./platforms.ts";
 
 const FUNCTIONS = code(`mf_pf_ids() { # CONF POSTCONF: queue ids in incoming, active, deferred and hold

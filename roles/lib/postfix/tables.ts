@@ -2,8 +2,8 @@
 // roles: a table is its source file plus the postmap run that indexes it when
 // the source changed (or its index is missing or older).
 import path from "node:path";
-import type { CommandResource, FileResource, Resource } from "../../src/resources/types.ts";
-import { sh, type Sh } from "../../src/shell/builder.ts";
+import type { CommandResource, FileResource, Resource } from "../../../src/resources/types.ts";
+import { sh, type Sh } from "../../../src/shell/builder.ts";
 import type { PostfixData } from "./platforms.ts";
 
 export interface Tables {

@@ -2,7 +2,7 @@
 // (pure): which hosts relay through a hub, from which address, and which
 // host stores a hub's mail.
 import { isIP } from "node:net";
-import type { HostConfig } from "../../src/inventory/catalog.ts";
+import type { HostConfig } from "../../../src/inventory/catalog.ts";
 
 const lower = (s: string) => s.toLowerCase();
 

@@ -1,7 +1,7 @@
 // The `mail:` section resolved into what the roles render: defaults filled
 // in, every address spelt out, sorted so the files do not change when the
 // inventory is merely reordered.
-import type { SecretRef } from "../../src/inventory/fields.ts";
+import type { SecretRef } from "../../../src/inventory/fields.ts";
 import type { MailSettings } from "./schema.ts";
 
 export interface MailUser {
@@ -19,7 +19,7 @@ export interface MailAlias {
   address: string;
   /** Full addresses, in the inventory's order. */
   targets: string[];
-  /** Set when the role adds the alias itself (roles/mail/required.ts): why. */
+  /** Set when the role adds the alias itself (roles/lib/mail/required.ts): why. */
   added?: string;
 }
 

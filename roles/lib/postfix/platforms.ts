@@ -1,5 +1,5 @@
 // What Postfix is called and where it lives on each platform (both Postfix roles).
-import type { ManagedDirectory } from "../../src/inventory/directories.ts";
+import type { ManagedDirectory } from "../../../src/inventory/directories.ts";
 
 export interface PostfixData {
   package: string;
