@@ -1,6 +1,7 @@
 // Handlebars for config files: no HTML escaping, strict (a missing variable
-// is an error). Each role renders the templates of its own folder. The
-// compiled CLI ships them precompiled (<name>.hbs.cjs, see scripts/build.mjs)
+// is an error). A role's templates are templates/<role>/ at the top of the
+// project, found from the role's name in one hop. The compiled CLI ships them
+// precompiled (dist/templates/<role>/<name>.hbs.cjs, see scripts/build.mjs)
 // and loads only Handlebars' runtime; from the sources they are compiled here.
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -15,13 +16,16 @@ let compiler: Handlebars | undefined;
 export const TEMPLATE_OPTIONS = { noEscape: true, strict: true } as const;
 
 export interface Templates {
-  /** Renders templates/<name>.hbs of the role's folder. */
+  /** Renders templates/<role>/<name>.hbs. */
   render(name: string, data: object): string;
 }
 
-/** The templates of the role whose module URL is given (its import.meta.url): <role folder>/templates/. */
-export function roleTemplates(moduleUrl: string): Templates {
-  const dir = new URL("./templates/", moduleUrl);
+/** Where the templates of every role live: templates/ beside roles/ (in the compiled CLI, dist/templates/). */
+export const TEMPLATES_DIR = new URL("../templates/", import.meta.url);
+
+/** The templates of the role named `role`: templates/<role>/. */
+export function roleTemplates(role: string): Templates {
+  const dir = new URL(`./${role}/`, TEMPLATES_DIR);
   const cache = new Map<string, HandlebarsTemplateDelegate>();
   return {
     render(name, data) {

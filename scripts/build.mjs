@@ -1,8 +1,8 @@
 // npm run build (also run by `prepare` on npm install, and before the tests):
 // bundles the CLI from src/cli/main.ts into dist/ with esbuild (each command's
 // modules in their own chunk, loaded when the command runs; cdktf stays in
-// node_modules), and precompiles every role's templates beside it, where the
-// role looks them up. A bundle starts in about half the time of one module per
+// node_modules), and precompiles every role's templates (templates/<role>/)
+// into dist/templates/, where the roles look them up. A bundle starts in about half the time of one module per
 // file, and Terraform's local-exec starts mailfleet once per host. The new tree
 // is built beside dist/ and swapped in, so a CLI started meanwhile never finds
 // half a tree. `--if-stale` builds only when a source is newer than dist/.
@@ -15,7 +15,7 @@ import Handlebars from "handlebars";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const dist = path.join(root, "dist");
-const SOURCES = ["src", "roles", "stacks", "scripts/build.mjs", "package.json", "package-lock.json"];
+const SOURCES = ["src", "roles", "templates", "stacks", "scripts/build.mjs", "package.json", "package-lock.json"];
 
 function newest(p) {
   const st = statSync(p);
@@ -29,11 +29,11 @@ if (process.argv.includes("--if-stale") && existsSync(stamp)) {
   if (SOURCES.every((s) => newest(path.join(root, s)) <= built)) process.exit(0);
 }
 
-/** A role's module finds its folder through import.meta.url; in the bundle that is the chunk's, so name the folder's place under dist/. */
+/** A module of roles/ finds the templates through import.meta.url; in the bundle that is the chunk's, so name the module's place under dist/. */
 const roleFolders = {
   name: "role-folders",
   setup(b) {
-    b.onLoad({ filter: /[\\/]roles[\\/][^\\/]+[\\/][^\\/]+\.ts$/ }, (args) => {
+    b.onLoad({ filter: /[\\/]roles[\\/](?:[^\\/]+[\\/])*[^\\/]+\.ts$/ }, (args) => {
       const rel = path.relative(root, args.path).split(path.sep).join("/").replace(/\.ts$/, ".js");
       const text = readFileSync(args.path, "utf8").replaceAll("import.meta.url", `new URL(${JSON.stringify(`./${rel}`)}, import.meta.url).href`);
       return { contents: text, loader: "ts" };
@@ -79,10 +79,9 @@ try {
     },
     logLevel: "warning",
   });
-  for (const role of readdirSync(path.join(root, "roles"))) {
-    const templates = path.join(root, "roles", role, "templates");
-    if (!existsSync(templates)) continue;
-    const out = path.join(next, "roles", role, "templates");
+  for (const role of readdirSync(path.join(root, "templates"))) {
+    const templates = path.join(root, "templates", role);
+    const out = path.join(next, "templates", role);
     mkdirSync(out, { recursive: true });
     cpSync(templates, out, { recursive: true });
     // precompiled with the options roles/templates.ts compiles with, so the CLI needs only Handlebars' runtime

@@ -10,7 +10,7 @@ import { canonicalAddress, LMTP_CLIENT_FORMAT, lmtpClientKey, lmtpClients, lmtpE
 import type { DovecotData } from "./platforms.ts";
 import { AUTH_LIMIT_DEFAULTS, DOVECOT_PROTOCOLS, type AuthLimits, type dovecotSections } from "./schema.ts";
 
-export const templates = roleTemplates(import.meta.url);
+export const templates = roleTemplates("dovecot");
 
 type DovecotHost = RoleHost<typeof dovecotSections>;
 

@@ -11,7 +11,7 @@ import { nullmailerQueue } from "./queue.ts";
 import { renderRemoteLine } from "./remotes.ts";
 import type { nullmailerSections } from "./schema.ts";
 
-export const templates = roleTemplates(import.meta.url);
+export const templates = roleTemplates("nullmailer");
 
 /**
  * nullmailer 2.1 fixed the leading "From " line bug (commit babec3b; PR #39,

@@ -14,7 +14,7 @@ import type { OpensmtpdData } from "./platforms.ts";
 import { opensmtpdQueue } from "./queue.ts";
 import { messageSizeBytes, type opensmtpdSections } from "./schema.ts";
 
-export const templates = roleTemplates(import.meta.url);
+export const templates = roleTemplates("opensmtpd");
 
 type ScanHost = RoleHost<typeof opensmtpdSections>;
 

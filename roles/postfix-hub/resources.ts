@@ -18,7 +18,7 @@ import { relayNetworks } from "./networks.ts";
 import type { PostfixHubData } from "./platforms.ts";
 import { BARE_NEWLINE_NORMALIZE, type hubSections } from "./schema.ts";
 
-export const templates = roleTemplates(import.meta.url);
+export const templates = roleTemplates("postfix-hub");
 
 type HubHost = RoleHost<typeof hubSections>;
 

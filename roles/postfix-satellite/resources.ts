@@ -12,7 +12,7 @@ import { DEFAULT_COMPATIBILITY_LEVEL, mainCfValueText } from "../lib/postfix/sch
 import { postfixCheck, postfixTables } from "../lib/postfix/tables.ts";
 import type { postfixSections } from "./schema.ts";
 
-export const templates = roleTemplates(import.meta.url);
+export const templates = roleTemplates("postfix-satellite");
 
 type SatelliteHost = RoleHost<typeof postfixSections>;
 

@@ -9,7 +9,7 @@ import type { RoleContext, RoleHost } from "../types.ts";
 import type { RspamdData } from "./platforms.ts";
 import { SWITCHABLE_MODULES, type rspamdSections } from "./schema.ts";
 
-export const templates = roleTemplates(import.meta.url);
+export const templates = roleTemplates("rspamd");
 
 export const DEFAULT_LISTEN = "127.0.0.1:11333";
 

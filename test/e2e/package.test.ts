@@ -18,7 +18,7 @@ describe("the packed tarball", () => {
     const [{ filename, files }] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
     const paths = files.map((f) => f.path);
     expect(paths).toContain("dist/main.js");
-    expect(paths).toContain("dist/roles/nullmailer/templates/remotes.hbs.cjs");
+    expect(paths).toContain("dist/templates/nullmailer/remotes.hbs.cjs");
     expect(paths.filter((p) => p.startsWith("src/") || p.startsWith("test/") || p.endsWith(".ts"))).toEqual([]);
 
     const app = path.join(tmp, "app");
