@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     globalSetup: ["test/support/build.ts"],
+    // the composition root: the registered roles handed to the engine, as the command does
+    setupFiles: ["src/cli/wiring.ts"],
     hookTimeout: 120_000,
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },

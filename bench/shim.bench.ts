@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { nullmailer } from "../roles/nullmailer/index.ts";
 import { nullmailerPlatforms } from "../roles/nullmailer/platforms.ts";
+import "../src/cli/wiring.ts";
 import { parseInventory } from "../src/engine/inventory.ts";
 import { roleResources } from "../src/engine/roles.ts";
 import { maskingResolver } from "../src/inventory/secrets.ts";

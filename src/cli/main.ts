@@ -33,7 +33,7 @@ function positiveInt(name: string) {
 }
 
 async function load(opts: CommonOptions): Promise<{ inventory: Inventory; hosts: HostConfig[] }> {
-  const [{ loadInventory }, { selectHosts }] = await Promise.all([import("../engine/inventory.ts"), import("./select.ts")]);
+  const [{ loadInventory }, { selectHosts }] = await Promise.all([import("./inventory.ts"), import("./select.ts")]);
   const inventory = loadInventory(opts.inventory, { untrusted: opts.untrusted });
   return { inventory, hosts: selectHosts(inventory.hosts, opts.limit) };
 }
@@ -163,7 +163,7 @@ async function applyAndReport(
 async function applySavedPlan(file: string, opts: CommonOptions, inventoryGiven: boolean, setCode: (n: number) => void): Promise<void> {
   const [planFile, { loadInventory }, run, { fleetProgress }, report, path, version] = await Promise.all([
     import("./plan-file.ts"),
-    import("../engine/inventory.ts"),
+    import("./inventory.ts"),
     import("../engine/run.ts"),
     import("./progress.ts"),
     import("./report.ts"),
@@ -308,7 +308,7 @@ export function buildProgram(setCode: (n: number) => void): Command {
     .command("schema")
     .description("print the inventory's JSON Schema (for editors)")
     .action(async () => {
-      const { inventoryJsonSchema } = await import("../engine/inventory.ts");
+      const { inventoryJsonSchema } = await import("./inventory.ts");
       out(JSON.stringify(inventoryJsonSchema(), null, 2));
     });
 

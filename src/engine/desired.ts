@@ -10,7 +10,7 @@ export class DesiredStateError extends Error {
 }
 
 export function hostContext(platform: Platform, root: string): HostContext {
-  return { root, sandbox: root !== "", platform, masks: roleMasks };
+  return { root, sandbox: root !== "", platform, masks: roleMasks() };
 }
 
 export function hostContextFor(host: HostConfig, root: string): HostContext {
@@ -32,7 +32,7 @@ export function checkDesired(hostName: string, resources: readonly Resource[]): 
       if (other) throw new DesiredStateError(`${hostName}: ${r.path} is managed by both ${other} and ${r.id}`);
       paths.set(r.path, r.id);
     }
-    if (r.kind === "file" && r.mask && !roleMasks[r.mask]) throw new DesiredStateError(`${hostName}: ${r.id} names mask ${r.mask}, which no role provides`);
+    if (r.kind === "file" && r.mask && !roleMasks()[r.mask]) throw new DesiredStateError(`${hostName}: ${r.id} names mask ${r.mask}, which no role provides`);
   }
   for (const r of resources) {
     for (const input of handlerFor(r).references?.(r) ?? []) {

@@ -1,17 +1,18 @@
 // The inventory as the engine reads it: the loader of src/inventory with the
-// catalog of the registered roles and platforms.
-import { roles, type Role } from "../../roles/index.ts";
+// catalog of the roles handed to the engine (catalog.ts) and the platforms.
+import type { Role } from "../../roles/types.ts";
 import type { HostConfig, Inventory, InventoryCatalog } from "../inventory/catalog.ts";
 import { catalogSchemas, loadInventory as load, parseInventory as parse, secretEnvNames, type LoadOptions } from "../inventory/load.ts";
 import { withholdSecretEnv } from "../inventory/secrets.ts";
 import { inventoryJsonSchema as jsonSchema } from "../inventory/schema.ts";
 import { platformNames } from "../platforms/index.ts";
 import { directoryProblems, type ManagedDirectory } from "../inventory/directories.ts";
+import { catalogRoles } from "./catalog.ts";
 import { roleDataFor } from "./roles.ts";
 
 /** The directories every role manages on `platform` (whether or not it runs on the host: a store inside Postfix's queue directory is wrong either way). */
 function managedOn(platform: string): ManagedDirectory[] {
-  return roles.flatMap((r) => {
+  return catalogRoles().flatMap((r) => {
     const data = (r.platforms as Record<string, unknown>)[platform];
     return data === undefined ? [] : r.managedDirectories(data).map((d) => ({ ...d, role: r.name }));
   });
@@ -21,11 +22,21 @@ function managedOn(platform: string): ManagedDirectory[] {
 function directoryRules(role: Role, host: HostConfig) {
   const own = role.directorySettings(host);
   if (!own.length) return [];
-  const others = roles.filter((r) => r !== role && host.roles.includes(r.name)).flatMap((r) => r.directorySettings(host));
+  const others = catalogRoles().filter((r) => r !== role && host.roles.includes(r.name)).flatMap((r) => r.directorySettings(host));
   return directoryProblems(own, managedOn(host.platform), others);
 }
 
-export const catalog: InventoryCatalog = {
+const catalogs = new WeakMap<readonly Role[], InventoryCatalog>();
+
+/** What the loader needs of the roles handed to the engine (one object per set of roles: the loader caches its schemas by it). */
+export function catalog(): InventoryCatalog {
+  const roles = catalogRoles();
+  let c = catalogs.get(roles);
+  if (!c) catalogs.set(roles, (c = catalogOf(roles)));
+  return c;
+}
+
+const catalogOf = (roles: readonly Role[]): InventoryCatalog => ({
   platforms: platformNames,
   roles: roles.map((role) => ({
     name: role.name,
@@ -34,7 +45,7 @@ export const catalog: InventoryCatalog = {
     exclusive: role.exclusive,
     rules: (host: HostConfig, fleet: readonly HostConfig[]) => [...role.rules(host, { data: roleDataFor(role, host.platform), fleet }), ...directoryRules(role, host)],
   })),
-};
+});
 
 /**
  * Loads the inventory and takes the environment variables it names as
@@ -42,18 +53,18 @@ export const catalog: InventoryCatalog = {
  * (sh, ssh, secret commands) inherits them; mailfleet keeps their values.
  */
 export function loadInventory(file: string, opts: LoadOptions = {}): Inventory {
-  const inv = load(file, catalog, opts);
+  const inv = load(file, catalog(), opts);
   withholdSecretEnv(secretEnvNames(inv.hosts));
   return inv;
 }
 
 export function parseInventory(text: string, file: string, opts: LoadOptions = {}): Inventory {
-  return parse(text, file, catalog, opts);
+  return parse(text, file, catalog(), opts);
 }
 
 /** JSON Schema of the inventory file, for editors (`mailfleet schema`). */
 export function inventoryJsonSchema(): Record<string, unknown> {
-  return jsonSchema(catalogSchemas(catalog));
+  return jsonSchema(catalogSchemas(catalog()));
 }
 
 export type { HostConfig, Inventory };

@@ -1,14 +1,15 @@
 // From a host's roles to its resources: each role gets the OS adapter of the
 // host's platform, its own data for that platform, and the queues of the
 // other MTAs (for a switch between MTAs).
-import { roles, type Role } from "../../roles/index.ts";
+import type { Role } from "../../roles/types.ts";
 import type { HostConfig } from "../inventory/catalog.ts";
 import type { SecretResolver } from "../inventory/secrets.ts";
 import { isPlatformName, platforms, type Platform } from "../platforms/index.ts";
 import type { MtaQueue, Resource } from "../resources/types.ts";
+import { catalogRoles } from "./catalog.ts";
 
 export function roleNamed(name: string): Role {
-  const role = roles.find((r) => r.name === name);
+  const role = catalogRoles().find((r) => r.name === name);
   if (!role) throw new Error(`no role named ${name}`);
   return role;
 }
@@ -28,7 +29,7 @@ export function roleDataFor(role: Role, platform: string): unknown {
 export function otherMtaQueues(role: Role, platform: string): MtaQueue[] {
   const own = role.queue?.(roleDataFor(role, platform)).mta;
   const out = new Map<string, MtaQueue>();
-  for (const r of roles) {
+  for (const r of catalogRoles()) {
     if (r === role || !r.queue || !isPlatformName(platform) || r.platforms[platform] === undefined) continue;
     const q = r.queue(r.platforms[platform]);
     if (q.mta !== own && !out.has(q.mta)) out.set(q.mta, q);
@@ -58,4 +59,6 @@ export function roleResources(role: Role, host: HostConfig, opts: RoleOptions): 
 }
 
 /** Every mask the roles provide, by name. */
-export const roleMasks: Readonly<Record<string, (text: string) => string>> = Object.assign({}, ...roles.map((r) => r.masks));
+export function roleMasks(): Readonly<Record<string, (text: string) => string>> {
+  return Object.assign({}, ...catalogRoles().map((r) => r.masks));
+}

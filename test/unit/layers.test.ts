@@ -4,6 +4,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { roles } from "../../roles/index.ts";
+import { platformNames } from "../../src/platforms/index.ts";
 import { REPO } from "../support/cli.ts";
 
 /** Layer of a module by its folder; a higher layer may import a lower one, and its own folder. */
@@ -81,11 +83,29 @@ describe("layers", () => {
   });
 
   it("src/inventory imports no role and knows no role or platform by name", () => {
+    const names = [...roles.map((r) => r.name), ...platformNames];
+    const named = new RegExp(`["'](${names.join("|")})["']`);
     const inventory = files.filter((f) => f.startsWith("src/inventory/"));
     for (const f of inventory) {
       expect(graph.get(f)!.filter((d) => !d.startsWith("src/inventory/") && !d.startsWith("src/shell/")), f).toEqual([]);
-      expect(readFileSync(path.join(REPO, f), "utf8"), f).not.toMatch(/["'](nullmailer|postfix-satellite|smartos|debian)["']/);
+      expect(readFileSync(path.join(REPO, f), "utf8"), f).not.toMatch(named);
     }
+  });
+
+  it("the composition root alone imports the role registry: the engine and the stacks receive the roles (src/engine/catalog.ts)", () => {
+    const registry = [...graph].filter(([, deps]) => deps.includes("roles/index.ts")).map(([f]) => f);
+    expect(registry).toEqual(["src/cli/wiring.ts"]);
+    const intoRoles = [...graph].flatMap(([f, deps]) =>
+      f.startsWith("src/") || f.startsWith("stacks/") ? deps.filter((d) => d.startsWith("roles/") && d !== "roles/types.ts" && f !== "src/cli/wiring.ts").map((d) => `${f} -> ${d}`) : [],
+    );
+    expect(intoRoles).toEqual([]);
+  });
+
+  it("src/engine, src/resources, src/transports, src/shell and stacks name no role", () => {
+    const named = new RegExp(`["'](${roles.map((r) => r.name).join("|")})["']`);
+    const generic = files.filter((f) => /^(src\/(engine|resources|transports|shell|platforms)|stacks)\//.test(f));
+    const code = (f: string) => readFileSync(path.join(REPO, f), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+    expect(generic.filter((f) => named.test(code(f)))).toEqual([]);
   });
 
   it("scripts spell the root prefix only in the builder and the shell helpers", () => {
