@@ -64,6 +64,8 @@ mf_store_move() { # OLD NEW MODE OWNER GROUP (host paths)
   [ -d "$mf_n" ] || mkdir -p "$mf_n" || return 1
   chmod "$3" "$mf_n" || return 1
   if [ -n "$4" ]; then chown "$4:$5" "$mf_n" || return 1; fi
+  # what a run killed in the middle of the filesystem test left behind
+  set +f; rm -f "$mf_o"/.mailfleet-fs.* "$mf_n"/.mailfleet-fs.*; set -f
   mf_same=0; mf_store_same_fs "$mf_o" "$mf_n" && mf_same=1
   set +f
   for mf_m in "$mf_o"/*/*; do
