@@ -5,6 +5,7 @@
 import path from "node:path";
 import { MAIL_DEFAULTS, mailOf } from "../lib/mail/model.ts";
 import { defineRole } from "../types.ts";
+import { lmtpEndpoint } from "./lmtp.ts";
 import { dovecotPlatforms, type DovecotData } from "./platforms.ts";
 import { dovecotResources, maskPasswdFile } from "./resources.ts";
 import { dovecotRules } from "./rules.ts";
@@ -16,6 +17,10 @@ export const dovecot = defineRole({
   sections: dovecotSections,
   platforms: dovecotPlatforms,
   rules: dovecotRules,
+  provides: ["mailStore", "saslServer"],
+  offers: (h) => ({ mailStore: { lmtp: lmtpEndpoint(h) }, saslServer: { protocol: "dovecot" } }),
+  // it opens the sockets the MTA on this host asks for, in directories that MTA's package creates: that role comes first
+  uses: ["lmtpDelivery", "saslClient"],
   managedDirectories: (dv: DovecotData) => [{ path: path.posix.dirname(dv.config), what: "Dovecot's configuration directory" }],
   directorySettings: (h) => [{ field: ["mail", "base"], path: mailOf(h.mail).base, what: "the mail store", example: MAIL_DEFAULTS.base }],
   resources: dovecotResources,

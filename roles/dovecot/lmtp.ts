@@ -1,31 +1,20 @@
-// Which host stores whose mail, and how a store host's Dovecot takes it over
-// LMTP/TCP: its endpoint, the MTAs of other hosts that deliver there, and the
-// lookup key that lets only those MTAs deliver (see docs/scanning.md: Dovecot
-// 2.3 cannot refuse an LMTP client by its address, so its recipients are
-// looked up under the client's address). Read by the MTA roles that deliver to
-// a store and by the dovecot role itself.
+// How a store host's Dovecot takes mail over LMTP/TCP: its endpoint (offered
+// as its mailStore), the MTAs of other hosts that deliver there (those whose
+// lmtpDelivery names this host), and the lookup key that lets only those
+// MTAs deliver (see docs/scanning.md: Dovecot 2.3 cannot refuse an LMTP client
+// by its address, so its recipients are looked up under the client's address).
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
-import type { HostConfig } from "../../src/inventory/catalog.ts";
-import { sendingAddress } from "../lib/mail/fleet.ts";
-import type { DovecotSettings } from "./schema.ts";
+import type { Links, RoleHost } from "../types.ts";
+import type { dovecotSections } from "./schema.ts";
+
+type DovecotHost = RoleHost<typeof dovecotSections>;
 
 export const LMTP_PORT = 24;
 
-/**
- * The host that stores an MTA's mail: postfix-hub's `hub.store` (default the
- * hub itself, over a unix socket), opensmtpd's `opensmtpd.store` (a scan host
- * keeps no mail); undefined for a host that delivers to no Dovecot.
- */
-export function storeName(mta: HostConfig): string | undefined {
-  if (mta.roles.includes("postfix-hub")) return (mta.hub as { store?: string } | undefined)?.store ?? mta.name;
-  if (mta.roles.includes("opensmtpd")) return (mta.opensmtpd as { store?: string } | undefined)?.store;
-  return undefined;
-}
-
 /** The LMTP/TCP endpoint of a store host; address undefined when the inventory does not say it. */
-export function lmtpEndpoint(store: HostConfig): { address?: string; port: number } {
-  const lmtp = (store.dovecot as DovecotSettings | undefined)?.lmtp;
+export function lmtpEndpoint(store: DovecotHost): { address?: string; port: number } {
+  const lmtp = store.dovecot?.lmtp;
   return { address: lmtp?.address ?? store.address, port: lmtp?.port ?? LMTP_PORT };
 }
 
@@ -36,10 +25,13 @@ export interface LmtpClient {
   address?: string;
 }
 
-/** The other hosts delivering to `store` over TCP (with the address each sends from), then dovecot.lmtp.clients. */
-export function lmtpClients(store: HostConfig, fleet: readonly HostConfig[]): LmtpClient[] {
-  const hosts = fleet.filter((h) => h.name !== store.name && storeName(h) === store.name).map((h) => ({ host: h.name, address: sendingAddress(h) }));
-  const listed = ((store.dovecot as DovecotSettings | undefined)?.lmtp?.clients ?? []).map((address) => ({ host: "dovecot.lmtp.clients", address }));
+/** The MTAs of other hosts delivering to `store` over TCP (with the address each connects from), then dovecot.lmtp.clients. */
+export function lmtpClients(store: DovecotHost, links: Links): LmtpClient[] {
+  const hosts = links
+    .offering("lmtpDelivery")
+    .filter(({ host, offer }) => host.name !== store.name && offer.store === store.name)
+    .map(({ host, offer }) => ({ host: host.name, address: offer.from }));
+  const listed = (store.dovecot?.lmtp?.clients ?? []).map((address) => ({ host: "dovecot.lmtp.clients", address }));
   return [...hosts, ...listed];
 }
 

@@ -1,6 +1,4 @@
 // What Dovecot (2.3) is called and where it lives on each platform.
-import { postfixSockets, type PostfixSockets } from "../lib/mail/sockets.ts";
-import { postfixPlatforms } from "../lib/postfix/platforms.ts";
 
 export interface DovecotData {
   packages: string[];
@@ -15,8 +13,6 @@ export interface DovecotData {
   group: string;
   /** default_login_user: the unprivileged imap-login and pop3-login processes. */
   loginUser: string;
-  /** The sockets a Postfix on the same host connects to. */
-  postfix: PostfixSockets;
   /**
    * Dovecot's Lua passdb, which the login limits (dovecot.authLimits) run in: the packages that
    * bring it, or why the platform's Dovecot has none.
@@ -34,7 +30,6 @@ export const dovecotPlatforms = {
     user: "dovecot",
     group: "dovecot",
     loginUser: "dovenull",
-    postfix: postfixSockets(postfixPlatforms.smartos),
     lua: { missing: "pkgsrc's dovecot (mail/dovecot2) is built without Lua and has no option for it" },
   },
   debian: {
@@ -46,7 +41,6 @@ export const dovecotPlatforms = {
     user: "dovecot",
     group: "dovecot",
     loginUser: "dovenull",
-    postfix: postfixSockets(postfixPlatforms.debian),
     // the auth module; libdovecot-lua (dovecot-core) links liblua5.4-0, a dependency of dovecot-core
     lua: { packages: ["dovecot-auth-lua"] },
   },
@@ -60,7 +54,6 @@ export const dovecotPlatforms = {
     user: "dovecot",
     group: "dovecot",
     loginUser: "dovenull",
-    postfix: postfixSockets(postfixPlatforms.freebsd),
     lua: { missing: "FreeBSD's dovecot package is built without the port's LUA option (mail/dovecot: OPTIONS_DEFAULT has no LUA)" },
   },
 } satisfies Record<string, DovecotData>;

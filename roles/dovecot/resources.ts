@@ -64,23 +64,24 @@ export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData
   res.push({ kind: "mailStoreMove", id: "dovecot:mail-store", base: mail.base, homes: { file: dv.passwdFile, field: 6 }, service: dv.service, mode: 0o750, owner: owner.user, group: owner.group });
   res.push({ kind: "directory", id: "dovecot:mail-base", path: mail.base, mode: 0o750, owner: owner.user, group: owner.group });
 
-  // Who delivers here: Postfix on this host over its socket, MTAs of other hosts over TCP.
-  const postfixHere = host.roles.includes("postfix-hub");
-  const clients = lmtpClients(host, ctx.fleet);
+  // Who delivers here: the MTA on this host over the socket it asks for, MTAs of other hosts over TCP.
+  const here = ctx.links.of();
+  const local = here.lmtpDelivery?.store === host.name ? here.lmtpDelivery.socket : undefined;
+  const clients = lmtpClients(host, ctx.links);
   const endpoint = lmtpEndpoint(host);
   const lmtpInet = clients.length > 0 || cfg.lmtp ? endpoint : undefined;
   const lmtpFor = [
-    ...(postfixHere ? ["Postfix on this host (unix socket)"] : []),
+    ...(local ? ["the MTA on this host (unix socket)"] : []),
     ...clients.map((c) => `${c.host}${c.address ? ` (${c.address})` : ""} over TCP`),
   ];
   // Over TCP only these clients may deliver: LMTP looks each recipient up under the client's key.
   const clientsFile = path.posix.join(path.posix.dirname(dv.passwdFile), "lmtp-clients");
   const known = clients.filter((c): c is { host: string; address: string } => c.address !== undefined);
   const keyed = [
-    ...(postfixHere ? [{ key: LOCAL_LMTP_KEY, who: "Postfix on this host over the unix socket" }] : []),
+    ...(local ? [{ key: LOCAL_LMTP_KEY, who: "the MTA on this host over the unix socket" }] : []),
     ...known.map((c) => ({ key: lmtpClientKey(c.address), who: `${canonicalAddress(c.address)} (${c.host})` })),
   ].filter((k, i, all) => all.findIndex((x) => x.key === k.key) === i);
-  const submission = postfixHere && (host.hub as { submission?: unknown } | undefined)?.submission !== undefined;
+  const sasl = here.saslClient?.socket;
   const conf = templates.render("dovecot.conf", {
     protocols: [...protocols, "lmtp"].join(" "),
     listen: (cfg.listen ?? ["*", "::"]).join(", "),
@@ -95,13 +96,12 @@ export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData
     imap: protocols.includes("imap"),
     pop3: protocols.includes("pop3"),
     lmtpFor: lmtpFor.join(", ") || "no MTA is known to deliver here",
-    postfixSocket: postfixHere ? dv.postfix.lmtp : "",
-    postfix: dv.postfix,
+    lmtpSocket: local ?? false,
     lmtpInet: lmtpInet ?? false,
     lmtpClients: lmtpInet ? { file: clientsFile, format: LMTP_CLIENT_FORMAT } : false,
-    authSocket: submission ? dv.postfix.auth : "",
+    authSocket: sasl ?? false,
     limits: limits ? { ...limits, file: limitsFile } : false,
-    serviceAuth: submission || limits !== undefined,
+    serviceAuth: sasl !== undefined || limits !== undefined,
     tlsOnly: tlsOnlyNets(cfg.localPlaintext === true),
     localPlaintext: cfg.localPlaintext === true,
   });

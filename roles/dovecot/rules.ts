@@ -6,7 +6,7 @@ import { lmtpClients, lmtpEndpoint } from "./lmtp.ts";
 import type { DovecotData } from "./platforms.ts";
 import type { dovecotSections } from "./schema.ts";
 
-export function dovecotRules(h: RoleHost<typeof dovecotSections>, { fleet, data }: RuleContext<DovecotData>): RuleProblem[] {
+export function dovecotRules(h: RoleHost<typeof dovecotSections>, { data, links }: RuleContext<DovecotData>): RuleProblem[] {
   const out: RuleProblem[] = mailRules(h.mail, "dovecot");
   // The login limits run in Dovecot's Lua passdb: where there is none, the inventory says so itself.
   if ("missing" in data.lua && h.dovecot?.authLimits !== false) {
@@ -18,11 +18,7 @@ export function dovecotRules(h: RoleHost<typeof dovecotSections>, { fleet, data 
   if (!h.dovecot?.tls) {
     out.push({ field: ["dovecot"], message: "role dovecot needs dovecot.tls (cert and key paths on the host): IMAP and POP3 take passwords only over TLS" });
   }
-  const roles = h.roles;
-  if (roles.includes("postfix-hub") && roles.indexOf("postfix-hub") > roles.indexOf("dovecot")) {
-    out.push({ field: ["roles"], message: "list postfix-hub before dovecot: Dovecot opens its LMTP socket in Postfix's queue directory, which Postfix's package creates" });
-  }
-  const clients = lmtpClients(h, fleet);
+  const clients = lmtpClients(h, links);
   const tcp = h.dovecot?.lmtp !== undefined || clients.length > 0;
   if (tcp && !lmtpEndpoint(h).address) {
     out.push({ field: ["dovecot", "lmtp"], message: "LMTP over TCP needs an address to listen on: set dovecot.lmtp.address or the host's address" });
@@ -30,7 +26,7 @@ export function dovecotRules(h: RoleHost<typeof dovecotSections>, { fleet, data 
   if (h.dovecot?.lmtp && clients.length === 0) {
     out.push({
       field: ["dovecot", "lmtp"],
-      message: "dovecot.lmtp opens LMTP over TCP, but no MTA may deliver there: no host of the inventory names this one as its store (hub.store, opensmtpd.store) and dovecot.lmtp.clients is empty; list the MTAs' addresses there, or leave dovecot.lmtp out",
+      message: "dovecot.lmtp opens LMTP over TCP, but no MTA may deliver there: no host of the inventory delivers here (names this one as its store) and dovecot.lmtp.clients is empty; list the MTAs' addresses there, or leave dovecot.lmtp out",
     });
   }
   // Only listed clients may deliver, so each one's address must be known.

@@ -3,6 +3,7 @@
 // refuses unknown recipients at RCPT, delivers over LMTP to Dovecot on the
 // store host (one LMTP transaction per recipient), and relays outbound for
 // the fleet's computed networks only.
+import { sendingAddress } from "../lib/mail/fleet.ts";
 import { defineRole } from "../types.ts";
 import { opensmtpdPlatforms } from "./platforms.ts";
 import { opensmtpdQueue } from "./queue.ts";
@@ -17,6 +18,9 @@ export const opensmtpd = defineRole({
   platforms: opensmtpdPlatforms,
   exclusive: "mta",
   rules: opensmtpdRules,
+  provides: ["lmtpDelivery"],
+  // every recipient goes to the store over LMTP/TCP, from the host's address (OpenSMTPD cannot pick another)
+  offers: (h) => (h.opensmtpd?.store ? { lmtpDelivery: { store: h.opensmtpd.store, from: sendingAddress(h) } } : {}),
   managedDirectories: (os) => [
     { path: os.spool, what: "OpenSMTPD's queue" },
     { path: os.tableDir, what: "the table directory" },

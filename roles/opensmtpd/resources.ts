@@ -2,14 +2,12 @@
 import path from "node:path";
 import type { FileResource, Resource } from "../../src/resources/types.ts";
 import { hostPath, sh, type Sh } from "../../src/shell/builder.ts";
-import { lmtpEndpoint } from "../dovecot/lmtp.ts";
 import { mailOf } from "../lib/mail/model.ts";
 import { requiredAliases } from "../lib/mail/required.ts";
 import { relayNetworks } from "../lib/mail/networks.ts";
 import { mtaSwitch } from "../lib/mta/handover.ts";
-import { DEFAULT_LISTEN as RSPAMD_LISTEN } from "../rspamd/resources.ts";
 import { roleTemplates } from "../templates.ts";
-import type { RoleContext, RoleHost } from "../types.ts";
+import type { Links, RoleContext, RoleHost } from "../types.ts";
 import type { OpensmtpdData } from "./platforms.ts";
 import { opensmtpdQueue } from "./queue.ts";
 import { messageSizeBytes, type opensmtpdSections } from "./schema.ts";
@@ -29,13 +27,9 @@ export const listenAddresses = (host: ScanHost): readonly string[] => host.opens
 /** The scan host's own names, whose postmaster it must take too (smtpd completes a bare "postmaster" with the fqdn, /etc/mailname). */
 export const ownNames = (host: ScanHost): string[] => [...new Set([host.fqdn, host.opensmtpd?.hostname ?? host.fqdn])];
 
-/** Where filter-rspamd asks rspamd: opensmtpd.rspamdUrl, else this host's rspamd.listen; undefined when neither says (an error at validate). */
-export function rspamdUrl(host: ScanHost): string | undefined {
-  const cfg = host.opensmtpd ?? {};
-  if (cfg.rspamdUrl) return cfg.rspamdUrl;
-  if (!host.roles.includes("rspamd")) return undefined;
-  const listen = (host.rspamd as { listen?: string } | undefined)?.listen ?? RSPAMD_LISTEN;
-  return listen.startsWith("/") ? undefined : `http://${listen}`;
+/** Where filter-rspamd asks the scanner: opensmtpd.rspamdUrl, else the HTTP endpoint of this host's scanner; undefined when neither says (an error at validate). */
+export function rspamdUrl(host: ScanHost, links: Links): string | undefined {
+  return host.opensmtpd?.rspamdUrl ?? links.of().scanner?.url;
 }
 
 /** The outbound relay from the host's `relay:` (none: straight to each domain's MX). */
@@ -119,11 +113,10 @@ export function opensmtpdResources(host: ScanHost, ctx: RoleContext<OpensmtpdDat
   const maxSize = messageSizeBytes(cfg.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE);
   const guard = [...os.awk, "-v", `size_max=${maxSize}`, ...(scan ? ["-v", "scan=1", "-v", `line_max=${os.filterLineMax}`] : []), "-f", guardFile].join(" ");
 
-  const storeHost = ctx.fleet.find((h) => h.name === cfg.store);
-  const ep = storeHost && lmtpEndpoint(storeHost);
+  const ep = cfg.store === undefined ? undefined : ctx.links.of(cfg.store).mailStore?.lmtp;
   if (!cfg.store || !ep?.address) throw new Error(`scan host ${host.name}: the address of its store ${cfg.store ?? "(opensmtpd.store)"} is unknown`);
   const tls = os.starttls === true ? cfg.tls : undefined;
-  const url = scan ? rspamdUrl(host) : undefined;
+  const url = scan ? rspamdUrl(host, ctx.links) : undefined;
   if (scan && !url) throw new Error(`scan host ${host.name}: no rspamd to scan with (opensmtpd.rspamdUrl)`);
   const conf = templates.render("smtpd.conf", {
     name,

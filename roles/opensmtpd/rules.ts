@@ -1,15 +1,14 @@
 // Rules across fields and hosts for the opensmtpd role; each names the field
 // (and the host) it is about.
 import type { RuleProblem } from "../../src/inventory/catalog.ts";
-import { lmtpEndpoint } from "../dovecot/lmtp.ts";
 import { namesOf, relayClients } from "../lib/mail/fleet.ts";
-import { adminaddrRules, mailRules, sameMailboxesRule } from "../lib/mail/rules.ts";
+import { adminaddrRules, mailRules, storeRules } from "../lib/mail/rules.ts";
 import type { RoleHost, RuleContext } from "../types.ts";
 import type { OpensmtpdData } from "./platforms.ts";
 import { listenAddresses, rspamdUrl } from "./resources.ts";
 import type { opensmtpdSections } from "./schema.ts";
 
-export function opensmtpdRules(h: RoleHost<typeof opensmtpdSections>, { data, fleet }: RuleContext<OpensmtpdData>): RuleProblem[] {
+export function opensmtpdRules(h: RoleHost<typeof opensmtpdSections>, { data, fleet, links }: RuleContext<OpensmtpdData>): RuleProblem[] {
   const out: RuleProblem[] = [];
   const cfg = h.opensmtpd ?? {};
   if (!h.adminaddr) out.push({ message: "role opensmtpd needs adminaddr: where the scan host's own root and postmaster mail goes" });
@@ -20,23 +19,13 @@ export function opensmtpdRules(h: RoleHost<typeof opensmtpdSections>, { data, fl
   }
   out.push(...mailRules(h.mail, "opensmtpd"), ...adminaddrRules(h, fleet));
 
-  // The store: another host with Dovecot, reachable over LMTP/TCP, holding the same mailboxes.
+  // The store: another host with a mail store, reachable over LMTP/TCP, holding the same mailboxes.
   const store = cfg.store;
-  const storeHost = store === undefined ? undefined : fleet.find((x) => x.name === store);
   if (store === undefined) {
-    out.push({ field: ["opensmtpd"], message: "role opensmtpd needs opensmtpd.store: the host whose Dovecot stores the mail (a scan host keeps none at rest)" });
+    out.push({ field: ["opensmtpd"], message: "role opensmtpd needs opensmtpd.store: the host whose mail store keeps the mail (a scan host keeps none at rest)" });
   } else if (store === h.name) {
-    out.push({ field: ["opensmtpd", "store"], message: "opensmtpd.store names this host; the scan host delivers to Dovecot on another host (give that host role dovecot and name it here)" });
-  } else if (!storeHost) {
-    out.push({ field: ["opensmtpd", "store"], message: `opensmtpd.store names ${store}, which is no host of this inventory` });
-  } else if (!storeHost.roles.includes("dovecot")) {
-    out.push({ field: ["opensmtpd", "store"], message: `opensmtpd.store names ${store}, which does not have role dovecot` });
-  } else {
-    if (!lmtpEndpoint(storeHost).address) {
-      out.push({ host: store, field: ["address"], message: `${store} stores the mail of scan host ${h.name} over LMTP/TCP, but its address is unknown; set address: (or dovecot.lmtp.address)` });
-    }
-    out.push(...sameMailboxesRule(h, storeHost));
-  }
+    out.push({ field: ["opensmtpd", "store"], message: `opensmtpd.store names this host; the scan host delivers to a mail store on another host (give that host a role that offers one, ${links.providers("mailStore").join(", ")}, and name it here)` });
+  } else out.push(...storeRules(h, store, ["opensmtpd", "store"], { fleet, links }));
 
   // TLS: required where OpenSMTPD can do it, refused where it cannot.
   if (data.starttls === true && !cfg.tls) {
@@ -45,13 +34,13 @@ export function opensmtpdRules(h: RoleHost<typeof opensmtpdSections>, { data, fl
     out.push({ field: ["opensmtpd", "tls"], message: `opensmtpd.tls cannot be used on platform ${h.platform}: ${data.starttls.broken}; leave it out there, or run the scan host on freebsd` });
   }
 
-  if ((cfg.filter ?? "rspamd") === "rspamd" && !rspamdUrl(h)) {
-    const socket = h.roles.includes("rspamd") && (h.rspamd as { listen?: string } | undefined)?.listen?.startsWith("/");
+  if ((cfg.filter ?? "rspamd") === "rspamd" && !rspamdUrl(h, links)) {
+    const socket = links.of().scanner?.socket;
     out.push({
-      field: socket ? ["rspamd", "listen"] : ["opensmtpd"],
+      field: ["opensmtpd"],
       message: socket
-        ? "filter-rspamd reaches rspamd over HTTP: give rspamd.listen as a loopback address and port (e.g. 127.0.0.1:11333), not a socket, or set opensmtpd.rspamdUrl"
-        : "role opensmtpd scans with rspamd: give this host role rspamd too, or set opensmtpd.rspamdUrl to another host's rspamd, or opensmtpd.filter: none",
+        ? `the scanner on this host listens on the unix socket ${socket}, and filter-rspamd reaches it over HTTP only: have it listen at a loopback address and port (e.g. 127.0.0.1:11333), or set opensmtpd.rspamdUrl`
+        : `role opensmtpd scans every message: give this host a role that offers a scanner (${links.providers("scanner").join(", ")}), or set opensmtpd.rspamdUrl to a scanner on another host, or opensmtpd.filter: none`,
     });
   }
   if (cfg.rspamdUrl && cfg.filter === "none") out.push({ field: ["opensmtpd", "rspamdUrl"], message: "opensmtpd.rspamdUrl is set but opensmtpd.filter is none: remove one of them" });

@@ -4,9 +4,10 @@
 // Dovecot over LMTP (a unix socket on the same host, TCP to a store host).
 import { postfixDirectories } from "../lib/postfix/platforms.ts";
 import { postfixQueue } from "../lib/postfix/queue.ts";
+import { sendingAddress } from "../lib/mail/fleet.ts";
 import { defineRole } from "../types.ts";
-import { postfixHubPlatforms } from "./platforms.ts";
-import { postfixHubResources } from "./resources.ts";
+import { postfixHubPlatforms, type PostfixHubData } from "./platforms.ts";
+import { postfixHubResources, storeOf } from "./resources.ts";
 import { postfixHubRules } from "./rules.ts";
 import { hubSections } from "./schema.ts";
 
@@ -17,6 +18,16 @@ export const postfixHub = defineRole({
   platforms: postfixHubPlatforms,
   exclusive: "mta",
   rules: postfixHubRules,
+  provides: ["lmtpDelivery", "saslClient"],
+  offers: (h, pf: PostfixHubData) => {
+    const store = storeOf(h);
+    const socket = (p: string) => ({ path: p, user: pf.sockets.user, group: pf.sockets.group });
+    return {
+      // on this host over the socket in Postfix's queue directory; to another over TCP, from the hub's address (lmtp_bind_address)
+      lmtpDelivery: store === h.name ? { store, socket: socket(pf.sockets.lmtp) } : { store, from: sendingAddress(h) },
+      ...(h.hub?.submission ? { saslClient: { socket: socket(pf.sockets.auth) } } : {}),
+    };
+  },
   managedDirectories: postfixDirectories,
   resources: postfixHubResources,
   queue: postfixQueue,

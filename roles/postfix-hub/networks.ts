@@ -3,7 +3,8 @@
 import type { HostConfig } from "../../src/inventory/catalog.ts";
 import { postfixNetwork } from "../lib/mail/fleet.ts";
 import { relayNetworks as computed } from "../lib/mail/networks.ts";
-import type { HubSettings } from "./schema.ts";
+import type { RoleHost } from "../types.ts";
+import type { hubSections } from "./schema.ts";
 
 export interface HubNetworks {
   /** mynetworks entries, in order. */
@@ -12,7 +13,7 @@ export interface HubNetworks {
   notes: string[];
 }
 
-export function relayNetworks(hub: HostConfig, fleet: readonly HostConfig[]): HubNetworks {
-  const { entries, notes } = computed(hub, fleet, { networks: (hub.hub as HubSettings | undefined)?.networks ?? [], label: "hub.networks" }, postfixNetwork);
+export function relayNetworks(hub: RoleHost<typeof hubSections>, fleet: readonly HostConfig[]): HubNetworks {
+  const { entries, notes } = computed(hub, fleet, { networks: hub.hub?.networks ?? [], label: "hub.networks" }, postfixNetwork);
   return { mynetworks: entries, notes };
 }

@@ -1,10 +1,10 @@
 // Postfix on each platform (shared with postfix-satellite), and the sockets
-// Dovecot opens for it when both run on the hub.
-import { postfixSockets, type PostfixSockets } from "../lib/mail/sockets.ts";
+// it asks the mail store and the SASL server on its host to open for it.
+import { postfixSockets, type PostfixSockets } from "./sockets.ts";
 import { postfixPlatforms, type PostfixData } from "../lib/postfix/platforms.ts";
 
 export interface PostfixHubData extends PostfixData {
-  /** Where Dovecot on the same host listens for Postfix (LMTP, auth); the dovecot role opens the same ones. */
+  /** Where the mail store and the SASL server on the same host listen for Postfix (LMTP, auth): offered to them. */
   sockets: PostfixSockets;
 }
 

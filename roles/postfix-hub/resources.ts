@@ -2,7 +2,6 @@
 import { isIP } from "node:net";
 import path from "node:path";
 import type { Resource } from "../../src/resources/types.ts";
-import { lmtpEndpoint, storeName } from "../dovecot/lmtp.ts";
 import { sendingAddress } from "../lib/mail/fleet.ts";
 import { mailOf } from "../lib/mail/model.ts";
 import { addressOwners } from "../lib/mail/owners.ts";
@@ -30,12 +29,14 @@ function socketName(pf: PostfixHubData, socket: string): string {
   return socket;
 }
 
-/** virtual_transport: Dovecot on this host over its unix socket, else the store host over LMTP/TCP. */
+/** The host whose mail store takes the hub's mail: hub.store, default the hub itself. */
+export const storeOf = (host: HubHost): string => host.hub?.store ?? host.name;
+
+/** virtual_transport: the mail store on this host over its unix socket, else the store host over LMTP/TCP. */
 export function virtualTransport(host: HubHost, ctx: RoleContext<PostfixHubData>): string {
-  const store = storeName(host) ?? host.name;
+  const store = storeOf(host);
   if (store === host.name) return `lmtp:unix:${socketName(ctx.data, ctx.data.sockets.lmtp)}`;
-  const storeHost = ctx.fleet.find((h) => h.name === store);
-  const ep = storeHost && lmtpEndpoint(storeHost);
+  const ep = ctx.links.of(store).mailStore?.lmtp;
   if (!ep?.address) throw new Error(`hub ${host.name}: the address of its store ${store} is unknown`);
   return `lmtp:inet:[${ep.address}]:${ep.port}`;
 }
@@ -46,8 +47,7 @@ export function virtualTransport(host: HubHost, ctx: RoleContext<PostfixHubData>
  * does not pick another one, which the store would refuse.
  */
 function lmtpBind(host: HubHost): { name: string; address: string } | false {
-  const store = storeName(host);
-  if (!store || store === host.name) return false;
+  if (storeOf(host) === host.name) return false;
   const address = sendingAddress(host);
   if (!address) return false;
   return { name: isIP(address) === 6 ? "lmtp_bind_address6" : "lmtp_bind_address", address };

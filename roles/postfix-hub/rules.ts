@@ -2,15 +2,15 @@
 // field (and the host) it is about.
 import { mainCfProblems } from "../lib/postfix/main-cf.ts";
 import type { RuleProblem } from "../../src/inventory/catalog.ts";
-import { lmtpEndpoint, storeName } from "../dovecot/lmtp.ts";
 import { relayClients } from "../lib/mail/fleet.ts";
-import { adminaddrRules, mailRules, sameMailboxesRule } from "../lib/mail/rules.ts";
+import { adminaddrRules, mailRules, storeRules } from "../lib/mail/rules.ts";
 import type { RoleHost, RuleContext } from "../types.ts";
+import { storeOf } from "./resources.ts";
 import { HUB_MANAGED_PARAMETERS, type hubSections } from "./schema.ts";
 
 type HubHost = RoleHost<typeof hubSections>;
 
-export function postfixHubRules(h: HubHost, { fleet }: RuleContext<unknown>): RuleProblem[] {
+export function postfixHubRules(h: HubHost, { fleet, links }: RuleContext<unknown>): RuleProblem[] {
   const out: RuleProblem[] = [];
   const hub = h.hub ?? {};
   if (!h.adminaddr) out.push({ message: "role postfix-hub needs adminaddr: where the hub's own root and postmaster mail goes" });
@@ -26,26 +26,18 @@ export function postfixHubRules(h: HubHost, { fleet }: RuleContext<unknown>): Ru
     });
   }
 
-  const store = storeName(h)!;
-  const storeHost = fleet.find((x) => x.name === store);
+  const store = storeOf(h);
   if (store === h.name) {
-    if (!h.roles.includes("dovecot")) {
-      out.push({ field: ["roles"], message: "role postfix-hub delivers to Dovecot over LMTP: give this host role dovecot too, or name the host that has it in hub.store" });
+    if (!links.of().mailStore) {
+      out.push({ field: ["roles"], message: `role postfix-hub delivers to a mail store over LMTP: give this host a role that offers one too (${links.providers("mailStore").join(", ")}), or name the host that has one in hub.store` });
     }
-  } else if (!storeHost) {
-    out.push({ field: ["hub", "store"], message: `hub.store names ${store}, which is no host of this inventory` });
-  } else if (!storeHost.roles.includes("dovecot")) {
-    out.push({ field: ["hub", "store"], message: `hub.store names ${store}, which does not have role dovecot` });
-  } else {
-    if (!lmtpEndpoint(storeHost).address) {
-      out.push({ host: store, field: ["address"], message: `${store} stores the mail of hub ${h.name} over LMTP/TCP, but its address is unknown; set address: (or dovecot.lmtp.address)` });
-    }
-    out.push(...sameMailboxesRule(h, storeHost));
-  }
+  } else out.push(...storeRules(h, store, ["hub", "store"], { fleet, links }));
 
   if (hub.submission) {
     if (!hub.tls) out.push({ field: ["hub", "submission"], message: "hub.submission takes passwords: set hub.tls (cert and key) as well" });
-    if (store !== h.name) out.push({ field: ["hub", "submission"], message: "hub.submission authenticates through Dovecot on this host; it needs role dovecot here (not hub.store)" });
+    if (!links.of().saslServer) {
+      out.push({ field: ["hub", "submission"], message: `hub.submission has a SASL server on this host check the passwords: give this host a role that offers one (${links.providers("saslServer").join(", ")})` });
+    }
     if ((hub.submission.port ?? 587) === (hub.port ?? 25)) out.push({ field: ["hub", "submission", "port"], message: "hub.submission.port must differ from hub.port" });
   }
   for (const key of Object.keys(hub.mainCf ?? {})) {

@@ -1,8 +1,9 @@
-// The unix sockets Dovecot opens for a Postfix on the same host: LMTP
+// The unix sockets the hub asks the mail store and the SASL server on its
+// host to open for it (its lmtpDelivery and saslClient offers): LMTP
 // (delivery) and auth (SASL for submission). They live in Postfix's queue
 // directory, where Postfix's chrooted services can reach them, owned by
-// Postfix's mail_owner. Both roles compute them from the same Postfix data.
-import type { PostfixData } from "../postfix/platforms.ts";
+// Postfix's mail_owner.
+import type { PostfixData } from "../lib/postfix/platforms.ts";
 
 export interface PostfixSockets {
   /** Absolute paths. */

@@ -2,7 +2,7 @@
 // asks it about every message during the SMTP session).
 import { defineRole } from "../types.ts";
 import { rspamdPlatforms } from "./platforms.ts";
-import { maskRedisConf, rspamdResources } from "./resources.ts";
+import { DEFAULT_LISTEN, maskRedisConf, rspamdResources } from "./resources.ts";
 import { rspamdRules } from "./rules.ts";
 import { rspamdSections } from "./schema.ts";
 
@@ -12,6 +12,12 @@ export const rspamd = defineRole({
   sections: rspamdSections,
   platforms: rspamdPlatforms,
   rules: rspamdRules,
+  provides: ["scanner"],
+  // the scanning worker: over HTTP at a loopback address, or a unix socket
+  offers: (h) => {
+    const listen = h.rspamd?.listen ?? DEFAULT_LISTEN;
+    return { scanner: listen.startsWith("/") ? { socket: listen } : { url: `http://${listen}` } };
+  },
   managedDirectories: (d) => [{ path: d.localConfDir, what: "rspamd's configuration directory" }],
   resources: rspamdResources,
   masks: { redis: maskRedisConf },

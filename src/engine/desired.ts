@@ -3,6 +3,7 @@ import type { SecretResolver } from "../inventory/secrets.ts";
 import { handlerFor } from "../resources/index.ts";
 import type { HostContext, Resource } from "../resources/types.ts";
 import type { Platform } from "../platforms/index.ts";
+import type { Role } from "../../roles/types.ts";
 import { platformOf, roleMasks, roleNamed, roleResources } from "./roles.ts";
 
 export class DesiredStateError extends Error {
@@ -41,10 +42,30 @@ export function checkDesired(hostName: string, resources: readonly Resource[]): 
   }
 }
 
+/**
+ * A host's roles in the order their resources apply: the inventory's, except
+ * that a role using what another role of the host offers (Dovecot opening the
+ * socket Postfix asks for, in Postfix's queue directory) comes after it.
+ */
+export function orderedRoles(host: HostConfig): Role[] {
+  const roles = host.roles.map(roleNamed);
+  const offers = new Map(roles.map((r) => [r, r.provides]));
+  const after = (a: Role, b: Role) => a.uses.some((k) => offers.get(b)!.includes(k));
+  const out: Role[] = [];
+  const place = (r: Role, trail: Role[]) => {
+    if (out.includes(r)) return;
+    if (trail.includes(r)) throw new DesiredStateError(`${host.name}: roles ${[...trail, r].map((x) => x.name).join(" -> ")} each use what the next offers`);
+    for (const b of roles) if (b !== r && after(r, b)) place(b, [...trail, r]);
+    out.push(r);
+  };
+  for (const r of roles) place(r, []);
+  return out;
+}
+
 /** inventory host -> role(s) -> resources, checked (see checkDesired). */
 export function desiredState(host: HostConfig, secrets: SecretResolver, fleet: readonly HostConfig[] = [host]): Resource[] {
   const out: Resource[] = [];
-  for (const name of host.roles) out.push(...roleResources(roleNamed(name), host, { secrets, fleet }));
+  for (const role of orderedRoles(host)) out.push(...roleResources(role, host, { secrets, fleet }));
   checkDesired(host.name, out);
   return out;
 }

@@ -8,7 +8,8 @@ import { inventoryJsonSchema as jsonSchema } from "../inventory/schema.ts";
 import { platformNames } from "../platforms/index.ts";
 import { directoryProblems, type ManagedDirectory } from "../inventory/directories.ts";
 import { catalogRoles } from "./catalog.ts";
-import { roleDataFor } from "./roles.ts";
+import { fleetLinks } from "./links.ts";
+import { roleDataFor } from "./role-data.ts";
 
 /** The directories every role manages on `platform` (whether or not it runs on the host: a store inside Postfix's queue directory is wrong either way). */
 function managedOn(platform: string): ManagedDirectory[] {
@@ -43,7 +44,7 @@ const catalogOf = (roles: readonly Role[]): InventoryCatalog => ({
     sections: role.sections,
     platforms: Object.keys(role.platforms),
     exclusive: role.exclusive,
-    rules: (host: HostConfig, fleet: readonly HostConfig[]) => [...role.rules(host, { data: roleDataFor(role, host.platform), fleet }), ...directoryRules(role, host)],
+    rules: (host: HostConfig, fleet: readonly HostConfig[]) => [...role.rules(host, { data: roleDataFor(role, host.platform), fleet, links: fleetLinks(fleet, host) }), ...directoryRules(role, host)],
   })),
 });
 

@@ -4,9 +4,13 @@
 import type { Role } from "../../roles/types.ts";
 import type { HostConfig } from "../inventory/catalog.ts";
 import type { SecretResolver } from "../inventory/secrets.ts";
-import { isPlatformName, platforms, type Platform } from "../platforms/index.ts";
+import { isPlatformName, type Platform } from "../platforms/index.ts";
 import type { MtaQueue, Resource } from "../resources/types.ts";
 import { catalogRoles } from "./catalog.ts";
+import { fleetLinks, type DataOverrides } from "./links.ts";
+import { platformOf, roleDataFor } from "./role-data.ts";
+
+export { platformOf, roleDataFor };
 
 export function roleNamed(name: string): Role {
   const role = catalogRoles().find((r) => r.name === name);
@@ -14,16 +18,6 @@ export function roleNamed(name: string): Role {
   return role;
 }
 
-export function platformOf(host: Pick<HostConfig, "platform">): Platform {
-  if (!isPlatformName(host.platform)) throw new Error(`no platform named ${host.platform}`);
-  return platforms[host.platform];
-}
-
-export function roleDataFor(role: Role, platform: string): unknown {
-  const data = isPlatformName(platform) ? role.platforms[platform] : undefined;
-  if (data === undefined) throw new Error(`role ${role.name} does not support platform ${platform}`);
-  return data;
-}
 
 /** The queues of every MTA role but `role` (and those of the same MTA software) on `platform`. */
 export function otherMtaQueues(role: Role, platform: string): MtaQueue[] {
@@ -45,6 +39,8 @@ export interface RoleOptions {
   /** The role's data instead of its own for the host's platform (tests: paths of an instance). */
   data?: unknown;
   otherMtas?: readonly MtaQueue[];
+  /** Other roles' data instead of their own, by role name, for what they offer this one (tests: Postfix as an instance). */
+  dataOf?: DataOverrides;
 }
 
 /** One role's resources for one host. */
@@ -55,6 +51,7 @@ export function roleResources(role: Role, host: HostConfig, opts: RoleOptions): 
     secrets: opts.secrets,
     fleet: opts.fleet ?? [host],
     otherMtas: opts.otherMtas ?? otherMtaQueues(role, host.platform),
+    links: fleetLinks(opts.fleet ?? [host], host, { ...opts.dataOf, ...(opts.data === undefined ? {} : { [role.name]: opts.data }) }),
   });
 }
 

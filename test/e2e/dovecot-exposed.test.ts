@@ -41,7 +41,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dovecot as dovecotRole } from "../../roles/dovecot/index.ts";
 import type { DovecotData } from "../../roles/dovecot/platforms.ts";
-import type { PostfixSockets } from "../../roles/lib/mail/sockets.ts";
+import type { PostfixSockets } from "../../roles/postfix-hub/sockets.ts";
 import { postfixHub } from "../../roles/postfix-hub/index.ts";
 import { hostContext } from "../../src/engine/desired.ts";
 import { applyHost, planHost, type HostTarget } from "../../src/engine/host.ts";
@@ -127,9 +127,11 @@ function storeTarget(): HostTarget {
   const secrets = revealingResolver(h.inventoryDir);
   const skip = (r: Resource) =>
     r.kind === "package" || r.kind === "account" || r.kind === "mtaHandover" || r.kind === "parkedMail" || (r.kind === "service" && r.name === "dovecot" && !dovecot);
+  // Postfix as an instance: the sockets Dovecot opens for it lie in the test's directory
+  const dataOf = { [postfixHub.name]: hubInstanceData(hub!, sockets), [dovecotRole.name]: dovecotData };
   const resources = [
-    ...roleResources(postfixHub, h, { platform, data: hubInstanceData(hub!, sockets), secrets, fleet: hosts }),
-    ...roleResources(dovecotRole, h, { platform, data: dovecotData, secrets, fleet: hosts }),
+    ...roleResources(postfixHub, h, { platform, data: dataOf[postfixHub.name], dataOf, secrets, fleet: hosts }),
+    ...roleResources(dovecotRole, h, { platform, data: dovecotData, dataOf, secrets, fleet: hosts }),
   ].filter((r) => !skip(r));
   return { host: h, transport: new LocalTransport(), ctx: hostContext(platform, ""), resources };
 }
@@ -250,7 +252,6 @@ beforeAll(async () => {
   for (const [a, pw] of Object.entries(PASSWORDS)) writeFileSync(path.join(work, "secrets", a), `${pw}\n`, { mode: 0o600 });
   ({ data, dovecotData } = dovecotRoleDir("mf-exposed-dovecot-", "store.example.org", ["sockets"]));
   sockets = { lmtp: path.join(data, "sockets/dovecot-lmtp"), auth: path.join(data, "sockets/auth"), user: "postfix", group: "postfix" };
-  dovecotData = { ...dovecotData, postfix: sockets };
   hub = postfixInstance("exposed-hub");
   smtpPort = await freePort();
   submissionPort = await freePort();

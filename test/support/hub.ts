@@ -16,7 +16,7 @@ import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { dovecot as dovecotRole } from "../../roles/dovecot/index.ts";
 import type { DovecotData } from "../../roles/dovecot/platforms.ts";
-import type { PostfixSockets } from "../../roles/lib/mail/sockets.ts";
+import type { PostfixSockets } from "../../roles/postfix-hub/sockets.ts";
 import { postfixHub } from "../../roles/postfix-hub/index.ts";
 import { formatPlan } from "../../src/cli/report.ts";
 import { checkDesired, hostContext } from "../../src/engine/desired.ts";
@@ -58,7 +58,7 @@ export async function testHub(name: string, cn: string): Promise<TestHub> {
   await ensurePostfixAccounts();
   const { data, dovecotData: base } = dovecotRoleDir(`mf-${name}-dovecot-`, cn, ["sockets"]);
   const sockets: PostfixSockets = { lmtp: path.join(data, "sockets/dovecot-lmtp"), auth: path.join(data, "sockets/auth"), user: "postfix", group: "postfix" };
-  const dovecotData = { ...base, postfix: sockets };
+  const dovecotData = base;
   const postfix = postfixInstance(name);
   const port = await freePort();
   const u = DOVECOT_USER;
@@ -82,9 +82,11 @@ export async function testHub(name: string, cn: string): Promise<TestHub> {
       const secrets = revealingResolver(host.inventoryDir);
       const skip = (r: Resource) =>
         r.kind === "package" || r.kind === "mtaHandover" || r.kind === "parkedMail" || (r.kind === "service" && r.name === dovecotData.service && !hub.dovecot);
+      // Postfix as an instance here: its sockets (which Dovecot opens for it) in the test's directory
+      const dataOf = { [postfixHub.name]: hubInstanceData(postfix, sockets), [dovecotRole.name]: dovecotData };
       const resources = [
-        ...roleResources(postfixHub, host, { platform, data: hubInstanceData(postfix, sockets), secrets, fleet }),
-        ...roleResources(dovecotRole, host, { platform, data: dovecotData, secrets, fleet }),
+        ...roleResources(postfixHub, host, { platform, data: dataOf[postfixHub.name], dataOf, secrets, fleet }),
+        ...roleResources(dovecotRole, host, { platform, data: dovecotData, dataOf, secrets, fleet }),
       ].filter((r) => !skip(r));
       checkDesired(host.name, resources);
       return { host, transport: new LocalTransport(), ctx: hostContext(platform, ""), resources };

@@ -11,7 +11,7 @@ import { execa, type ResultPromise } from "execa";
 import { debian } from "../../src/platforms/debian.ts";
 import type { Platform } from "../../src/platforms/types.ts";
 import type { PostfixHubData } from "../../roles/postfix-hub/platforms.ts";
-import type { PostfixSockets } from "../../roles/lib/mail/sockets.ts";
+import type { PostfixSockets } from "../../roles/postfix-hub/sockets.ts";
 import { postfixPlatforms, type PostfixData } from "../../roles/lib/postfix/platforms.ts";
 import { sh } from "../../src/shell/builder.ts";
 import { POSTFIX_ROOT } from "./cli.ts";

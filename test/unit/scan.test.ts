@@ -211,7 +211,7 @@ describe("the store host's LMTP listener", () => {
     ).hosts;
     const clients = fileAt(hosts, "mx1", "/etc/dovecot/lmtp-clients").content;
     expect(clients.split("\n").filter((l) => l.startsWith("# ") && l.includes(" = "))).toEqual([
-      "# local = Postfix on this host over the unix socket",
+      "# local = the MTA on this host over the unix socket",
       `# ${lmtpClientKey("10.0.0.5")} = 10.0.0.5 (scan1)`,
       `# ${lmtpClientKey("192.0.2.25")} = 192.0.2.25 (dovecot.lmtp.clients)`,
     ]);
@@ -243,7 +243,7 @@ describe("the store host's LMTP listener", () => {
 describe("rules of the scan side", () => {
   it("needs a store: another host of the inventory with Dovecot and the same mailboxes", () => {
     expect(errors(() => fleet({ store: "nowhere" }))).toMatch(/inline\.yaml:\d+:\d+: hosts\.scan1\.opensmtpd\.store: opensmtpd\.store names nowhere, which is no host of this inventory/);
-    expect(errors(() => fleet({ store: "web1" }))).toMatch(/opensmtpd\.store names web1, which does not have role dovecot/);
+    expect(errors(() => fleet({ store: "web1" }))).toMatch(/opensmtpd\.store names web1, which offers no mail store: give it a role that does \(dovecot\)/);
     expect(errors(() => fleet({ store: "scan1" }))).toMatch(/opensmtpd\.store names this host/);
     const other = errors(() =>
       fleet({ more: "  store3: { platform: debian, roles: [dovecot], address: 10.0.0.9, dovecot: { tls: { cert: /a, key: /b } }, mail: { domains: { three.example: { users: { carol: { password: { env: X } } } } } } }\n  scan2: { platform: debian, roles: [opensmtpd], address: 10.0.0.10, opensmtpd: { store: store3, filter: none, smugglingRisk: accepted } }\n" }),
@@ -260,7 +260,7 @@ describe("rules of the scan side", () => {
 
   it("scans with rspamd on the host or at rspamdUrl; filter-rspamd cannot reach a unix socket", () => {
     const noRspamd = (scan: string) => `${MAIL}hosts:${store("store1", "10.0.0.7")}\n  scan1: { platform: debian, roles: [opensmtpd], address: 10.0.0.5, opensmtpd: { store: store1, smugglingRisk: accepted${scan} } }\n`;
-    expect(errors(() => parseInventory(noRspamd(""), INV))).toMatch(/role opensmtpd scans with rspamd: give this host role rspamd too, or set opensmtpd\.rspamdUrl/);
+    expect(errors(() => parseInventory(noRspamd(""), INV))).toMatch(/role opensmtpd scans every message: give this host a role that offers a scanner \(rspamd\), or set opensmtpd\.rspamdUrl/);
     const remote = parseInventory(noRspamd(", rspamdUrl: http://10.0.0.20:11333"), INV).hosts;
     expect(fileAt(remote, "scan1", "/etc/smtpd.conf").content).toMatch(/-url http:\/\/10\.0\.0\.20:11333"/);
     expect(fileAt(remote, "scan1", "/etc/smtpd.conf").content).toMatch(/^listen on 0\.0\.0\.0 port 25 hostname scan1\.example\.org filter "intake"$/m);
@@ -270,7 +270,7 @@ describe("rules of the scan side", () => {
     expect(fileAt(off, "scan1", "/etc/smtpd.conf").content).toMatch(/^filter "intake" chain \{ "guard", "fleet-senders", "served-senders" \}$/m);
     expect(desiredState(byName(off, "scan1"), secrets, off).map((r) => r.id)).not.toContain("opensmtpd:package-filter");
     const socket = `${MAIL}hosts:${store("store1", "10.0.0.7")}\n  scan1: { platform: debian, roles: [rspamd, opensmtpd], address: 10.0.0.5, rspamd: { listen: /run/rspamd/normal.sock }, opensmtpd: { store: store1, smugglingRisk: accepted } }\n`;
-    expect(errors(() => parseInventory(socket, INV))).toMatch(/hosts\.scan1\.rspamd\.listen: filter-rspamd reaches rspamd over HTTP/);
+    expect(errors(() => parseInventory(socket, INV))).toMatch(/hosts\.scan1\.opensmtpd: the scanner on this host listens on the unix socket \/run\/rspamd\/normal\.sock, and filter-rspamd reaches it over HTTP only/);
     expect(errors(() => parseInventory(noRspamd(", rspamdUrl: 'http://x:1/$(reboot)'"), INV))).toMatch(/opensmtpd\.rspamdUrl: .*http:\/\/host:port/);
   });
 

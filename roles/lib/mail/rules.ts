@@ -3,6 +3,7 @@
 // a user and an alias; and, for the MTA that accepts the domains, every
 // adminaddr of the fleet in one of them reaches a real mailbox.
 import type { HostConfig, RuleProblem } from "../../../src/inventory/catalog.ts";
+import type { Links } from "../../types.ts";
 import { mailOf, type Mail } from "./model.ts";
 import type { MailSettings } from "./schema.ts";
 
@@ -157,5 +158,24 @@ export function adminaddrRules(hub: HostConfig, fleet: readonly HostConfig[]): R
       message: `adminaddr ${a} would be refused: hub ${hub.name} serves ${domain}, which has no user or alias '${local}'; add mail.domains.${domain}.aliases.${local} (e.g. pointing at a user) or a user ${local}`,
     });
   }
+  return out;
+}
+
+/**
+ * An MTA's store on another host (hub.store, opensmtpd.store): a host of the
+ * inventory whose roles offer a mail store, at an address the MTA can reach,
+ * holding the same mailboxes. `field` is where the MTA names it.
+ */
+export function storeRules(mta: HostConfig, store: string, field: string[], { fleet, links }: { fleet: readonly HostConfig[]; links: Links }): RuleProblem[] {
+  const storeHost = fleet.find((x) => x.name === store);
+  const setting = field.join(".");
+  if (!storeHost) return [{ field, message: `${setting} names ${store}, which is no host of this inventory` }];
+  const offered = links.of(store).mailStore;
+  if (!offered) return [{ field, message: `${setting} names ${store}, which offers no mail store: give it a role that does (${links.providers("mailStore").join(", ")})` }];
+  const out: RuleProblem[] = [];
+  if (!offered.lmtp.address) {
+    out.push({ host: store, field: ["address"], message: `${store} stores the mail of ${mta.name} over LMTP/TCP, but its address is unknown; set address: (or the store's own LMTP address setting)` });
+  }
+  out.push(...sameMailboxesRule(mta, storeHost));
   return out;
 }
