@@ -6,7 +6,11 @@ import type { HostConfig, RuleProblem } from "../src/inventory/catalog.ts";
 import type { DirectorySetting, ManagedDirectory } from "../src/inventory/directories.ts";
 import type { SecretResolver } from "../src/inventory/secrets.ts";
 import type { Platform, PlatformName } from "../src/platforms/index.ts";
-import type { MtaQueue, Resource } from "../src/resources/types.ts";
+import { registerResourceKinds, type KindHandlers } from "../src/resources/index.ts";
+import type { Resource } from "../src/resources/types.ts";
+import type { MtaQueue } from "./lib/mta/types.ts";
+
+export type { MtaQueue };
 
 /** The settings sections a role reads (e.g. `nullmailer:`), key -> schema. Roles that share a section share its schema object. */
 export type Sections = Record<string, z.ZodType>;
@@ -101,6 +105,8 @@ export interface RoleDefinition<S extends Sections, D> {
   directorySettings?(host: RoleHost<S>): DirectorySetting[];
   /** host -> the resources it needs. Pure. */
   resources(host: RoleHost<S>, ctx: RoleContext<D>): Resource[];
+  /** The resource kinds of its own it makes (mail knowledge: a spool move, an MTA handover), registered when the role is defined. */
+  resourceKinds?: KindHandlers;
   /** Masks by name for the role's secret-holding files (FileResource.mask is `<role>:<name>`). */
   masks?: Record<string, (text: string) => string>;
   /** An MTA role: how its queue is counted, flushed and parked on a platform, for a switch to another MTA. */
@@ -131,6 +137,7 @@ export interface Role {
  * those types; this is the one place that says so.
  */
 export function defineRole<S extends Sections, D>(def: RoleDefinition<S, D>): Role {
+  if (def.resourceKinds) registerResourceKinds(def.resourceKinds);
   const masks = Object.fromEntries(Object.entries(def.masks ?? {}).map(([k, m]) => [`${def.name}:${k}`, m]));
   return {
     name: def.name,

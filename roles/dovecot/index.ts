@@ -5,6 +5,7 @@
 import path from "node:path";
 import { MAIL_DEFAULTS, mailOf } from "../lib/mail/model.ts";
 import { defineRole } from "../types.ts";
+import { mailStoreMoveHandler } from "./store-move.ts";
 import { lmtpEndpoint } from "./lmtp.ts";
 import { dovecotPlatforms, type DovecotData } from "./platforms.ts";
 import { dovecotResources, maskPasswdFile } from "./resources.ts";
@@ -24,5 +25,6 @@ export const dovecot = defineRole({
   managedDirectories: (dv: DovecotData) => [{ path: path.posix.dirname(dv.config), what: "Dovecot's configuration directory" }],
   directorySettings: (h) => [{ field: ["mail", "base"], path: mailOf(h.mail).base, what: "the mail store", example: MAIL_DEFAULTS.base }],
   resources: dovecotResources,
+  resourceKinds: { mailStoreMove: mailStoreMoveHandler },
   masks: { "passwd-file": maskPasswdFile },
 });

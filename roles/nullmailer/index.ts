@@ -1,5 +1,8 @@
 // nullmailer: relay-only MTA for SmartOS zones and small Linux hosts.
+import { mtaResourceKinds } from "../lib/mta/kinds.ts";
 import { defineRole } from "../types.ts";
+import { shimHandler } from "./shim.ts";
+import { spoolMoveHandler } from "./spool-move.ts";
 import { nullmailerPlatforms } from "./platforms.ts";
 import { nullmailerQueue } from "./queue.ts";
 import { maskRemotes } from "./remotes.ts";
@@ -21,6 +24,7 @@ export const nullmailer = defineRole({
   directorySettings: (h) =>
     h.nullmailer?.persistentSpool ? [{ field: ["nullmailer", "persistentSpool"], path: h.nullmailer.persistentSpool, what: "the persistent spool", example: "/home/nullmailer-spool" }] : [],
   resources: nullmailerResources,
+  resourceKinds: { spoolMove: spoolMoveHandler, shim: shimHandler, ...mtaResourceKinds },
   masks: { remotes: maskRemotes },
   queue: nullmailerQueue,
 });

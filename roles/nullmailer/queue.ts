@@ -1,7 +1,7 @@
 // nullmailer's queue for an MTA switch (see roles/lib/mta): one file per message
 // in queue/, in the parking format already, so parking is a rename().
 import { code, hostPath, sh } from "../../src/shell/builder.ts";
-import type { MtaQueue } from "../../src/resources/types.ts";
+import type { MtaQueue } from "../lib/mta/types.ts";
 import type { NullmailerData } from "./platforms.ts";
 
 const FUNCTIONS = code(`mf_nm_count() { mf_count "$1/queue"; echo "$mf_n"; }

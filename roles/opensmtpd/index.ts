@@ -4,6 +4,7 @@
 // store host (one LMTP transaction per recipient), and relays outbound for
 // the fleet's computed networks only.
 import { sendingAddress } from "../lib/mail/fleet.ts";
+import { mtaResourceKinds } from "../lib/mta/kinds.ts";
 import { defineRole } from "../types.ts";
 import { opensmtpdPlatforms } from "./platforms.ts";
 import { opensmtpdQueue } from "./queue.ts";
@@ -26,5 +27,6 @@ export const opensmtpd = defineRole({
     { path: os.tableDir, what: "the table directory" },
   ],
   resources: opensmtpdResources,
+  resourceKinds: mtaResourceKinds,
   queue: opensmtpdQueue,
 });

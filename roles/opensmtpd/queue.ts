@@ -11,7 +11,7 @@
 // different senders, is left in place and the park fails (the handover then
 // keeps the old MTA).
 import { code, hostPath, sh } from "../../src/shell/builder.ts";
-import type { MtaQueue } from "../../src/resources/types.ts";
+import type { MtaQueue } from "../lib/mta/types.ts";
 import type { OpensmtpdData } from "./platforms.ts";
 
 const FUNCTIONS = code(`mf_os_dirs() { # SPOOL: how many messages queue/ and offline/ hold

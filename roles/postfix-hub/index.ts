@@ -5,6 +5,7 @@
 import { postfixDirectories } from "../lib/postfix/platforms.ts";
 import { postfixQueue } from "../lib/postfix/queue.ts";
 import { sendingAddress } from "../lib/mail/fleet.ts";
+import { mtaResourceKinds } from "../lib/mta/kinds.ts";
 import { defineRole } from "../types.ts";
 import { postfixHubPlatforms, type PostfixHubData } from "./platforms.ts";
 import { postfixHubResources, storeOf } from "./resources.ts";
@@ -30,5 +31,6 @@ export const postfixHub = defineRole({
   },
   managedDirectories: postfixDirectories,
   resources: postfixHubResources,
+  resourceKinds: mtaResourceKinds,
   queue: postfixQueue,
 });

@@ -1,6 +1,7 @@
 // postfix-satellite: a Postfix null client for Linux hosts. All local mail
 // (cron, apt, systemd) goes to one relay, with SASL over TLS, and every
 // address is rewritten so it reaches one mailbox and shows the sending host.
+import { mtaResourceKinds } from "../lib/mta/kinds.ts";
 import { defineRole } from "../types.ts";
 import { maskSaslPasswd } from "./maps.ts";
 import { postfixDirectories, postfixPlatforms } from "../lib/postfix/platforms.ts";
@@ -18,6 +19,7 @@ export const postfixSatellite = defineRole({
   rules: postfixSatelliteRules,
   managedDirectories: postfixDirectories,
   resources: postfixSatelliteResources,
+  resourceKinds: mtaResourceKinds,
   masks: { sasl_passwd: maskSaslPasswd },
   queue: postfixQueue,
 });

@@ -5,6 +5,8 @@ import path from "node:path";
 import type { Inventory } from "../inventory/catalog.ts";
 import type { HostPlan } from "../engine/plan.ts";
 import { checkPlanOrigin, parsePlan, PlanFileError, savedPlan, serializePlan, type SavedPlan } from "../engine/saved-plan.ts";
+// a plan names the resource kinds of the roles (a spool move): they are known once the roles are handed over
+import "./wiring.ts";
 
 export { PlanFileError };
 

@@ -1,11 +1,11 @@
 // From a host's roles to its resources: each role gets the OS adapter of the
 // host's platform, its own data for that platform, and the queues of the
 // other MTAs (for a switch between MTAs).
-import type { Role } from "../../roles/types.ts";
+import type { MtaQueue, Role } from "../../roles/types.ts";
 import type { HostConfig } from "../inventory/catalog.ts";
 import type { SecretResolver } from "../inventory/secrets.ts";
 import { isPlatformName, type Platform } from "../platforms/index.ts";
-import type { MtaQueue, Resource } from "../resources/types.ts";
+import type { Resource } from "../resources/types.ts";
 import { catalogRoles } from "./catalog.ts";
 import { fleetLinks, type DataOverrides } from "./links.ts";
 import { platformOf, roleDataFor } from "./role-data.ts";

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { scrub } from "../inventory/secrets.ts";
-import { handlers } from "../resources/index.ts";
+import { resourceKinds, type ResourceKind } from "../resources/index.ts";
 import type { Change } from "../resources/types.ts";
 import { canonicalJson } from "./fingerprint.ts";
 import type { HostPlan } from "./plan.ts";
@@ -18,11 +18,12 @@ export const PLAN_FORMAT = 1;
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a SHA-256 in hex");
 const actions = ["create", "update", "delete", "install", "remove", "start", "restart", "reload", "move", "wrap", "unwrap", "run", "skip", "keep"] as const;
-const kinds = Object.keys(handlers) as [keyof typeof handlers, ...(keyof typeof handlers)[]];
+/** A kind known to this mailfleet: the generic ones and those of the roles loaded (read when a plan is checked, after the roles are). */
+const kind = z.custom<ResourceKind>((v) => typeof v === "string" && resourceKinds().includes(v), { message: "a resource kind of this mailfleet" });
 
 const change = z.strictObject({
   id: z.string(),
-  kind: z.enum(kinds),
+  kind,
   action: z.enum(actions),
   target: z.string(),
   summary: z.string(),

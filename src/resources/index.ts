@@ -1,3 +1,6 @@
+// The handler of every resource kind: the generic kinds here, and the kinds a
+// role folder adds (mail knowledge: a spool move, an MTA handover), which the
+// role registers when it is defined (roles/types.ts defineRole).
 import { accountHandler } from "./account.ts";
 import { commandHandler } from "./command.ts";
 import { directoryHandler } from "./directory.ts";
@@ -5,42 +8,52 @@ import { fifoHandler } from "./fifo.ts";
 import { fileHandler } from "./file.ts";
 import { hostLockHandler } from "./host-lock.ts";
 import { keptDirsHandler } from "./kept-dirs.ts";
-import { mailStoreMoveHandler } from "./mail-store-move.ts";
 import { minVersionHandler } from "./min-version.ts";
-import { mtaHandoverHandler } from "./mta-handover.ts";
-import { parkedMailHandler } from "./parked-mail.ts";
 import { packageHandler } from "./package.ts";
 import { serviceHandler } from "./service.ts";
-import { shimHandler } from "./shim.ts";
-import { spoolMoveHandler } from "./spool-move.ts";
 import { symlinkHandler } from "./symlink.ts";
-import type { Resource, ResourceHandler } from "./types.ts";
+import type { GenericResourceKinds, Resource, ResourceHandler, ResourceKinds } from "./types.ts";
 import { zfsDatasetHandler } from "./zfs-dataset.ts";
 
-type Handlers = { [K in Resource["kind"]]: ResourceHandler<Extract<Resource, { kind: K }>> };
-
-export const handlers: Handlers = {
+const generic: { [K in keyof GenericResourceKinds]: ResourceHandler<GenericResourceKinds[K]> } = {
   file: fileHandler,
   directory: directoryHandler,
   symlink: symlinkHandler,
   fifo: fifoHandler,
   package: packageHandler,
   service: serviceHandler,
-  spoolMove: spoolMoveHandler,
-  shim: shimHandler,
-  mtaHandover: mtaHandoverHandler,
   zfsDataset: zfsDatasetHandler,
   command: commandHandler,
-  parkedMail: parkedMailHandler,
   hostLock: hostLockHandler,
   account: accountHandler,
   keptDirs: keptDirsHandler,
   minVersion: minVersionHandler,
-  mailStoreMove: mailStoreMoveHandler,
 };
 
+/** Handlers of kinds roles add, by kind. */
+export type KindHandlers = { [K in keyof ResourceKinds]?: ResourceHandler<ResourceKinds[K]> };
+
+const added = new Map<string, ResourceHandler<Resource>>();
+
+/** Adds the kinds of a role; a kind is defined once (the same handler again is fine: roles share the MTA kinds). */
+export function registerResourceKinds(kinds: KindHandlers): void {
+  for (const [kind, handler] of Object.entries(kinds) as [string, ResourceHandler<Resource>][]) {
+    if (kind in generic) throw new Error(`resource kind ${kind} is a generic one`);
+    const had = added.get(kind);
+    if (had && had !== handler) throw new Error(`resource kind ${kind} is defined twice`);
+    added.set(kind, handler);
+  }
+}
+
 export function handlerFor<R extends Resource>(r: R): ResourceHandler<R> {
-  return handlers[r.kind] as unknown as ResourceHandler<R>;
+  const h = (generic as Record<string, unknown>)[r.kind] ?? added.get(r.kind);
+  if (!h) throw new Error(`no handler for resource kind ${r.kind}: the role that makes it is not loaded`);
+  return h as ResourceHandler<R>;
+}
+
+/** Every kind known now: the generic ones and those of the roles loaded. */
+export function resourceKinds(): string[] {
+  return [...Object.keys(generic), ...added.keys()];
 }
 
 export type * from "./types.ts";

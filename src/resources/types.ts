@@ -5,7 +5,7 @@
 import type { Platform } from "../platforms/types.ts";
 import type { Sh } from "../shell/builder.ts";
 
-interface Owned {
+export interface Owned {
   /** Owner and group on a real host; not managed under a root prefix (a sandbox). */
   owner?: string;
   group?: string;
@@ -62,95 +62,6 @@ export interface ServiceResource {
   onChange: "restart" | "reload";
   /** Must succeed before a restart or reload (e.g. `postfix check`). */
   check?: Sh;
-}
-
-/** Moves queue/tmp/failed of a spool into a persistent directory and links them back. */
-export interface SpoolMoveResource extends Owned {
-  kind: "spoolMove";
-  id: string;
-  spool: string;
-  dir: string;
-  subdirs: string[];
-  /** Service stopped while messages move, started again by its own resource. */
-  service?: string;
-}
-
-/** A sh wrapper installed in front of a binary; the binary is kept at realPath. */
-export interface ShimResource {
-  kind: "shim";
-  id: string;
-  path: string;
-  realPath: string;
-  content: string;
-  want: "always" | "never" | "auto";
-  /** The package that brings the binary (for messages). */
-  package: string;
-  /** The id of the package resource that installs it: when that installs in the same apply, want=auto is decided after it. */
-  installedBy?: string;
-  /**
-   * With want=auto: a harmless run of the binary decides. `check` is a command
-   * (using `functions`) given a binary's path as its next word; it prints
-   * "wrap: <why>" or "keep: <why>". Anything else (it could not run) wraps.
-   */
-  functions: Sh;
-  check: Sh;
-  /** When the wrapper is needed, in words for the plan ("its nullmailer-inject loses ..."). */
-  need: string;
-}
-
-/**
- * The queue of an MTA, as its role describes it for a handover: plain data
- * and code. Every command runs on the host with the root prefix applied.
- */
-export interface MtaQueue {
-  /** The MTA's software ("postfix", "nullmailer"): roles with the same one share a queue and never hand over to each other. */
-  mta: string;
-  /** For messages, e.g. "Postfix". */
-  title: string;
-  package: string;
-  service: string;
-  /** Shell functions the commands below use. */
-  functions: Sh;
-  /** Succeeds when this MTA's queue is there to look at. */
-  present: Sh;
-  /** Prints the number of messages queued. */
-  count: Sh;
-  /** Asks the MTA to deliver what it holds now (its service running when `flushNeedsService`). */
-  flush: Sh;
-  flushNeedsService: boolean;
-  /** Moves every queued message into the parking directory given as the next word, in the parking format; fails unless the queue is then empty. */
-  park: Sh;
-  /** How to hand it a message: sendmail and its fixed options, e.g. ["/usr/sbin/sendmail", "-C", "/etc/postfix"]. */
-  sendmail: string[];
-}
-
-/**
- * Takes over the queue of an MTA being replaced: asks it to deliver, waits,
- * stops it and parks what is left (one file per message) for the new MTA.
- * Runs before the new MTA's package, since on Debian installing that removes
- * the old one.
- */
-export interface MtaHandoverResource {
-  kind: "mtaHandover";
-  id: string;
-  queue: MtaQueue;
-  /** Remove the old package afterwards (where installing the new one does not). */
-  removePackage: boolean;
-  /** Where messages wait: a file each with the sender line, recipient lines, a blank line, the message (nullmailer's queue format). */
-  parking: string;
-  /** Seconds to wait for the old MTA's delivery attempt. */
-  wait: number;
-}
-
-/** Delivers parked messages through the new MTA's sendmail; each file is deleted only after sendmail accepted it. */
-export interface ParkedMailResource {
-  kind: "parkedMail";
-  id: string;
-  parking: string;
-  /** Handover resources that fill the parking directory: when one changes, this delivers in the same apply. */
-  inputs: string[];
-  /** The new MTA's sendmail and its fixed options, e.g. ["/usr/sbin/sendmail", "-C", "/etc/postfix-out"]. */
-  sendmail: string[];
 }
 
 /**
@@ -231,21 +142,6 @@ export interface MinVersionResource {
   needs: string;
 }
 
-/**
- * Moves the mail store to `base` from wherever the host's mailbox list says
- * it is now (the homes <base>/<domain>/<user> in field `field` of the
- * colon-separated `file`, read before that file is rewritten). Must come
- * before the resources that write that list.
- */
-export interface MailStoreMoveResource extends Owned {
-  kind: "mailStoreMove";
-  id: string;
-  base: string;
-  homes: { file: string; field: number };
-  /** Stopped while the mail moves, started again by its own resource (list this resource among its inputs). */
-  service?: string;
-}
-
 export interface ZfsDatasetResource {
   kind: "zfsDataset";
   id: string;
@@ -253,24 +149,31 @@ export interface ZfsDatasetResource {
   mountpoint: string;
 }
 
-export type Resource =
-  | FileResource
-  | DirectoryResource
-  | SymlinkResource
-  | FifoResource
-  | PackageResource
-  | ServiceResource
-  | SpoolMoveResource
-  | ShimResource
-  | MtaHandoverResource
-  | ParkedMailResource
-  | ZfsDatasetResource
-  | CommandResource
-  | HostLockResource
-  | AccountResource
-  | KeptDirsResource
-  | MinVersionResource
-  | MailStoreMoveResource;
+/** The generic kinds of resource, by name. */
+export interface GenericResourceKinds {
+  file: FileResource;
+  directory: DirectoryResource;
+  symlink: SymlinkResource;
+  fifo: FifoResource;
+  package: PackageResource;
+  service: ServiceResource;
+  zfsDataset: ZfsDatasetResource;
+  command: CommandResource;
+  hostLock: HostLockResource;
+  account: AccountResource;
+  keptDirs: KeptDirsResource;
+  minVersion: MinVersionResource;
+}
+
+/**
+ * Every kind of resource, by name: the generic ones, and those a role folder
+ * adds for what only mail knows (a spool move, an MTA handover), with
+ * `declare module "<path>/src/resources/types.ts" { interface ResourceKinds { ... } }`
+ * and their handlers registered through the role (roles/types.ts resourceKinds).
+ */
+export interface ResourceKinds extends GenericResourceKinds {}
+
+export type Resource = ResourceKinds[keyof ResourceKinds];
 
 export type ResourceKind = Resource["kind"];
 

@@ -12,7 +12,7 @@ import { roleResources } from "../../src/engine/roles.ts";
 import { parseInventory } from "../../src/engine/inventory.ts";
 import { maskingResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
-import type { ShimResource } from "../../src/resources/types.ts";
+import type { ShimResource } from "../../roles/nullmailer/shim.ts";
 import { mailfleet, REPO, withoutProgress } from "../support/cli.ts";
 import { checkShells, SHELLS } from "../support/shells.ts";
 

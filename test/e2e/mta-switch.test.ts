@@ -13,7 +13,7 @@ import { applyHost, planHost, type HostTarget } from "../../src/engine/host.ts";
 import { parseInventory } from "../../src/engine/inventory.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import type { Platform } from "../../src/platforms/types.ts";
-import type { MtaQueue } from "../../src/resources/types.ts";
+import type { MtaQueue } from "../../roles/lib/mta/types.ts";
 import { mtaSwitch } from "../../roles/lib/mta/handover.ts";
 import { nullmailerPlatforms } from "../../roles/nullmailer/platforms.ts";
 import { nullmailerQueue as nullmailerMtaQueue } from "../../roles/nullmailer/queue.ts";

@@ -18,7 +18,7 @@ import { hostContext } from "../../src/engine/desired.ts";
 import { applyHost, planHost, type HostTarget } from "../../src/engine/host.ts";
 import { parseInventory } from "../../src/engine/inventory.ts";
 import type { Platform } from "../../src/platforms/types.ts";
-import type { MtaQueue } from "../../src/resources/types.ts";
+import type { MtaQueue } from "../../roles/lib/mta/types.ts";
 import { code, sh } from "../../src/shell/builder.ts";
 import type { Transport } from "../../src/transports/types.ts";
 import { REPO } from "../support/cli.ts";

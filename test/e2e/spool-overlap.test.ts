@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { applyHost, planHost, prepareHost } from "../../src/engine/host.ts";
 import { parseInventory } from "../../src/engine/inventory.ts";
 import { maskingResolver } from "../../src/inventory/secrets.ts";
-import type { SpoolMoveResource } from "../../src/resources/types.ts";
+import type { SpoolMoveResource } from "../../roles/nullmailer/spool-move.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
 import { mailfleet, withoutProgress } from "../support/cli.ts";
 import { checkShells, SHELLS } from "../support/shells.ts";

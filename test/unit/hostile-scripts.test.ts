@@ -13,7 +13,8 @@ import { diffHost } from "../../src/engine/plan.ts";
 import { applyScript, parseProbeOutput, probeScript } from "../../src/engine/scripts.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import type { Platform } from "../../src/platforms/types.ts";
-import type { Change, HostContext, MtaQueue, Resource } from "../../src/resources/types.ts";
+import type { Change, HostContext, Resource } from "../../src/resources/types.ts";
+import type { MtaQueue } from "../../roles/lib/mta/types.ts";
 import { hostPath, sh } from "../../src/shell/builder.ts";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "mf-hostile-scripts-"));

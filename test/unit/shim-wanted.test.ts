@@ -3,8 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { hostContext } from "../../src/engine/desired.ts";
 import { debian } from "../../src/platforms/debian.ts";
-import { shimHandler } from "../../src/resources/shim.ts";
-import type { HostContext, ShimResource } from "../../src/resources/types.ts";
+import { shimHandler } from "../../roles/nullmailer/shim.ts";
+import type { HostContext } from "../../src/resources/types.ts";
+import type { ShimResource } from "../../roles/nullmailer/shim.ts";
 import { code } from "../../src/shell/builder.ts";
 
 const real: HostContext = hostContext(debian, "");

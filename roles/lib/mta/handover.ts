@@ -5,7 +5,7 @@
 // removes the old one), then delivers the parked mail through itself once its
 // service runs. No code is written per pair of MTAs.
 import type { Platform } from "../../../src/platforms/types.ts";
-import type { MtaHandoverResource, MtaQueue, ParkedMailResource } from "../../../src/resources/types.ts";
+import type { MtaHandoverResource, MtaQueue, ParkedMailResource } from "./types.ts";
 
 /** Where parked messages wait between the old MTA and the new one. */
 export const PARKING = "/var/spool/mailfleet-handover";

@@ -3,7 +3,7 @@
 // recipients, blank line, message as postcat -bh prints it), synced, and only
 // then deleted with postsuper.
 import { code, sh } from "../../../src/shell/builder.ts";
-import type { MtaQueue } from "../../../src/resources/types.ts";
+import type { MtaQueue } from "../mta/types.ts";
 import type { PostfixData } from "./platforms.ts";
 
 const FUNCTIONS = code(`mf_pf_ids() { # CONF POSTCONF: queue ids in incoming, active, deferred and hold

@@ -8,9 +8,10 @@
 // parking bridges that gap, and it survives an interrupted apply. What is
 // specific to an MTA (how to count, flush and park its queue) comes from its
 // role, as an MtaQueue.
-import { hostPath, join, sh } from "../shell/builder.ts";
-import { packageVersion, sandboxSkip } from "./package.ts";
-import type { Change, HostContext, MtaHandoverResource, ResourceHandler } from "./types.ts";
+import { hostPath, join, sh } from "../../../src/shell/builder.ts";
+import { packageVersion, sandboxSkip } from "../../../src/resources/package.ts";
+import type { Change, HostContext, ResourceHandler } from "../../../src/resources/types.ts";
+import type { MtaHandoverResource, MtaQueue } from "./types.ts";
 
 /** mf_wait_queue SECONDS COUNT-COMMAND...: waits while the count still falls; returns at once when it is 0. */
 const WAIT_FN = sh`mf_wait_queue() {

@@ -4,10 +4,28 @@
 // synced; a run interrupted at any point can simply be run again. The
 // functions take host paths (without the root prefix) and read them inside
 // $R themselves: a link's target is a host path too.
-import { code, join, mode, sh } from "../shell/builder.ts";
-import { ownerWanted } from "./file.ts";
-import { parsePathFacts, typeConflict } from "./facts.ts";
-import type { ResourceHandler, SpoolMoveResource } from "./types.ts";
+import { code, join, mode, sh } from "../../src/shell/builder.ts";
+import { ownerWanted } from "../../src/resources/file.ts";
+import { parsePathFacts, typeConflict } from "../../src/resources/facts.ts";
+import type { Owned, ResourceHandler } from "../../src/resources/types.ts";
+
+/** Moves queue/tmp/failed of a spool into a persistent directory and links them back. */
+export interface SpoolMoveResource extends Owned {
+  kind: "spoolMove";
+  id: string;
+  spool: string;
+  dir: string;
+  subdirs: string[];
+  /** Service stopped while messages move, started again by its own resource. */
+  service?: string;
+}
+
+declare module "../../src/resources/types.ts" {
+  interface ResourceKinds {
+    spoolMove: SpoolMoveResource;
+  }
+}
+
 
 const PROBE_FN = code(`mf_spool_probe() { # SPOOL DIR SUB
   mf_s="$R$1/$3"

@@ -1,9 +1,10 @@
 // Delivers messages parked by an MTA handover through the new MTA's sendmail.
 // A parked file is deleted only after sendmail exited 0 (the new MTA has it);
 // one that fails stays for the next apply.
-import { hostPath, sh } from "../shell/builder.ts";
-import { sandboxSkip } from "./package.ts";
-import type { Change, ParkedMailResource, ResourceHandler } from "./types.ts";
+import { hostPath, sh } from "../../../src/shell/builder.ts";
+import { sandboxSkip } from "../../../src/resources/package.ts";
+import type { Change, ResourceHandler } from "../../../src/resources/types.ts";
+import type { ParkedMailResource } from "./types.ts";
 
 export const parkedMailHandler: ResourceHandler<ParkedMailResource> = {
   references: (r) => r.inputs,

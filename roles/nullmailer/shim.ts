@@ -4,11 +4,41 @@
 // With want=auto the binary itself decides: the resource's check runs it
 // (harmlessly) on the host, at plan time when it is there, else in the apply
 // script right after the package that brings it is installed.
-import { content, hostPath, join, mode, sh, type Sh } from "../shell/builder.ts";
-import { parsePathFacts, type PathFacts } from "./facts.ts";
-import { ownerWanted } from "./file.ts";
-import { sandboxSkip } from "./package.ts";
-import type { Change, HostContext, ResourceHandler, ShimResource } from "./types.ts";
+import { content, hostPath, join, mode, sh, type Sh } from "../../src/shell/builder.ts";
+import { parsePathFacts, type PathFacts } from "../../src/resources/facts.ts";
+import { ownerWanted } from "../../src/resources/file.ts";
+import { sandboxSkip } from "../../src/resources/package.ts";
+import type { Change, HostContext, ResourceHandler } from "../../src/resources/types.ts";
+
+/** A sh wrapper installed in front of a binary; the binary is kept at realPath. */
+export interface ShimResource {
+  kind: "shim";
+  id: string;
+  path: string;
+  realPath: string;
+  content: string;
+  want: "always" | "never" | "auto";
+  /** The package that brings the binary (for messages). */
+  package: string;
+  /** The id of the package resource that installs it: when that installs in the same apply, want=auto is decided after it. */
+  installedBy?: string;
+  /**
+   * With want=auto: a harmless run of the binary decides. `check` is a command
+   * (using `functions`) given a binary's path as its next word; it prints
+   * "wrap: <why>" or "keep: <why>". Anything else (it could not run) wraps.
+   */
+  functions: Sh;
+  check: Sh;
+  /** When the wrapper is needed, in words for the plan ("its nullmailer-inject loses ..."). */
+  need: string;
+}
+
+declare module "../../src/resources/types.ts" {
+  interface ResourceKinds {
+    shim: ShimResource;
+  }
+}
+
 
 const LIMIT = 16384;
 

@@ -14,9 +14,31 @@
 // in none, and the next apply finishes it. The service that delivers and
 // reads there is stopped meanwhile (the MTAs in front defer and keep the
 // mail) and started again by its own resource.
-import { code, join, mode, sh } from "../shell/builder.ts";
-import { ownerWanted } from "./file.ts";
-import type { Change, MailStoreMoveResource, ResourceHandler } from "./types.ts";
+import { code, join, mode, sh } from "../../src/shell/builder.ts";
+import { ownerWanted } from "../../src/resources/file.ts";
+import type { Owned, Change, ResourceHandler } from "../../src/resources/types.ts";
+
+/**
+ * Moves the mail store to `base` from wherever the host's mailbox list says
+ * it is now (the homes <base>/<domain>/<user> in field `field` of the
+ * colon-separated `file`, read before that file is rewritten). Must come
+ * before the resources that write that list.
+ */
+export interface MailStoreMoveResource extends Owned {
+  kind: "mailStoreMove";
+  id: string;
+  base: string;
+  homes: { file: string; field: number };
+  /** Stopped while the mail moves, started again by its own resource (list this resource among its inputs). */
+  service?: string;
+}
+
+declare module "../../src/resources/types.ts" {
+  interface ResourceKinds {
+    mailStoreMove: MailStoreMoveResource;
+  }
+}
+
 
 const PROBE_FN = code(`mf_store_probe() { # HOMES-FILE FIELD NEW-BASE
   [ -f "$R$1" ] || return 0
