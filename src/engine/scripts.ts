@@ -34,7 +34,7 @@ function probeBody(resources: readonly Resource[], ctx: HostContext): Sh {
 }
 
 export function probeScript(resources: readonly Resource[], ctx: HostContext): string {
-  return `${join([prelude(ctx.root, ctx.platform.basePath), probeBody(resources, ctx)]).sh}\n`;
+  return `${join([prelude(ctx.root, ctx.platform), probeBody(resources, ctx)]).sh}\n`;
 }
 
 /** Facts per resource id, from the lines between PROBE_BEGIN and PROBE_END. */
@@ -86,8 +86,8 @@ export function applyScript(resources: readonly Resource[], changes: readonly Ch
   }
   if (plannedFacts !== undefined && !/^[0-9a-f]{64}$/.test(plannedFacts)) throw new Error(`not a SHA-256: ${JSON.stringify(plannedFacts)}`);
   return `${join([
-    prelude(ctx.root, ctx.platform.basePath),
-    applyPrelude(ctx.root),
+    prelude(ctx.root, ctx.platform),
+    applyPrelude(ctx.root, ctx.platform),
     ctx.root ? sh`mf_inside_root ${parentDirs(resources.flatMap((r) => handlerFor(r).statPaths?.(r) ?? []))}` : undefined,
     sh`mf_probe() {\n${probeBody(resources, ctx)}\n}`,
     sh`mf_lock`,

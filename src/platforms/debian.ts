@@ -32,6 +32,8 @@ const initStart = (svc: string) =>
 export const debian = {
   name: "debian",
   basePath: ["/usr/sbin", "/usr/bin", "/sbin", "/bin"],
+  fileId: ["stat -c"],
+  sha256: ["sha256sum"],
   become: "sudo",
   packageProbe: (pkg) =>
     sh`mf_v=$(dpkg-query -W -f='\${Status} \${Version}' ${pkg} 2>/dev/null); case "$mf_v" in "install ok installed "*) echo "installed \${mf_v##* }" ;; *) echo absent ;; esac`,

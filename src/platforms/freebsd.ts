@@ -9,6 +9,8 @@ const rcvar = (svc: string) => `${svc.replace(/[^A-Za-z0-9_]/g, "_")}_enable`;
 export const freebsd = {
   name: "freebsd",
   basePath: ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"],
+  fileId: ["stat -f"],
+  sha256: ["sha256"],
   become: "sudo",
   packageProbe: (pkg) => sh`if mf_v=$(pkg query '%v' ${pkg} 2>/dev/null) && [ -n "$mf_v" ]; then echo "installed $mf_v"; else echo absent; fi`,
   packageInstall: (pkg) => sh`env ASSUME_ALWAYS_YES=yes pkg install -y ${pkg} </dev/null`,

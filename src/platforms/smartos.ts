@@ -5,6 +5,8 @@ import type { Platform } from "./types.ts";
 export const smartos = {
   name: "smartos",
   basePath: ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/opt/local/sbin", "/opt/local/bin"],
+  fileId: ["ls -E"],
+  sha256: ["digest"],
   become: "pfexec",
   packageProbe: (pkg) =>
     sh`mf_v=$(pkg_info -E ${pkg} 2>/dev/null | head -n 1); mf_p=${pkg}-; if [ -n "$mf_v" ]; then mf_v=\${mf_v#"$mf_p"}; echo "installed $mf_v"; else echo absent; fi`,

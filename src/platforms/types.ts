@@ -2,12 +2,12 @@
 // manager, the service manager, how versions are spelt, the base PATH. What a
 // role needs on a platform (package names, paths, users) lives with the role.
 import type { Sh } from "../shell/builder.ts";
+import type { ScriptOs } from "../shell/prelude.ts";
 
-export interface Platform {
+/** An OS: what the scripts ask it (ScriptOs: its PATH, its file and hash tools), and how it manages packages, services and users. */
+export interface Platform extends ScriptOs {
   /** The platform's name in the inventory (`platform: smartos`). */
   readonly name: string;
-  /** Directories put in front of PATH in every script (e.g. pkgsrc's /opt/local/bin). */
-  basePath: readonly string[];
   /** How a login that is not root runs scripts as root. */
   become: "sudo" | "pfexec";
   /** Prints `installed <version>` or `absent`. */

@@ -6,7 +6,7 @@
 // read it inside $R themselves, as the paths they name are the host's.
 import { code, sh, type Sh } from "./builder.ts";
 
-const PROBE_HELPERS = `# The probe lists every path it will look at with one ls (MF_LS); mf_ls_line
+const probeHelpers = (FILE_ID: string) => `# The probe lists every path it will look at with one ls (MF_LS); mf_ls_line
 # finds a path's line there with builtins only, falling back to its own ls.
 MF_LS=
 mf_ls_line() {
@@ -155,18 +155,14 @@ mf_probe_secret() {
   if [ -L "$1" ]; then printf 'T '; mf_link_target "$1"
   elif [ -f "$1" ]; then
     mf_sp=$1; mf_sn=$2
-    if mf_sid=$(stat -c '%i %s %z' "$mf_sp" 2>/dev/null); then :
-    elif mf_sid=$(ls -Ecdi "$mf_sp" 2>/dev/null); then set -- $mf_sid; mf_sid="$1 $6 $7 $8 $9"
-    elif mf_sid=$(stat -f '%i %z %c' "$mf_sp" 2>/dev/null); then :
-    else set -- $(ls -ldci "$mf_sp"); mf_sid="$1 $6 $7 $8 $9"
-    fi
+${FILE_ID}
     echo "id $mf_sid"
     od -An -v -tx1 -N "$mf_sn" "$mf_sp" | sed 's/^/~/'
   fi
 }
 `;
 
-const APPLY_HELPERS = `MF_STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+const applyHelpers = (SHA256: string) => `MF_STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 mf_fail() { echo "mailfleet: $*" >&2; exit 1; }
 # mf_write PATH MODE OWNER GROUP CONTENT: temp file beside the target, mode and
 # owner set, the old file kept as PATH.mailfleet-bak.<stamp>, then rename.
@@ -265,11 +261,7 @@ mf_lock() {
 }
 # mf_sha256: SHA-256 (hex) of stdin, with the tool this host has
 mf_sha256() {
-  if command -v sha256sum >/dev/null 2>&1; then sha256sum
-  elif command -v digest >/dev/null 2>&1; then digest -a sha256
-  elif command -v sha256 >/dev/null 2>&1; then sha256 -q
-  elif command -v shasum >/dev/null 2>&1; then shasum -a 256
-  elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r
+${SHA256}
   else cat >/dev/null; return 1
   fi | sed 's/[^0-9a-f].*//'
 }
@@ -290,18 +282,63 @@ mf_check_plan() {
 }
 `;
 
+/** How a file's identity (inode, size, change time) is read, by tool: each sets mf_sid from the path in mf_sp. */
+export const FILE_ID_TOOLS = {
+  /** GNU coreutils and busybox: to the nanosecond. */
+  "stat -c": `mf_sid=$(stat -c '%i %s %z' "$mf_sp" 2>/dev/null)`,
+  /** illumos: ls -E, to the nanosecond. */
+  "ls -E": `mf_sid=$(ls -Ecdi "$mf_sp" 2>/dev/null) && { set -- $mf_sid; mf_sid="$1 $6 $7 $8 $9"; }`,
+  /** The BSDs: to the second. */
+  "stat -f": `mf_sid=$(stat -f '%i %z %c' "$mf_sp" 2>/dev/null)`,
+} as const;
+
+/** The SHA-256 tools, by name: each reads stdin and prints the hex digest first. */
+export const SHA256_TOOLS = {
+  sha256sum: "sha256sum",
+  digest: "digest -a sha256",
+  sha256: "sha256 -q",
+  shasum: "shasum -a 256",
+  openssl: "openssl dgst -sha256 -r",
+} as const;
+
+/**
+ * What an operating system answers for the scripts (its platform says, src/platforms):
+ * the PATH in front, and which tools it has, in the order to try them. The
+ * others follow: a sandbox runs on the machine running mailfleet, whatever
+ * the platform of the host it stands for.
+ */
+export interface ScriptOs {
+  basePath: readonly string[];
+  fileId: readonly (keyof typeof FILE_ID_TOOLS)[];
+  sha256: readonly (keyof typeof SHA256_TOOLS)[];
+}
+
+const inOrder = <K extends string>(first: readonly K[], all: readonly K[]): K[] => [...first, ...all.filter((k) => !first.includes(k))];
+
+function fileIdChain(os: ScriptOs): string {
+  const tools = inOrder(os.fileId, Object.keys(FILE_ID_TOOLS) as (keyof typeof FILE_ID_TOOLS)[]);
+  return `    ${tools.map((t, i) => `${i ? "elif" : "if"} ${FILE_ID_TOOLS[t]}; then :`).join("\n    ")}
+    else set -- $(ls -ldci "$mf_sp"); mf_sid="$1 $6 $7 $8 $9"
+    fi`;
+}
+
+function sha256Chain(os: ScriptOs): string {
+  const tools = inOrder(os.sha256, Object.keys(SHA256_TOOLS) as (keyof typeof SHA256_TOOLS)[]);
+  return tools.map((t, i) => `  ${i ? "elif" : "if"} command -v ${t} >/dev/null 2>&1; then ${SHA256_TOOLS[t]}`).join("\n");
+}
+
 /** The start of every script: C locale, the platform's PATH, no globbing, R = the root prefix, and the probe helpers. */
-export function prelude(root: string, basePath: readonly string[]): Sh {
+export function prelude(root: string, os: ScriptOs): Sh {
   return sh`LC_ALL=C; export LC_ALL
-PATH=${code(basePath.join(":"))}:$PATH; export PATH
+PATH=${code(os.basePath.join(":"))}:$PATH; export PATH
 set -f
 R=${root}
-${code(PROBE_HELPERS)}`;
+${code(probeHelpers(fileIdChain(os)))}`;
 }
 
 /** Helpers only the apply script needs; with a root prefix, it is created first. */
-export function applyPrelude(root: string): Sh {
+export function applyPrelude(root: string, os: ScriptOs): Sh {
   const makeRoot = root ? code(`[ -d "$R" ] || mkdir -p "$R" || mf_fail "cannot create the root prefix $R"`) : code("");
-  return sh`${code(APPLY_HELPERS)}
+  return sh`${code(applyHelpers(sha256Chain(os)))}
 ${makeRoot}`;
 }

@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { debian } from "../../src/platforms/debian.ts";
 import { applyPrelude, prelude } from "../../src/shell/prelude.ts";
 import { checkShells, SHELLS, type Shell } from "../support/shells.ts";
 
@@ -25,7 +26,7 @@ function tempDir(): string {
 
 /** A script as an apply starts: prelude, apply helpers, mf_lock; then `body`. */
 function lockScript(root: string, body: string, before = ""): string {
-  return `${prelude(root, []).sh}\n${applyPrelude(root).sh}\n${before}\nmf_lock\n${body}\n`;
+  return `${prelude(root, debian).sh}\n${applyPrelude(root, debian).sh}\n${before}\nmf_lock\n${body}\n`;
 }
 
 const CRITICAL = (log: string) => `

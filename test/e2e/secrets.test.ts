@@ -14,7 +14,7 @@ import { templates } from "../../roles/postfix-satellite/resources.ts";
 import { SECRET_MAX_BYTES, type SecretResolver } from "../../src/inventory/secrets.ts";
 import { mailfleet, POSTFIX_ROOT, withoutProgress } from "../support/cli.ts";
 import { nullmailerParse } from "../support/nullmailer-argparse.ts";
-import { postfixTool } from "../support/postfix.ts";
+import { ensurePostfixAccounts, postfixTool } from "../support/postfix.ts";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "mf-secrets-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -86,6 +86,8 @@ describe("any printable password", () => {
   });
 
   it.each(PASSWORDS)("%s: Postfix's postmap stores it in sasl_passwd and returns it", async (_w, pw) => {
+    // postmap runs as Postfix's mail_owner; that it exists must not depend on which test ran before
+    await ensurePostfixAccounts();
     const dir = mkdtempSync(path.join(tmp, "postmap-"));
     writeFileSync(path.join(dir, "main.cf"), "compatibility_level = 3.6\n");
     copyFileSync(path.join(POSTFIX_ROOT, "usr/share/postfix/master.cf.dist"), path.join(dir, "master.cf"));
