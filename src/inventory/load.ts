@@ -9,11 +9,12 @@ import type { z } from "zod";
 import type { CatalogRole, HostConfig, Inventory, InventoryCatalog, RuleProblem } from "./catalog.ts";
 import { SchemaIndex, valueAt } from "./describe.ts";
 import { InventoryError, describeIssue, type InventoryProblem } from "./errors.ts";
-import type { SecretRef } from "./fields.ts";
 import { mergeSettings } from "./merge.ts";
+import { secretRefs } from "./secret-refs.ts";
 import { composeSchemas, inventoryJsonSchema, isValidHostName, type InventoryFile, type InventorySchemas } from "./schema.ts";
 
 export type { HostConfig, Inventory } from "./catalog.ts";
+export { secretEnvNames, secretRefs } from "./secret-refs.ts";
 
 type Path = (string | number)[];
 
@@ -146,26 +147,6 @@ function zodProblems(
 
 function resolveLocal(dir: string, p: string): string {
   return path.isAbsolute(p) ? path.resolve(p) : path.resolve(dir, p);
-}
-
-const SECRET_KEYS = new Set(["env", "file", "command"]);
-
-function isSecretRef(v: unknown): v is SecretRef {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
-  const keys = Object.keys(v);
-  return keys.length === 1 && SECRET_KEYS.has(keys[0]!) && typeof (v as Record<string, unknown>)[keys[0]!] === "string";
-}
-
-/** The environment variables the hosts' secrets are read from ({ env: NAME }). */
-export function secretEnvNames(hosts: readonly HostConfig[]): string[] {
-  return [...new Set(hosts.flatMap((h) => secretRefs(h).flatMap((s) => ("env" in s.ref ? [s.ref.env] : []))))];
-}
-
-/** Every secret reference in a host's settings, with the path to it. */
-export function secretRefs(value: unknown, at: Path = []): { at: Path; ref: SecretRef }[] {
-  if (isSecretRef(value)) return [{ at, ref: value }];
-  if (value === null || typeof value !== "object") return [];
-  return Object.entries(value).flatMap(([k, v]) => secretRefs(v, [...at, Array.isArray(value) ? Number(k) : k]));
 }
 
 /** An inventory larger than this is refused before it is parsed. */
