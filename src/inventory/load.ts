@@ -4,70 +4,23 @@
 // platforms it knows come from the catalog the caller passes.
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
-import YAML, { LineCounter, isMap, isScalar, type Document, type Node } from "yaml";
 import type { z } from "zod";
 import type { CatalogRole, HostConfig, Inventory, InventoryCatalog, RuleProblem } from "./catalog.ts";
 import { SchemaIndex, valueAt } from "./describe.ts";
 import { InventoryError, describeIssue, type InventoryProblem } from "./errors.ts";
 import { mergeSettings } from "./merge.ts";
+import { documentValue } from "./load/aliases.ts";
+import { decodeInventory } from "./load/encoding.ts";
+import { fieldName, type Path, type Positions } from "./load/positions.ts";
+import { accepted, refuseAny } from "./load/problems.ts";
+import { treeShapeProblems } from "./load/tree-shape.ts";
+import { readYaml, syntaxProblems } from "./load/yaml-syntax.ts";
 import { secretRefs } from "./secret-refs.ts";
 import { composeSchemas, inventoryJsonSchema, isValidHostName, type InventoryFile, type InventorySchemas } from "./schema.ts";
 
 export type { HostConfig, Inventory } from "./catalog.ts";
+export { decodeInventory } from "./load/encoding.ts";
 export { secretEnvNames, secretRefs } from "./secret-refs.ts";
-
-type Path = (string | number)[];
-
-/**
- * A field as errors name it: keys joined with '.', a key holding anything
- * unusual (a newline, a quote) written as a JSON string; a very deep path cut
- * after 12 keys, the document itself "(document)".
- */
-export function fieldName(p: Path): string {
-  if (p.length === 0) return "(document)";
-  const words = p.map((k) => (typeof k === "number" || /^[A-Za-z0-9_@.+-]+$/.test(k) ? String(k) : JSON.stringify(k)));
-  return words.length > 12 ? `${words.slice(0, 12).join(".")}...` : words.join(".");
-}
-
-class Positions {
-  constructor(
-    private readonly file: string,
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
-  ) {}
-
-  /** Position of the node at path, or of the deepest ancestor that exists. */
-  at(p: Path, keyOfLast = false): { line: number; column: number } {
-    let node: unknown = this.doc.contents;
-    let best: Node | null = (node as Node) ?? null;
-    for (let i = 0; i < p.length; i++) {
-      if (!isMap(node) && !YAML.isSeq(node)) break;
-      const key = p[i];
-      if (isMap(node)) {
-        const pair = node.items.find((it) => isScalar(it.key) && String(it.key.value) === String(key));
-        if (!pair) break;
-        const last = i === p.length - 1;
-        const target = last && keyOfLast ? pair.key : (pair.value ?? pair.key);
-        node = target;
-        if (target && (target as Node).range) best = target as Node;
-      } else {
-        node = node.items[Number(key)];
-        if (node && (node as Node).range) best = node as Node;
-      }
-    }
-    const offset = best?.range?.[0] ?? 0;
-    const pos = this.lines.linePos(offset);
-    return { line: pos.line, column: pos.col };
-  }
-
-  problem(p: Path, message: string, keyOfLast = false): InventoryProblem {
-    return { file: this.file, ...this.at(p, keyOfLast), field: fieldName(p), message };
-  }
-
-  has(p: Path): boolean {
-    return this.doc.hasIn(p);
-  }
-}
 
 /** The catalog's schemas, built once per catalog; what errors need from them is built on the first error. */
 interface Compiled {
@@ -176,77 +129,6 @@ export function loadInventory(file: string, catalog: InventoryCatalog, opts: Loa
   return parseInventory(decodeInventory(bytes, display), file, catalog, opts);
 }
 
-/** The file's text, or an error at the first byte that is not UTF-8 (a UTF-16 file, a NUL). */
-export function decodeInventory(bytes: Buffer, display: string): string {
-  const notUtf8 = (offset: number, why: string) => {
-    const before = bytes.subarray(0, offset).toString("utf8");
-    const line = before.split("\n").length;
-    const column = before.length - before.lastIndexOf("\n");
-    return new InventoryError([{ file: display, line, column, field: "", message: `the file is not UTF-8 YAML: ${why}; save it as UTF-8` }]);
-  };
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) throw notUtf8(0, "it starts with a UTF-16 byte order mark");
-  const nul = bytes.indexOf(0);
-  if (nul >= 0) throw notUtf8(nul, `a NUL byte${nul < 4 || bytes[nul ^ 1] === 0 ? " (UTF-16 or UTF-32 text?)" : ""}`);
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    // decoded leniently, the first bad sequence is the first U+FFFD
-    const lenient = bytes.toString("utf8");
-    const bad = Buffer.byteLength(lenient.slice(0, Math.max(0, lenient.indexOf("\uFFFD"))), "utf8");
-    throw notUtf8(bad, "a byte sequence that is not UTF-8 (Latin-1 or UTF-16 text?)");
-  }
-}
-
-/** Deeper than this, a document is refused before it is converted: an inventory needs about 8 levels. */
-const MAX_DEPTH = 32;
-/** Alias nodes resolved while converting, at most (YAML's own guard against "billion laughs" expansion). */
-const MAX_ALIASES = 100;
-
-
-/**
- * The keys leading to the innermost node whose range holds `offset`, for
- * errors the parser reports by offset; where no node holds it (a stray
- * token between entries), the entry just before it; "(document)" before any.
- */
-function pathAtOffset(doc: Document, offset: number): Path {
-  const out: Path = [];
-  let node: unknown = doc.contents;
-  const start = (n: unknown) => (n as Node | null)?.range?.[0] ?? Infinity;
-  const inside = (n: unknown) => start(n) <= offset && offset <= ((n as Node).range?.[2] ?? -1);
-  for (let depth = 0; depth < MAX_DEPTH * 2 && node; depth++) {
-    if (isMap(node)) {
-      const pair = node.items.find((it) => inside(it.key) || inside(it.value)) ?? node.items.filter((it) => start(it.key) < offset).at(-1);
-      if (!pair) break;
-      out.push(isScalar(pair.key) ? String(pair.key.value) : "?");
-      node = inside(pair.value) ? pair.value : undefined;
-    } else if (YAML.isSeq(node)) {
-      let i = node.items.findIndex((it) => inside(it));
-      if (i < 0) i = node.items.reduce<number>((last, it, j) => (start(it) < offset ? j : last), -1);
-      if (i < 0) break;
-      out.push(i);
-      node = inside(node.items[i]) ? node.items[i] : undefined;
-    } else break;
-  }
-  return out.length ? out : ["(document)"];
-}
-
-/** The first node nested deeper than MAX_DEPTH, or a key that is a list or mapping (iterative: the document may be too deep to recurse). */
-function badShape(doc: Document): { node: Node; why: string } | undefined {
-  const stack: [unknown, number][] = [[doc.contents, 1]];
-  while (stack.length) {
-    const [n, d] = stack.pop()!;
-    if (!isMap(n) && !YAML.isSeq(n)) continue;
-    if (d > MAX_DEPTH) return { node: n as Node, why: `nested more than ${MAX_DEPTH} levels deep; an inventory needs about 8` };
-    for (const it of n.items as unknown[]) {
-      if (YAML.isPair(it)) {
-        if (it.key !== null && !isScalar(it.key) && !YAML.isAlias(it.key)) return { node: it.key as Node, why: "a key is a list or a mapping; keys are plain names" };
-        stack.push([it.key, d + 1], [it.value, d + 1]);
-      } else stack.push([it, d + 1]);
-    }
-  }
-  return undefined;
-}
-
 interface Entry {
   name: string;
   group?: string;
@@ -258,53 +140,10 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
   const { schemas, index, roles } = compile(catalog);
   const display = path.relative(process.cwd(), file) || file;
   const dir = path.dirname(path.resolve(file));
-  const lines = new LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number, field: string, message: string): InventoryProblem => {
-    const p = lines.linePos(offset);
-    return { file: display, line: p.line, column: p.col, field, message };
-  };
-  if (doc.errors.length > 0) {
-    // One error of each kind, the first five: a parser out of its depth repeats itself.
-    const seen = new Set<string>();
-    const first = doc.errors.filter((e) => !seen.has(e.code) && !!seen.add(e.code)).slice(0, 5);
-    throw new InventoryError(
-      first.map((e) => {
-        const message =
-          e.code === "RESOURCE_EXHAUSTION" ? `YAML: nested too deeply to read (an inventory needs about 8 levels)` : `YAML: ${e.message.split("\n")[0]}`;
-        return at(e.pos[0], fieldName(pathAtOffset(doc, e.pos[0])), message);
-      }),
-    );
-  }
-  const shape = badShape(doc);
-  if (shape) {
-    const offset = shape.node.range?.[0] ?? 0;
-    throw new InventoryError([at(offset, fieldName(pathAtOffset(doc, offset)), shape.why)]);
-  }
-  const pos = new Positions(display, doc, lines);
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {};
-  } catch (e) {
-    if (!(e instanceof ReferenceError)) throw e;
-    // An alias to no anchor, or aliases expanding past MAX_ALIASES (a "billion laughs" bomb): point at the alias.
-    const unresolved = /^Unresolved alias[^:]*: (.*)$/.exec(e.message)?.[1];
-    let alias: Node | undefined;
-    YAML.visit(doc, {
-      Alias(_, node) {
-        if (unresolved === undefined || node.source === unresolved) {
-          alias = node;
-          return YAML.visit.BREAK;
-        }
-      },
-    });
-    const offset = alias?.range?.[0] ?? 0;
-    const message =
-      unresolved !== undefined
-        ? `YAML: alias *${unresolved} names no anchor (&${unresolved}) defined before it`
-        : `YAML: aliases expand to more than ${MAX_ALIASES} copies (an alias bomb?); write the values out`;
-    throw new InventoryError([at(offset, fieldName(pathAtOffset(doc, offset)), message)]);
-  }
+  const pos = readYaml(text, display);
+  refuseAny(syntaxProblems(pos));
+  refuseAny(treeShapeProblems(pos));
+  const raw = accepted(documentValue(pos));
   const parsed = schemas.inventoryFile.safeParse(raw);
   if (!parsed.success) {
     const problems = zodProblems(parsed.error, index(), [], raw, (p, k) => pos.at(p, k), display, []);
