@@ -4,98 +4,28 @@
 // platforms it knows come from the catalog the caller passes.
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
-import type { z } from "zod";
 import type { CatalogRole, HostConfig, Inventory, InventoryCatalog, RuleProblem } from "./catalog.ts";
-import { SchemaIndex, valueAt } from "./describe.ts";
-import { InventoryError, describeIssue, type InventoryProblem } from "./errors.ts";
+import { valueAt } from "./describe.ts";
+import { InventoryError, type InventoryProblem } from "./errors.ts";
 import { mergeSettings } from "./merge.ts";
 import { documentValue } from "./load/aliases.ts";
+import { compile } from "./load/compiled.ts";
+import { fileShape } from "./load/file-shape.ts";
+import { zodProblems } from "./load/zod-problems.ts";
 import { decodeInventory } from "./load/encoding.ts";
 import { fieldName, type Path, type Positions } from "./load/positions.ts";
 import { accepted, refuseAny } from "./load/problems.ts";
 import { treeShapeProblems } from "./load/tree-shape.ts";
 import { readYaml, syntaxProblems } from "./load/yaml-syntax.ts";
 import { secretRefs } from "./secret-refs.ts";
-import { composeSchemas, inventoryJsonSchema, isValidHostName, type InventoryFile, type InventorySchemas } from "./schema.ts";
+import { isValidHostName, type InventorySchemas } from "./schema.ts";
 
 export type { HostConfig, Inventory } from "./catalog.ts";
 export { decodeInventory } from "./load/encoding.ts";
 export { secretEnvNames, secretRefs } from "./secret-refs.ts";
 
-/** The catalog's schemas, built once per catalog; what errors need from them is built on the first error. */
-interface Compiled {
-  schemas: InventorySchemas;
-  index(): SchemaIndex;
-  roles: Map<string, CatalogRole>;
-}
-
-const compiledCatalogs = new WeakMap<InventoryCatalog, Compiled>();
-
-function compile(catalog: InventoryCatalog): Compiled {
-  let c = compiledCatalogs.get(catalog);
-  if (!c) {
-    const schemas = composeSchemas(catalog);
-    let index: SchemaIndex | undefined;
-    // The same document `mailfleet schema` prints; a merged host is described by the schema of a `hosts` entry.
-    c = { schemas, index: () => (index ??= new SchemaIndex(inventoryJsonSchema(schemas))), roles: new Map(catalog.roles.map((r) => [r.name, r])) };
-    compiledCatalogs.set(catalog, c);
-  }
-  return c;
-}
-
 export function catalogSchemas(catalog: InventoryCatalog): InventorySchemas {
   return compile(catalog).schemas;
-}
-
-function zodProblems(
-  error: z.ZodError,
-  index: SchemaIndex,
-  /** Where the validated value sits in the file's document (the schema index is of the whole file). */
-  schemaAt: Path,
-  data: unknown,
-  /** Where a path of `data` is in the file; `field` when it is not `prefix` + the path. */
-  locate: (p: Path, keyOfLast: boolean) => { line: number; column: number; field?: string },
-  file: string,
-  prefix: Path,
-): InventoryProblem[] {
-  const out: InventoryProblem[] = [];
-  const where = (p: Path, keyOfLast: boolean) => {
-    const l = locate(p, keyOfLast);
-    return { line: l.line, column: l.column, field: l.field ?? fieldName([...prefix, ...p]) };
-  };
-  const doc = (p: Path): Path => [...schemaAt, ...p];
-  const wrapped = schemaAt.reduceRight<unknown>((v, k) => ({ [k]: v }), data);
-  for (const issue of error.issues) {
-    const p = issue.path.map((x) => (typeof x === "symbol" ? String(x) : x)) as Path;
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        const full = [...p, key];
-        out.push({
-          file,
-          ...where(full, true),
-          message: describeIssue({ ...issue, keys: [key] }, undefined, { keys: index.allowedKeys(doc(p), wrapped) }),
-        });
-      }
-      continue;
-    }
-    let forms: string | undefined;
-    if (issue.code === "invalid_union") {
-      // a discriminator (transport.type) that matches no form: the values it may take
-      const key = p.at(-1);
-      const values = typeof key === "string" ? index.discriminatorValues(doc(p.slice(0, -1)), wrapped, key) : undefined;
-      forms = index.forms(doc(p), wrapped);
-      if (!forms && values) {
-        out.push({ file, ...where(p, false), message: describeIssue({ ...issue, code: "invalid_value", values } as z.core.$ZodIssue, valueAt(data, p)) });
-        continue;
-      }
-    }
-    out.push({
-      file,
-      ...where(p, false),
-      message: describeIssue(issue, valueAt(data, p), { forms }),
-    });
-  }
-  return out;
 }
 
 function resolveLocal(dir: string, p: string): string {
@@ -137,19 +67,15 @@ interface Entry {
 }
 
 export function parseInventory(text: string, file: string, catalog: InventoryCatalog, opts: LoadOptions = {}): Inventory {
-  const { schemas, index, roles } = compile(catalog);
+  const compiled = compile(catalog);
+  const { schemas, index, roles } = compiled;
   const display = path.relative(process.cwd(), file) || file;
   const dir = path.dirname(path.resolve(file));
   const pos = readYaml(text, display);
   refuseAny(syntaxProblems(pos));
   refuseAny(treeShapeProblems(pos));
   const raw = accepted(documentValue(pos));
-  const parsed = schemas.inventoryFile.safeParse(raw);
-  if (!parsed.success) {
-    const problems = zodProblems(parsed.error, index(), [], raw, (p, k) => pos.at(p, k), display, []);
-    throw new InventoryError(problems.sort((a, b) => a.line - b.line || a.column - b.column));
-  }
-  const inv: InventoryFile = parsed.data;
+  const inv = accepted(fileShape(raw, compiled, pos));
   const problems: InventoryProblem[] = [];
   const hosts: HostConfig[] = [];
   const seen = new Map<string, string>();
@@ -210,7 +136,7 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
         return pos.at(hostPath, true);
       };
       // The merged host has a level's shape: describe it with the schema of a host entry.
-      problems.push(...zodProblems(result.error, index(), ["hosts", entry.name], merged, locate, display, hostPath));
+      problems.push(...zodProblems(result.error, merged, { index: index(), schemaAt: ["hosts", entry.name], locate, file: display, prefix: hostPath }));
       continue;
     }
     /** A problem at `p` (under the host's settings), placed at the most specific level that sets it. */

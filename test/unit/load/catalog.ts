@@ -1,0 +1,41 @@
+// A catalog of made-up roles for the loader's unit tests, so they show what
+// the loader does whatever roles the registry holds.
+import { z } from "zod";
+import type { CatalogRole, HostConfig, InventoryCatalog, RuleProblem } from "../../../src/inventory/catalog.ts";
+import { compile } from "../../../src/inventory/load/compiled.ts";
+import { readYaml } from "../../../src/inventory/load/yaml-syntax.ts";
+import { secretRef } from "../../../src/inventory/fields.ts";
+
+export const FILE = "/srv/fleet/inventory.yaml";
+
+const mta = (name: string, platforms: string[]): CatalogRole => ({
+  name,
+  sections: { [name]: z.strictObject({ port: z.number().int().optional(), mode: z.enum(["fast", "safe"]).optional() }) },
+  platforms,
+  exclusive: "mta",
+});
+
+/** A role whose rule needs `store.user` and names the host it points at. */
+const store: CatalogRole = {
+  name: "store",
+  sections: { store: z.strictObject({ user: z.string().optional(), password: secretRef.optional(), peer: z.string().optional() }) },
+  platforms: ["linux"],
+  rules(host: HostConfig, fleet: readonly HostConfig[]): RuleProblem[] {
+    const s = host.store as { user?: string; peer?: string } | undefined;
+    const out: RuleProblem[] = [];
+    if (!s?.user) out.push({ message: "role store needs store.user" });
+    if (s?.peer && !fleet.some((h) => h.name === s.peer)) out.push({ field: ["store", "peer"], message: `no host ${s.peer}` });
+    if (s?.peer) out.push({ host: s.peer, message: `host ${host.name} stores its mail here` });
+    return out;
+  },
+};
+
+export const catalog: InventoryCatalog = {
+  platforms: ["linux", "bsd"],
+  roles: [mta("alpha", ["linux", "bsd"]), mta("beta", ["linux"]), store],
+};
+
+/** The compiled catalog and the document of `text`, as the checks take them. */
+export function loaded(text: string, c: InventoryCatalog = catalog) {
+  return { compiled: compile(c), pos: readYaml(text, "inventory.yaml") };
+}
