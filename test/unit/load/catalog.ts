@@ -1,10 +1,17 @@
 // A catalog of made-up roles for the loader's unit tests, so they show what
 // the loader does whatever roles the registry holds.
+import path from "node:path";
 import { z } from "zod";
 import type { CatalogRole, HostConfig, InventoryCatalog, RuleProblem } from "../../../src/inventory/catalog.ts";
-import { compile } from "../../../src/inventory/load/compiled.ts";
-import { readYaml } from "../../../src/inventory/load/yaml-syntax.ts";
+import { formatProblem } from "../../../src/inventory/errors.ts";
 import { secretRef } from "../../../src/inventory/fields.ts";
+import { documentValue } from "../../../src/inventory/load/aliases.ts";
+import { compile } from "../../../src/inventory/load/compiled.ts";
+import { fileShape } from "../../../src/inventory/load/file-shape.ts";
+import { hostEntries } from "../../../src/inventory/load/host-entries.ts";
+import { mergedHost } from "../../../src/inventory/load/host-merge.ts";
+import { resolveLocalPaths } from "../../../src/inventory/load/local-paths.ts";
+import { readYaml } from "../../../src/inventory/load/yaml-syntax.ts";
 
 export const FILE = "/srv/fleet/inventory.yaml";
 
@@ -38,4 +45,21 @@ export const catalog: InventoryCatalog = {
 /** The compiled catalog and the document of `text`, as the checks take them. */
 export function loaded(text: string, c: InventoryCatalog = catalog) {
   return { compiled: compile(c), pos: readYaml(text, "inventory.yaml") };
+}
+
+/** The file of `text` checked up to its entries. */
+export function entriesOf(text: string, c: InventoryCatalog = catalog) {
+  const { compiled, pos } = loaded(text, c);
+  const inv = fileShape(documentValue(pos).value, compiled, pos).value!;
+  return { compiled, pos, inv, entries: hostEntries(inv) };
+}
+
+/** Host `name` of `text` merged (it must be valid), its local paths resolved against the directory of FILE. */
+export function mergedOf(text: string, name: string, c: InventoryCatalog = catalog) {
+  const { compiled, pos, inv, entries } = entriesOf(text, c);
+  const entry = entries.find((e) => e.name === name)!;
+  const merged = mergedHost(entry, inv, compiled, pos);
+  if (merged.problems) throw new Error(merged.problems.map(formatProblem).join("\n"));
+  resolveLocalPaths(merged.value, path.dirname(FILE));
+  return { host: merged.value, entry, pos };
 }
