@@ -4,7 +4,7 @@ import { roles, type Role } from "../../roles/index.ts";
 import type { HostConfig, Inventory, InventoryCatalog } from "../inventory/catalog.ts";
 import { catalogSchemas, loadInventory as load, parseInventory as parse, secretEnvNames, type LoadOptions } from "../inventory/load.ts";
 import { withholdSecretEnv } from "../inventory/secrets.ts";
-import { inventoryJsonSchema as jsonSchema } from "../inventory/schema.ts";
+import { builtinTransports, inventoryJsonSchema as jsonSchema } from "../inventory/schema.ts";
 import { platformNames } from "../platforms/index.ts";
 import { directoryProblems, type ManagedDirectory } from "../inventory/directories.ts";
 import { roleDataFor } from "./roles.ts";
@@ -27,6 +27,7 @@ function directoryRules(role: Role, host: HostConfig) {
 
 export const catalog: InventoryCatalog = {
   platforms: platformNames,
+  transports: builtinTransports,
   roles: roles.map((role) => ({
     name: role.name,
     sections: role.sections,

@@ -6,11 +6,12 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { HostConfig, Inventory, InventoryCatalog } from "./catalog.ts";
-import { InventoryError, type InventoryProblem } from "./errors.ts";
+import { InventoryError } from "./errors.ts";
 import { documentValue } from "./load/aliases.ts";
 import { compile, type CompiledCatalog } from "./load/compiled.ts";
 import { decodeInventory } from "./load/encoding.ts";
 import { fileShape } from "./load/file-shape.ts";
+import type { HostCheck, HostUnderCheck } from "./load/host-check.ts";
 import { HostNames, hostEntries, noHostsProblems, type HostEntry } from "./load/host-entries.ts";
 import { mergedHost, type HostSettings } from "./load/host-merge.ts";
 import { resolveLocalPaths } from "./load/local-paths.ts";
@@ -59,9 +60,6 @@ export function loadInventory(file: string, catalog: InventoryCatalog, opts: Loa
   return parseInventory(decodeInventory(bytes, display), file, catalog, opts);
 }
 
-/** The checks of a merged host, in order: the first that finds something stops the host. */
-type HostCheck = (host: HostSettings, entry: HostEntry, pos: Positions) => InventoryProblem[];
-
 interface Loading {
   inv: InventoryFile;
   compiled: CompiledCatalog;
@@ -69,6 +67,7 @@ interface Loading {
   /** The inventory's directory: local paths are relative to it. */
   dir: string;
   names: HostNames;
+  /** The checks of a merged host, in order: the first that finds something stops the host. */
   checks: HostCheck[];
 }
 
@@ -78,9 +77,10 @@ function checkedHost(entry: HostEntry, { inv, compiled, pos, dir, names, checks 
   if (named.length) return { problems: named };
   const merged = mergedHost(entry, inv, compiled, pos);
   if (merged.problems) return merged;
-  resolveLocalPaths(merged.value, dir);
+  const host: HostUnderCheck = { settings: merged.value, entry, pos, transport: compiled.transports.get(merged.value.transport.type)! };
+  resolveLocalPaths(host.settings, host.transport, dir);
   for (const check of checks) {
-    const found = check(merged.value, entry, pos);
+    const found = check(host);
     if (found.length) return { problems: found };
   }
   return merged;

@@ -3,17 +3,16 @@
 // it) would manage this machine without them, so it is refused.
 import { realpathSync } from "node:fs";
 import type { InventoryProblem } from "../errors.ts";
-import type { HostEntry } from "./host-entries.ts";
-import type { HostSettings } from "./host-merge.ts";
-import type { Positions } from "./positions.ts";
+import type { HostUnderCheck } from "./host-check.ts";
 
-/** The refusal of a root prefix that is / (after resolveLocalPaths: a local root is absolute). */
-export function sandboxRootProblems(host: HostSettings, entry: HostEntry, pos: Positions): InventoryProblem[] {
-  const root = host.transport.root;
+/** The refusal of a root prefix that is / (after resolveLocalPaths: a root on this machine is absolute, and its links are followed). */
+export function sandboxRootProblems({ settings, entry, pos, transport }: HostUnderCheck): InventoryProblem[] {
+  const root = settings.transport.root;
   if (root === undefined || root === "") return [];
+  const here = transport.localPaths.some((p) => p.length === 1 && p[0] === "root");
   let real = root;
   try {
-    real = host.transport.type === "local" ? realpathSync(root) : root;
+    real = here ? realpathSync(root) : root;
   } catch {
     // not there yet: the apply creates it
   }

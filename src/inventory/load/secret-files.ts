@@ -4,13 +4,11 @@
 import { statSync } from "node:fs";
 import type { InventoryProblem } from "../errors.ts";
 import { secretRefs } from "../secret-refs.ts";
-import type { HostEntry } from "./host-entries.ts";
-import type { HostSettings } from "./host-merge.ts";
-import type { Positions } from "./positions.ts";
+import type { HostUnderCheck } from "./host-check.ts";
 
-/** Each { file } secret of `host` that does not exist (after resolveLocalPaths: the paths are absolute). */
-export function missingSecretFiles(host: HostSettings, entry: HostEntry, pos: Positions): InventoryProblem[] {
-  return secretRefs(host).flatMap((s) => {
+/** Each { file } secret of the host that does not exist (after resolveLocalPaths: the paths are absolute). */
+export function missingSecretFiles({ settings, entry, pos }: HostUnderCheck): InventoryProblem[] {
+  return secretRefs(settings).flatMap((s) => {
     if (!("file" in s.ref)) return [];
     try {
       statSync(s.ref.file);

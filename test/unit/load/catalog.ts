@@ -8,10 +8,12 @@ import { secretRef } from "../../../src/inventory/fields.ts";
 import { documentValue } from "../../../src/inventory/load/aliases.ts";
 import { compile } from "../../../src/inventory/load/compiled.ts";
 import { fileShape } from "../../../src/inventory/load/file-shape.ts";
+import type { HostUnderCheck } from "../../../src/inventory/load/host-check.ts";
 import { hostEntries } from "../../../src/inventory/load/host-entries.ts";
 import { mergedHost } from "../../../src/inventory/load/host-merge.ts";
 import { resolveLocalPaths } from "../../../src/inventory/load/local-paths.ts";
 import { readYaml } from "../../../src/inventory/load/yaml-syntax.ts";
+import { builtinTransports } from "../../../src/inventory/schema.ts";
 
 export const FILE = "/srv/fleet/inventory.yaml";
 
@@ -39,6 +41,7 @@ const store: CatalogRole = {
 
 export const catalog: InventoryCatalog = {
   platforms: ["linux", "bsd"],
+  transports: builtinTransports,
   roles: [mta("alpha", ["linux", "bsd"]), mta("beta", ["linux"]), store],
 };
 
@@ -54,12 +57,13 @@ export function entriesOf(text: string, c: InventoryCatalog = catalog) {
   return { compiled, pos, inv, entries: hostEntries(inv) };
 }
 
-/** Host `name` of `text` merged (it must be valid), its local paths resolved against the directory of FILE. */
-export function mergedOf(text: string, name: string, c: InventoryCatalog = catalog) {
+/** Host `name` of `text` merged (it must be valid), its local paths resolved against the directory of FILE, as the host checks get it. */
+export function mergedOf(text: string, name: string, c: InventoryCatalog = catalog): HostUnderCheck {
   const { compiled, pos, inv, entries } = entriesOf(text, c);
   const entry = entries.find((e) => e.name === name)!;
   const merged = mergedHost(entry, inv, compiled, pos);
   if (merged.problems) throw new Error(merged.problems.map(formatProblem).join("\n"));
-  resolveLocalPaths(merged.value, path.dirname(FILE));
-  return { host: merged.value, entry, pos };
+  const host = { settings: merged.value, entry, pos, transport: compiled.transports.get(merged.value.transport.type)! };
+  resolveLocalPaths(host.settings, host.transport, path.dirname(FILE));
+  return host;
 }

@@ -6,29 +6,27 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatProblem } from "../../../src/inventory/errors.ts";
+import type { HostCheck } from "../../../src/inventory/load/host-check.ts";
 import { sandboxRootProblems } from "../../../src/inventory/load/sandbox-root.ts";
 import { missingSecretFiles } from "../../../src/inventory/load/secret-files.ts";
 import { untrustedProblems } from "../../../src/inventory/load/untrusted.ts";
 import { mergedOf } from "./catalog.ts";
 
 const hostWith = (settings: string, defaults = "") => `defaults:\n  domain: example.org\n  platform: linux\n  roles: [store]\n${defaults}hosts:\n  h:\n${settings}`;
-const check = (fn: typeof sandboxRootProblems, text: string) => {
-  const { host, entry, pos } = mergedOf(text, "h");
-  return fn(host, entry, pos).map(formatProblem);
-};
+const check = (fn: HostCheck, text: string) => fn(mergedOf(text, "h")).map(formatProblem);
 
 describe("local paths", () => {
   it("a local root, a key file and a secret file are made absolute, relative to the inventory; a remote root is left as it is", () => {
-    expect(mergedOf(hostWith("    transport: { type: local, root: sandbox/h }\n"), "h").host.transport).toEqual({ type: "local", root: "/srv/fleet/sandbox/h" });
-    expect(mergedOf(hostWith("    transport: { type: ssh, address: h, identityFile: keys/id, root: /srv/h }\n"), "h").host.transport).toMatchObject({
+    expect(mergedOf(hostWith("    transport: { type: local, root: sandbox/h }\n"), "h").settings.transport).toEqual({ type: "local", root: "/srv/fleet/sandbox/h" });
+    expect(mergedOf(hostWith("    transport: { type: ssh, address: h, identityFile: keys/id, root: /srv/h }\n"), "h").settings.transport).toMatchObject({
       identityFile: "/srv/fleet/keys/id",
       root: "/srv/h",
     });
-    expect(mergedOf(hostWith("    transport: { type: zlogin, zone: z, via: { address: gz, identityFile: ../k } }\n"), "h").host.transport).toMatchObject({
+    expect(mergedOf(hostWith("    transport: { type: zlogin, zone: z, via: { address: gz, identityFile: ../k } }\n"), "h").settings.transport).toMatchObject({
       via: { identityFile: "/srv/k" },
     });
-    expect(mergedOf(hostWith("    store: { password: { file: secrets/pw } }\n"), "h").host.store).toEqual({ password: { file: "/srv/fleet/secrets/pw" } });
-    expect(mergedOf(hostWith("    store: { password: { file: /etc/../pw } }\n"), "h").host.store).toEqual({ password: { file: "/pw" } });
+    expect(mergedOf(hostWith("    store: { password: { file: secrets/pw } }\n"), "h").settings.store).toEqual({ password: { file: "/srv/fleet/secrets/pw" } });
+    expect(mergedOf(hostWith("    store: { password: { file: /etc/../pw } }\n"), "h").settings.store).toEqual({ password: { file: "/pw" } });
   });
 });
 

@@ -45,7 +45,7 @@ hosts:
 `;
   const problems = () => {
     const { pos, entries } = entriesOf(text);
-    const fleet = entries.map((e) => ({ ...mergedOf(text, e.name).host, name: e.name, group: e.group }) as unknown as HostConfig);
+    const fleet = entries.map((e) => ({ ...mergedOf(text, e.name).settings, name: e.name, group: e.group }) as unknown as HostConfig);
     const byName = new Map(entries.map((e) => [e.name, e]));
     const roles = new Map(catalog.roles.map((r) => [r.name, r]));
     return fleet.flatMap((h) => roleProblems(h, fleet, byName, roles, pos)).map(formatProblem);
