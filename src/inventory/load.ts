@@ -95,7 +95,8 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
   const inv = accepted(fileShape(accepted(documentValue(pos)), compiled, pos));
   const entries = hostEntries(inv);
   const problems = noHostsProblems(entries, pos);
-  const loading: Loading = { inv, compiled, pos, dir, names: new HostNames(pos), checks: [sandboxRootProblems, ...(opts.untrusted ? [untrustedProblems] : []), missingSecretFiles] };
+  const checks = [sandboxRootProblems, ...(opts.untrusted ? [untrustedProblems] : []), missingSecretFiles];
+  const loading: Loading = { inv, compiled, pos, dir, names: new HostNames(pos), checks };
   const hosts: HostConfig[] = [];
   const entryOf = new Map<string, HostEntry>();
   for (const entry of entries) {
