@@ -4,7 +4,7 @@ import type { Role } from "../../roles/types.ts";
 import type { HostConfig, Inventory, InventoryCatalog } from "../inventory/catalog.ts";
 import { catalogSchemas, loadInventory as load, parseInventory as parse, secretEnvNames, type LoadOptions } from "../inventory/load.ts";
 import { withholdSecretEnv } from "../inventory/secrets.ts";
-import { inventoryJsonSchema as jsonSchema } from "../inventory/schema.ts";
+import { builtinTransports, inventoryJsonSchema as jsonSchema } from "../inventory/schema.ts";
 import { platformNames } from "../platforms/index.ts";
 import { directoryProblems, type ManagedDirectory } from "../inventory/directories.ts";
 import { catalogRoles } from "./catalog.ts";
@@ -39,6 +39,7 @@ export function catalog(): InventoryCatalog {
 
 const catalogOf = (roles: readonly Role[]): InventoryCatalog => ({
   platforms: platformNames,
+  transports: builtinTransports,
   roles: roles.map((role) => ({
     name: role.name,
     sections: role.sections,

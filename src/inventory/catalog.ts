@@ -3,7 +3,7 @@
 // imports no role. The loader composes the schema from it and runs each
 // role's cross-field rules.
 import type { z } from "zod";
-import type { CoreSettings } from "./schema.ts";
+import type { CoreSettings, TransportSchema } from "./schema.ts";
 
 /**
  * A problem a rule found; `field` is a path under the host's settings (e.g.
@@ -30,6 +30,8 @@ export interface CatalogRole {
 
 export interface InventoryCatalog {
   platforms: readonly string[];
+  /** The transports a host may name (schema.ts builtinTransports, or more). */
+  transports: readonly TransportSchema[];
   roles: readonly CatalogRole[];
 }
 

@@ -1,171 +1,36 @@
 // Reads an inventory file, validates every level, merges defaults < group < host
 // and returns one HostConfig per host. Any problem becomes an InventoryError
 // that names file:line:column, the field and what is allowed. The roles and
-// platforms it knows come from the catalog the caller passes.
-import { readFileSync, realpathSync, statSync } from "node:fs";
+// platforms it knows come from the catalog the caller passes. Each check is a
+// module of load/; this file only puts them in order.
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import YAML, { LineCounter, isMap, isScalar, type Document, type Node } from "yaml";
-import type { z } from "zod";
-import type { CatalogRole, HostConfig, Inventory, InventoryCatalog, RuleProblem } from "./catalog.ts";
-import { SchemaIndex, valueAt } from "./describe.ts";
-import { InventoryError, describeIssue, type InventoryProblem } from "./errors.ts";
-import type { SecretRef } from "./fields.ts";
-import { mergeSettings } from "./merge.ts";
-import { composeSchemas, inventoryJsonSchema, isValidHostName, type InventoryFile, type InventorySchemas } from "./schema.ts";
+import type { HostConfig, Inventory, InventoryCatalog } from "./catalog.ts";
+import { InventoryError } from "./errors.ts";
+import { documentValue } from "./load/aliases.ts";
+import { compile, type CompiledCatalog } from "./load/compiled.ts";
+import { decodeInventory } from "./load/encoding.ts";
+import { fileShape } from "./load/file-shape.ts";
+import type { HostCheck, HostUnderCheck } from "./load/host-check.ts";
+import { HostNames, hostEntries, noHostsProblems, type HostEntry } from "./load/host-entries.ts";
+import { mergedHost, type HostSettings } from "./load/host-merge.ts";
+import { resolveLocalPaths } from "./load/local-paths.ts";
+import type { Positions } from "./load/positions.ts";
+import { accepted, inFileOrder, refuseAny, withoutRepeats, type Checked } from "./load/problems.ts";
+import { roleProblems } from "./load/role-rules.ts";
+import { sandboxRootProblems } from "./load/sandbox-root.ts";
+import { missingSecretFiles } from "./load/secret-files.ts";
+import { treeShapeProblems } from "./load/tree-shape.ts";
+import { untrustedProblems } from "./load/untrusted.ts";
+import { readYaml, syntaxProblems } from "./load/yaml-syntax.ts";
+import type { InventoryFile, InventorySchemas } from "./schema.ts";
 
 export type { HostConfig, Inventory } from "./catalog.ts";
-
-type Path = (string | number)[];
-
-/**
- * A field as errors name it: keys joined with '.', a key holding anything
- * unusual (a newline, a quote) written as a JSON string; a very deep path cut
- * after 12 keys, the document itself "(document)".
- */
-export function fieldName(p: Path): string {
-  if (p.length === 0) return "(document)";
-  const words = p.map((k) => (typeof k === "number" || /^[A-Za-z0-9_@.+-]+$/.test(k) ? String(k) : JSON.stringify(k)));
-  return words.length > 12 ? `${words.slice(0, 12).join(".")}...` : words.join(".");
-}
-
-class Positions {
-  constructor(
-    private readonly file: string,
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
-  ) {}
-
-  /** Position of the node at path, or of the deepest ancestor that exists. */
-  at(p: Path, keyOfLast = false): { line: number; column: number } {
-    let node: unknown = this.doc.contents;
-    let best: Node | null = (node as Node) ?? null;
-    for (let i = 0; i < p.length; i++) {
-      if (!isMap(node) && !YAML.isSeq(node)) break;
-      const key = p[i];
-      if (isMap(node)) {
-        const pair = node.items.find((it) => isScalar(it.key) && String(it.key.value) === String(key));
-        if (!pair) break;
-        const last = i === p.length - 1;
-        const target = last && keyOfLast ? pair.key : (pair.value ?? pair.key);
-        node = target;
-        if (target && (target as Node).range) best = target as Node;
-      } else {
-        node = node.items[Number(key)];
-        if (node && (node as Node).range) best = node as Node;
-      }
-    }
-    const offset = best?.range?.[0] ?? 0;
-    const pos = this.lines.linePos(offset);
-    return { line: pos.line, column: pos.col };
-  }
-
-  problem(p: Path, message: string, keyOfLast = false): InventoryProblem {
-    return { file: this.file, ...this.at(p, keyOfLast), field: fieldName(p), message };
-  }
-
-  has(p: Path): boolean {
-    return this.doc.hasIn(p);
-  }
-}
-
-/** The catalog's schemas, built once per catalog; what errors need from them is built on the first error. */
-interface Compiled {
-  schemas: InventorySchemas;
-  index(): SchemaIndex;
-  roles: Map<string, CatalogRole>;
-}
-
-const compiledCatalogs = new WeakMap<InventoryCatalog, Compiled>();
-
-function compile(catalog: InventoryCatalog): Compiled {
-  let c = compiledCatalogs.get(catalog);
-  if (!c) {
-    const schemas = composeSchemas(catalog);
-    let index: SchemaIndex | undefined;
-    // The same document `mailfleet schema` prints; a merged host is described by the schema of a `hosts` entry.
-    c = { schemas, index: () => (index ??= new SchemaIndex(inventoryJsonSchema(schemas))), roles: new Map(catalog.roles.map((r) => [r.name, r])) };
-    compiledCatalogs.set(catalog, c);
-  }
-  return c;
-}
+export { decodeInventory } from "./load/encoding.ts";
+export { secretEnvNames, secretRefs } from "./secret-refs.ts";
 
 export function catalogSchemas(catalog: InventoryCatalog): InventorySchemas {
   return compile(catalog).schemas;
-}
-
-function zodProblems(
-  error: z.ZodError,
-  index: SchemaIndex,
-  /** Where the validated value sits in the file's document (the schema index is of the whole file). */
-  schemaAt: Path,
-  data: unknown,
-  /** Where a path of `data` is in the file; `field` when it is not `prefix` + the path. */
-  locate: (p: Path, keyOfLast: boolean) => { line: number; column: number; field?: string },
-  file: string,
-  prefix: Path,
-): InventoryProblem[] {
-  const out: InventoryProblem[] = [];
-  const where = (p: Path, keyOfLast: boolean) => {
-    const l = locate(p, keyOfLast);
-    return { line: l.line, column: l.column, field: l.field ?? fieldName([...prefix, ...p]) };
-  };
-  const doc = (p: Path): Path => [...schemaAt, ...p];
-  const wrapped = schemaAt.reduceRight<unknown>((v, k) => ({ [k]: v }), data);
-  for (const issue of error.issues) {
-    const p = issue.path.map((x) => (typeof x === "symbol" ? String(x) : x)) as Path;
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        const full = [...p, key];
-        out.push({
-          file,
-          ...where(full, true),
-          message: describeIssue({ ...issue, keys: [key] }, undefined, { keys: index.allowedKeys(doc(p), wrapped) }),
-        });
-      }
-      continue;
-    }
-    let forms: string | undefined;
-    if (issue.code === "invalid_union") {
-      // a discriminator (transport.type) that matches no form: the values it may take
-      const key = p.at(-1);
-      const values = typeof key === "string" ? index.discriminatorValues(doc(p.slice(0, -1)), wrapped, key) : undefined;
-      forms = index.forms(doc(p), wrapped);
-      if (!forms && values) {
-        out.push({ file, ...where(p, false), message: describeIssue({ ...issue, code: "invalid_value", values } as z.core.$ZodIssue, valueAt(data, p)) });
-        continue;
-      }
-    }
-    out.push({
-      file,
-      ...where(p, false),
-      message: describeIssue(issue, valueAt(data, p), { forms }),
-    });
-  }
-  return out;
-}
-
-function resolveLocal(dir: string, p: string): string {
-  return path.isAbsolute(p) ? path.resolve(p) : path.resolve(dir, p);
-}
-
-const SECRET_KEYS = new Set(["env", "file", "command"]);
-
-function isSecretRef(v: unknown): v is SecretRef {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
-  const keys = Object.keys(v);
-  return keys.length === 1 && SECRET_KEYS.has(keys[0]!) && typeof (v as Record<string, unknown>)[keys[0]!] === "string";
-}
-
-/** The environment variables the hosts' secrets are read from ({ env: NAME }). */
-export function secretEnvNames(hosts: readonly HostConfig[]): string[] {
-  return [...new Set(hosts.flatMap((h) => secretRefs(h).flatMap((s) => ("env" in s.ref ? [s.ref.env] : []))))];
-}
-
-/** Every secret reference in a host's settings, with the path to it. */
-export function secretRefs(value: unknown, at: Path = []): { at: Path; ref: SecretRef }[] {
-  if (isSecretRef(value)) return [{ at, ref: value }];
-  if (value === null || typeof value !== "object") return [];
-  return Object.entries(value).flatMap(([k, v]) => secretRefs(v, [...at, Array.isArray(value) ? Number(k) : k]));
 }
 
 /** An inventory larger than this is refused before it is parsed. */
@@ -195,310 +60,56 @@ export function loadInventory(file: string, catalog: InventoryCatalog, opts: Loa
   return parseInventory(decodeInventory(bytes, display), file, catalog, opts);
 }
 
-/** The file's text, or an error at the first byte that is not UTF-8 (a UTF-16 file, a NUL). */
-export function decodeInventory(bytes: Buffer, display: string): string {
-  const notUtf8 = (offset: number, why: string) => {
-    const before = bytes.subarray(0, offset).toString("utf8");
-    const line = before.split("\n").length;
-    const column = before.length - before.lastIndexOf("\n");
-    return new InventoryError([{ file: display, line, column, field: "", message: `the file is not UTF-8 YAML: ${why}; save it as UTF-8` }]);
-  };
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) throw notUtf8(0, "it starts with a UTF-16 byte order mark");
-  const nul = bytes.indexOf(0);
-  if (nul >= 0) throw notUtf8(nul, `a NUL byte${nul < 4 || bytes[nul ^ 1] === 0 ? " (UTF-16 or UTF-32 text?)" : ""}`);
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    // decoded leniently, the first bad sequence is the first U+FFFD
-    const lenient = bytes.toString("utf8");
-    const bad = Buffer.byteLength(lenient.slice(0, Math.max(0, lenient.indexOf("\uFFFD"))), "utf8");
-    throw notUtf8(bad, "a byte sequence that is not UTF-8 (Latin-1 or UTF-16 text?)");
-  }
+interface Loading {
+  inv: InventoryFile;
+  compiled: CompiledCatalog;
+  pos: Positions;
+  /** The inventory's directory: local paths are relative to it. */
+  dir: string;
+  names: HostNames;
+  /** The checks of a merged host, in order: the first that finds something stops the host. */
+  checks: HostCheck[];
 }
 
-/** Deeper than this, a document is refused before it is converted: an inventory needs about 8 levels. */
-const MAX_DEPTH = 32;
-/** Alias nodes resolved while converting, at most (YAML's own guard against "billion laughs" expansion). */
-const MAX_ALIASES = 100;
-
-
-/**
- * The keys leading to the innermost node whose range holds `offset`, for
- * errors the parser reports by offset; where no node holds it (a stray
- * token between entries), the entry just before it; "(document)" before any.
- */
-function pathAtOffset(doc: Document, offset: number): Path {
-  const out: Path = [];
-  let node: unknown = doc.contents;
-  const start = (n: unknown) => (n as Node | null)?.range?.[0] ?? Infinity;
-  const inside = (n: unknown) => start(n) <= offset && offset <= ((n as Node).range?.[2] ?? -1);
-  for (let depth = 0; depth < MAX_DEPTH * 2 && node; depth++) {
-    if (isMap(node)) {
-      const pair = node.items.find((it) => inside(it.key) || inside(it.value)) ?? node.items.filter((it) => start(it.key) < offset).at(-1);
-      if (!pair) break;
-      out.push(isScalar(pair.key) ? String(pair.key.value) : "?");
-      node = inside(pair.value) ? pair.value : undefined;
-    } else if (YAML.isSeq(node)) {
-      let i = node.items.findIndex((it) => inside(it));
-      if (i < 0) i = node.items.reduce<number>((last, it, j) => (start(it) < offset ? j : last), -1);
-      if (i < 0) break;
-      out.push(i);
-      node = inside(node.items[i]) ? node.items[i] : undefined;
-    } else break;
+/** One host of the file: its name, its settings merged, its local paths resolved, then each check until one finds something. */
+function checkedHost(entry: HostEntry, { inv, compiled, pos, dir, names, checks }: Loading): Checked<HostSettings> {
+  const named = names.problems(entry);
+  if (named.length) return { problems: named };
+  const merged = mergedHost(entry, inv, compiled, pos);
+  if (merged.problems) return merged;
+  const host: HostUnderCheck = { settings: merged.value, entry, pos, transport: compiled.transports.get(merged.value.transport.type)! };
+  resolveLocalPaths(host.settings, host.transport, dir);
+  for (const check of checks) {
+    const found = check(host);
+    if (found.length) return { problems: found };
   }
-  return out.length ? out : ["(document)"];
-}
-
-/** The first node nested deeper than MAX_DEPTH, or a key that is a list or mapping (iterative: the document may be too deep to recurse). */
-function badShape(doc: Document): { node: Node; why: string } | undefined {
-  const stack: [unknown, number][] = [[doc.contents, 1]];
-  while (stack.length) {
-    const [n, d] = stack.pop()!;
-    if (!isMap(n) && !YAML.isSeq(n)) continue;
-    if (d > MAX_DEPTH) return { node: n as Node, why: `nested more than ${MAX_DEPTH} levels deep; an inventory needs about 8` };
-    for (const it of n.items as unknown[]) {
-      if (YAML.isPair(it)) {
-        if (it.key !== null && !isScalar(it.key) && !YAML.isAlias(it.key)) return { node: it.key as Node, why: "a key is a list or a mapping; keys are plain names" };
-        stack.push([it.key, d + 1], [it.value, d + 1]);
-      } else stack.push([it, d + 1]);
-    }
-  }
-  return undefined;
-}
-
-interface Entry {
-  name: string;
-  group?: string;
-  /** Where the host's settings are, most general first: defaults, group, host. */
-  levels: Path[];
+  return merged;
 }
 
 export function parseInventory(text: string, file: string, catalog: InventoryCatalog, opts: LoadOptions = {}): Inventory {
-  const { schemas, index, roles } = compile(catalog);
-  const display = path.relative(process.cwd(), file) || file;
+  const compiled = compile(catalog);
   const dir = path.dirname(path.resolve(file));
-  const lines = new LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number, field: string, message: string): InventoryProblem => {
-    const p = lines.linePos(offset);
-    return { file: display, line: p.line, column: p.col, field, message };
-  };
-  if (doc.errors.length > 0) {
-    // One error of each kind, the first five: a parser out of its depth repeats itself.
-    const seen = new Set<string>();
-    const first = doc.errors.filter((e) => !seen.has(e.code) && !!seen.add(e.code)).slice(0, 5);
-    throw new InventoryError(
-      first.map((e) => {
-        const message =
-          e.code === "RESOURCE_EXHAUSTION" ? `YAML: nested too deeply to read (an inventory needs about 8 levels)` : `YAML: ${e.message.split("\n")[0]}`;
-        return at(e.pos[0], fieldName(pathAtOffset(doc, e.pos[0])), message);
-      }),
-    );
-  }
-  const shape = badShape(doc);
-  if (shape) {
-    const offset = shape.node.range?.[0] ?? 0;
-    throw new InventoryError([at(offset, fieldName(pathAtOffset(doc, offset)), shape.why)]);
-  }
-  const pos = new Positions(display, doc, lines);
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {};
-  } catch (e) {
-    if (!(e instanceof ReferenceError)) throw e;
-    // An alias to no anchor, or aliases expanding past MAX_ALIASES (a "billion laughs" bomb): point at the alias.
-    const unresolved = /^Unresolved alias[^:]*: (.*)$/.exec(e.message)?.[1];
-    let alias: Node | undefined;
-    YAML.visit(doc, {
-      Alias(_, node) {
-        if (unresolved === undefined || node.source === unresolved) {
-          alias = node;
-          return YAML.visit.BREAK;
-        }
-      },
-    });
-    const offset = alias?.range?.[0] ?? 0;
-    const message =
-      unresolved !== undefined
-        ? `YAML: alias *${unresolved} names no anchor (&${unresolved}) defined before it`
-        : `YAML: aliases expand to more than ${MAX_ALIASES} copies (an alias bomb?); write the values out`;
-    throw new InventoryError([at(offset, fieldName(pathAtOffset(doc, offset)), message)]);
-  }
-  const parsed = schemas.inventoryFile.safeParse(raw);
-  if (!parsed.success) {
-    const problems = zodProblems(parsed.error, index(), [], raw, (p, k) => pos.at(p, k), display, []);
-    throw new InventoryError(problems.sort((a, b) => a.line - b.line || a.column - b.column));
-  }
-  const inv: InventoryFile = parsed.data;
-  const problems: InventoryProblem[] = [];
+  const pos = readYaml(text, path.relative(process.cwd(), file) || file);
+  refuseAny(syntaxProblems(pos));
+  refuseAny(treeShapeProblems(pos));
+  const inv = accepted(fileShape(accepted(documentValue(pos)), compiled, pos));
+  const entries = hostEntries(inv);
+  const problems = noHostsProblems(entries, pos);
+  const checks = [sandboxRootProblems, ...(opts.untrusted ? [untrustedProblems] : []), missingSecretFiles];
+  const loading: Loading = { inv, compiled, pos, dir, names: new HostNames(pos), checks };
   const hosts: HostConfig[] = [];
-  const seen = new Map<string, string>();
-
-  const entries: Entry[] = [];
-  for (const [gname, group] of Object.entries(inv.groups ?? {})) {
-    for (const hname of Object.keys(group.hosts ?? {})) {
-      entries.push({ name: hname, group: gname, levels: [["defaults"], ["groups", gname], ["groups", gname, "hosts", hname]] });
-    }
-  }
-  for (const hname of Object.keys(inv.hosts ?? {})) {
-    entries.push({ name: hname, levels: [["defaults"], ["hosts", hname]] });
-  }
-  if (entries.length === 0) {
-    const where = pos.has(["hosts"]) ? ["hosts"] : pos.has(["groups"]) ? ["groups"] : ["hosts"];
-    problems.push({ ...pos.problem(where, "the inventory defines no hosts; add groups.<group>.hosts or hosts", true) });
-  }
-  const entryOf = new Map<string, Entry>();
-
+  const entryOf = new Map<string, HostEntry>();
   for (const entry of entries) {
-    const hostPath = entry.levels[entry.levels.length - 1]!;
-    if (!isValidHostName(entry.name)) {
-      problems.push(pos.problem(hostPath, `host name '${entry.name}' is not allowed; letters, digits, '.', '_' and '-' (up to 63)`, true));
+    const host = checkedHost(entry, loading);
+    if (host.problems) {
+      problems.push(...host.problems);
       continue;
     }
-    const where = entry.group ? `group ${entry.group}` : "hosts";
-    const prev = seen.get(entry.name);
-    if (prev) {
-      problems.push(pos.problem(hostPath, `host '${entry.name}' is defined twice (in ${prev} and ${where})`, true));
-      continue;
-    }
-    seen.set(entry.name, where);
-    const levelValues = entry.levels.map((lp) => {
-      const v = valueAt(inv, lp) as Record<string, unknown> | null | undefined;
-      if (!v) return v;
-      const { hosts: _hosts, ...rest } = v;
-      return rest;
-    });
-    const merged = mergeSettings(...levelValues);
-    const result = schemas.hostConfig.safeParse(merged);
-    if (!result.success) {
-      // Point at the most specific level that sets the field, else at the host itself.
-      const locate = (p: Path, keyOfLast: boolean) => {
-        // a level that sets exactly this path: there, under that level's name
-        for (let i = entry.levels.length - 1; i >= 0 && p.length > 0; i--) {
-          const full = [...entry.levels[i]!, ...p];
-          if (pos.has(full)) return { ...pos.at(full, keyOfLast), field: fieldName(full) };
-        }
-        for (let i = entry.levels.length - 1; i >= 0; i--) {
-          const full = [...entry.levels[i]!, ...p];
-          if (p.length > 0 && pos.has(full.slice(0, entry.levels[i]!.length + 1))) {
-            // deepest existing prefix within this level
-            let k = full.length;
-            while (k > entry.levels[i]!.length + 1 && !pos.has(full.slice(0, k))) k--;
-            return pos.at(full.slice(0, k), keyOfLast && k === full.length);
-          }
-        }
-        return pos.at(hostPath, true);
-      };
-      // The merged host has a level's shape: describe it with the schema of a host entry.
-      problems.push(...zodProblems(result.error, index(), ["hosts", entry.name], merged, locate, display, hostPath));
-      continue;
-    }
-    /** A problem at `p` (under the host's settings), placed at the most specific level that sets it. */
-    const placed = (p: Path, message: string) => {
-      const lvl = [...entry.levels].reverse().find((l) => pos.has([...l, ...p])) ?? hostPath;
-      return pos.problem([...lvl, ...p], message);
-    };
-    const cfg = result.data;
-    if (cfg.transport.type === "local" && cfg.transport.root) cfg.transport.root = resolveLocal(dir, cfg.transport.root);
-    // A root prefix is a sandbox (no owners, packages or services): one that is / would manage this machine without them.
-    const root = cfg.transport.root;
-    if (root !== undefined && root !== "") {
-      let real = root;
-      try {
-        real = cfg.transport.type === "local" ? realpathSync(root) : root;
-      } catch {
-        // not there yet: the apply creates it
-      }
-      if (real === "/") {
-        problems.push(
-          placed(["transport", "root"], `root ${root === "/" ? "/" : `${root} (which is /)`} is the whole machine, not a sandbox; leave root out to manage the machine itself, with owners, packages and services`),
-        );
-        continue;
-      }
-    }
-    // A key file is on this machine (relative to the inventory); a remote root prefix is a path on that host.
-    const ssh = cfg.transport.type === "ssh" ? cfg.transport : cfg.transport.type === "zlogin" || cfg.transport.type === "jexec" ? cfg.transport.via : undefined;
-    if (ssh?.identityFile) ssh.identityFile = resolveLocal(dir, ssh.identityFile);
-    if (opts.untrusted) {
-      const UNTRUSTED = "refused under --untrusted: an inventory under review may not run commands on this machine";
-      const refused = [
-        ...secretRefs(cfg).flatMap((s) => ("command" in s.ref ? [placed([...s.at, "command"], `a secret command is ${UNTRUSTED}`)] : [])),
-        ...(cfg.transport.type === "ssh" && cfg.transport.allowLocalCommands ? [placed(["transport", "allowLocalCommands"], `allowLocalCommands is ${UNTRUSTED}`)] : []),
-        ...((cfg.transport.type === "zlogin" || cfg.transport.type === "jexec") && cfg.transport.via?.allowLocalCommands
-          ? [placed(["transport", "via", "allowLocalCommands"], `allowLocalCommands is ${UNTRUSTED}`)]
-          : []),
-      ];
-      if (refused.length) {
-        problems.push(...refused);
-        continue;
-      }
-    }
-    let missingSecret = false;
-    for (const s of secretRefs(cfg)) {
-      if (!("file" in s.ref)) continue;
-      s.ref.file = resolveLocal(dir, s.ref.file);
-      try {
-        statSync(s.ref.file);
-      } catch {
-        problems.push(placed([...s.at, "file"], `secret file ${s.ref.file} does not exist; give a readable file (relative paths are relative to the inventory)`));
-        missingSecret = true;
-      }
-    }
-    if (missingSecret) continue;
+    const cfg = host.value;
     entryOf.set(entry.name, entry);
-    hosts.push({
-      ...cfg,
-      name: entry.name,
-      group: entry.group,
-      fqdn: cfg.fqdn ?? `${entry.name}.${cfg.domain}`,
-      inventoryFile: path.resolve(file),
-      inventoryDir: dir,
-    });
+    hosts.push({ ...cfg, name: entry.name, group: entry.group, fqdn: cfg.fqdn ?? `${entry.name}.${cfg.domain}`, inventoryFile: path.resolve(file), inventoryDir: dir });
   }
-  for (const h of hosts) problems.push(...roleRules(h, hosts, entryOf, roles, pos));
-  problems.sort((a, b) => a.line - b.line || a.column - b.column);
-  // A fleet-level rule of two roles may find the same thing twice.
-  const seenProblems = new Set<string>();
-  for (let i = problems.length - 1; i >= 0; i--) {
-    const key = JSON.stringify(problems[i]);
-    if (seenProblems.has(key)) problems.splice(i, 1);
-    seenProblems.add(key);
-  }
-  if (problems.length > 0) throw new InventoryError(problems);
+  for (const h of hosts) problems.push(...roleProblems(h, hosts, entryOf, compiled.roles, pos));
+  refuseAny(withoutRepeats(inFileOrder(problems)));
   return { file: path.resolve(file), hosts };
-}
-
-/** The rules of the host's roles, and what holds for every role: each once, on a platform it supports, one of each exclusive group. */
-function roleRules(h: HostConfig, fleet: readonly HostConfig[], entries: Map<string, Entry>, roles: Map<string, CatalogRole>, pos: Positions): InventoryProblem[] {
-  const out: InventoryProblem[] = [];
-  const entry = entries.get(h.name)!;
-  const hostPath = entry.levels.at(-1)!;
-  const place = (p: RuleProblem) => {
-    const at = (p.host && entries.get(p.host)) || entry;
-    const level = p.field && [...at.levels].reverse().find((l) => pos.has([...l, ...p.field!]));
-    out.push(level ? pos.problem([...level, ...p.field!], p.message) : pos.problem(at.levels.at(-1)!, p.message, true));
-  };
-  const rolesAt = [...entry.levels].reverse().find((l) => pos.has([...l, "roles"]));
-  const placeRoles = (message: string) => out.push(rolesAt ? pos.problem([...rolesAt, "roles"], message) : pos.problem(hostPath, message, true));
-  const listed = new Set<string>();
-  const exclusive = new Map<string, string>();
-  for (const name of h.roles) {
-    const role = roles.get(name)!;
-    if (listed.has(name)) {
-      placeRoles(`role ${name} is listed twice for host ${h.name}; list each role once`);
-      continue;
-    }
-    listed.add(name);
-    if (!role.platforms.includes(h.platform)) {
-      placeRoles(`role ${name} does not support platform ${h.platform}; it runs on ${role.platforms.join(", ")}`);
-      continue;
-    }
-    if (role.exclusive) {
-      const other = exclusive.get(role.exclusive);
-      if (other) placeRoles(`roles ${other} and ${name} exclude each other (one ${role.exclusive.toUpperCase()} per host); keep one`);
-      exclusive.set(role.exclusive, name);
-    }
-    for (const p of role.rules?.(h, fleet) ?? []) place(p);
-  }
-  return out;
 }

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { InventoryError } from "../../src/inventory/errors.ts";
 import { parseInventory } from "../../src/engine/inventory.ts";
@@ -16,6 +17,68 @@ describe("merge", () => {
     expect(mergeSettings({ transport: { type: "ssh", address: "gz" } }, { transport: { type: "local", root: "x" } })).toEqual({
       transport: { type: "local", root: "x" },
     });
+  });
+
+  describe("a secret reference replaces what a less specific level set there, whole", () => {
+    const relay = (password: object) => ({ relay: { host: "r", auth: { user: "u", password } } });
+    it("defaults { file }, host { env }: the host's env only; the other way round: the host's file only", () => {
+      expect(mergeSettings(relay({ file: "pw" }), relay({ env: "PW" }))).toEqual(relay({ env: "PW" }));
+      expect(mergeSettings(relay({ env: "PW" }), relay({ file: "pw" }))).toEqual(relay({ file: "pw" }));
+    });
+    it("over three levels, the most specific that sets it", () => {
+      expect(mergeSettings(relay({ command: "pass x" }), relay({ file: "pw" }), { relay: { port: 2525 } })).toEqual({ relay: { ...relay({ file: "pw" }).relay, port: 2525 } });
+    });
+    it("a mail user's password, beside the user's other settings", () => {
+      const user = (settings: object) => ({ mail: { domains: { "one.example": { users: { bob: settings } } } } });
+      expect(mergeSettings(user({ password: { file: "secrets/bob" }, quota: "2G" }), user({ password: { env: "BOB" } }))).toEqual(
+        user({ password: { env: "BOB" }, quota: "2G" }),
+      );
+    });
+    it("mappings that are not secret references still merge key by key", () => {
+      const users = (u: object) => ({ mail: { domains: { "one.example": { users: u } } } });
+      expect(mergeSettings(users({ alice: { password: { env: "A" } } }), users({ bob: { password: { env: "B" } } }))).toEqual(
+        users({ alice: { password: { env: "A" } }, bob: { password: { env: "B" } } }),
+      );
+    });
+  });
+});
+
+describe("a secret set at two levels", () => {
+  const satellite = (defaults: string, host: string) => `defaults:
+  domain: example.org
+  relay: { host: relay.example.org, auth: { user: u, password: ${defaults} } }
+hosts:
+  a: { platform: debian, roles: [postfix-satellite], relay: { auth: { user: u, password: ${host} } } }
+`;
+  it("relay.auth.password: the host's reference only, whatever defaults gave (a file that does not exist is not looked for)", () => {
+    expect(parseInventory(satellite("{ file: secrets/none }", "{ env: RELAY_PW }"), FILE).hosts[0]!.relay!.auth!.password).toEqual({ env: "RELAY_PW" });
+    const here = fileURLToPath(import.meta.url);
+    expect(parseInventory(satellite("{ env: RELAY_PW }", `{ file: ${here} }`), FILE).hosts[0]!.relay!.auth!.password).toEqual({ file: here });
+  });
+
+  it("--untrusted looks at what the host uses: a command replaced is not refused, a command that replaces is, at the host", () => {
+    expect(parseInventory(satellite('{ command: "pass relay" }', "{ env: RELAY_PW }"), FILE, { untrusted: true }).hosts).toHaveLength(1);
+    expect(() => parseInventory(satellite("{ env: RELAY_PW }", '{ command: "pass relay" }'), FILE, { untrusted: true })).toThrow(
+      /inventory\.yaml:5:\d+: hosts\.a\.relay\.auth\.password\.command: a secret command is refused under --untrusted/,
+    );
+  });
+
+  it("a mail user's password: the host's, the user's quota kept from defaults", () => {
+    const text = `defaults:
+  domain: example.org
+  adminaddr: admin@one.example
+  mail:
+    domains:
+      one.example: { users: { admin: { password: { file: secrets/admin }, quota: 2G } } }
+hosts:
+  mx1:
+    platform: debian
+    roles: [postfix-hub, dovecot]
+    dovecot: { tls: { cert: /etc/ssl/mail.pem, key: /etc/ssl/private/mail.key } }
+    mail: { domains: { one.example: { users: { admin: { password: { env: ADMIN_PW } } } } } }
+`;
+    const mail = parseInventory(text, FILE).hosts[0]!.mail as { domains: Record<string, { users: Record<string, unknown> }> };
+    expect(mail.domains["one.example"]!.users.admin).toEqual({ password: { env: "ADMIN_PW" }, quota: "2G" });
   });
 });
 
