@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { valueAt } from "./describe.ts";
 import { absolutePath, jailRef, localPath, loginName, port, sshAddress, sshJump, sshOptions, zoneRef, LOCAL_COMMAND_SSH_OPTIONS } from "./fields.ts";
+import { PRIVILEGE_TOOL_NAMES } from "./privilege.ts";
 
 type Path = (string | number)[];
 
@@ -22,7 +23,7 @@ export const sshConnection = {
     .enum(["strict", "accept-new", "off"])
     .optional()
     .describe("default strict: an unknown or changed host key is an error; accept-new trusts a first key; off checks nothing"),
-  become: z.enum(["sudo", "pfexec", "none"]).optional().describe("privilege escalation; default: none as root, else sudo (debian) or pfexec (smartos)"),
+  become: z.enum([...PRIVILEGE_TOOL_NAMES, "none"]).optional().describe("privilege escalation; default: none as root, else sudo (debian) or pfexec (smartos)"),
   allowLocalCommands: z
     .boolean()
     .optional()

@@ -3,13 +3,14 @@
 // role needs on a platform (package names, paths, users) lives with the role.
 import type { Sh } from "../shell/builder.ts";
 import type { ScriptOs } from "../shell/prelude.ts";
+import type { PrivilegeTool } from "../inventory/privilege.ts";
 
 /** An OS: what the scripts ask it (ScriptOs: its PATH, its file and hash tools), and how it manages packages, services and users. */
 export interface Platform extends ScriptOs {
   /** The platform's name in the inventory (`platform: smartos`). */
   readonly name: string;
   /** How a login that is not root runs scripts as root. */
-  become: "sudo" | "pfexec";
+  become: PrivilegeTool;
   /** Prints `installed <version>` or `absent`. */
   packageProbe(pkg: string): Sh;
   packageInstall(pkg: string): Sh;

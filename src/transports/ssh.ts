@@ -11,6 +11,7 @@ import { execa } from "execa";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { z } from "zod";
 import type { sshTransport } from "../inventory/schema.ts";
+import { PRIVILEGE_TOOLS, type PrivilegeTool } from "../inventory/privilege.ts";
 import { runProcess } from "./process.ts";
 import { TransportError, type RunResult, type Transport } from "./types.ts";
 
@@ -22,14 +23,12 @@ const CONTROL_PERSIST = 120;
 const SESSIONS_PER_CONNECTION = 8;
 
 /** How a platform escalates a login that is not root (its Platform.become). */
-export type Escalation = "sudo" | "pfexec";
+export type Escalation = PrivilegeTool;
 
 /** The escalation prefix for a remote command: none as root, else the platform's (sudo -n on Linux, pfexec on SmartOS). */
 export function becomePrefix(t: Pick<SshTarget, "user" | "become">, platformDefault: Escalation): string[] {
   const become = t.become ?? (t.user && t.user !== "root" ? platformDefault : "none");
-  if (become === "sudo") return ["sudo", "-n"];
-  if (become === "pfexec") return ["pfexec"];
-  return [];
+  return become === "none" ? [] : [...PRIVILEGE_TOOLS[become]];
 }
 
 /** user@address:port, as messages name the far side. */

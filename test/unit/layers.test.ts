@@ -5,7 +5,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { roles } from "../../roles/index.ts";
-import { platformNames } from "../../src/platforms/index.ts";
+import { platformNames, platforms } from "../../src/platforms/index.ts";
+import { PRIVILEGE_TOOL_NAMES } from "../../src/inventory/privilege.ts";
 import { REPO } from "../support/cli.ts";
 
 /** Layer of a module by its folder; a higher layer may import a lower one, and its own folder. */
@@ -106,6 +107,13 @@ describe("layers", () => {
     const generic = files.filter((f) => /^(src\/(engine|resources|transports|shell|platforms)|stacks)\//.test(f));
     const code = (f: string) => readFileSync(path.join(REPO, f), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
     expect(generic.filter((f) => named.test(code(f)))).toEqual([]);
+  });
+
+  it("the privilege tools are the platforms' (src/inventory/privilege.ts): each platform's is listed, and each listed one is a platform's", () => {
+    const used = [...new Set(Object.values(platforms).map((p) => p.become))].sort();
+    expect(used).toEqual([...PRIVILEGE_TOOL_NAMES].sort());
+    const spelt = files.filter((f) => f !== "src/inventory/privilege.ts" && /["']pfexec["']/.test(readFileSync(path.join(REPO, f), "utf8").replace(/\/\/.*$/gm, "")));
+    expect(spelt.filter((f) => !f.startsWith("src/platforms/") && !f.startsWith("src/transports/zlogin.ts"))).toEqual([]);
   });
 
   it("scripts spell the root prefix only in the builder and the shell helpers", () => {
