@@ -16,10 +16,13 @@ export interface FileResource extends Owned {
   kind: "file";
   id: string;
   path: string;
+  /** The file's text; with `encoding: "base64"`, its bytes in base64. */
   content: string;
+  /** base64: `content` is the bytes in base64 (a binary file, see file.ts secretFile). */
+  encoding?: "base64";
   /** absent: the file must not exist; an existing one is moved aside as a backup. */
   state?: "present" | "absent";
-  /** Holds a secret: diffs are shown masked, never the value. */
+  /** Holds a secret: diffs are shown masked (`mask`), never the value; without a mask, no line of it is shown. */
   sensitive?: boolean;
   /** Name of the mask (see HostContext.masks) hiding secret parts of this file's text on both sides of a diff. */
   mask?: string;

@@ -1,11 +1,14 @@
 // Secrets that are not one line (PEM keys and chains, binary blobs): how
-// each source gives them, what is refused (never quoting the value), and
-// what output is scrubbed of.
+// each source gives them, what is refused (never quoting the value), what
+// output is scrubbed of, and the file resource that writes one: 0600 unless
+// asked 0640, no line of it in any diff, its bytes exactly.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { hostContext } from "../../src/engine/desired.ts";
+import type { BinarySecretRef, PemSecretRef } from "../../src/inventory/fields.ts";
 import { binarySecret, pemSecret, secretRef } from "../../src/inventory/fields.ts";
 import {
   MASK,
@@ -16,7 +19,11 @@ import {
   scrub,
   SECRET_MAX_BYTES,
   secretForms,
+  type SecretResolver,
 } from "../../src/inventory/secrets.ts";
+import { debian } from "../../src/platforms/debian.ts";
+import { fileHandler, secretFile } from "../../src/resources/file.ts";
+import type { FileResource, HostContext } from "../../src/resources/types.ts";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "mf-secret-shapes-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -155,5 +162,60 @@ describe("schemas of the shapes", () => {
     expect(pemSecret.description).toMatch(/PEM text \(a private key, a certificate chain\), at most 64 KiB/);
     expect(binarySecret.description).toMatch(/any bytes .* an environment variable holds them in base64/);
     expect(() => pemSecret.parse({ file: "k.pem", mode: "0600" })).toThrow();
+  });
+});
+
+describe("secretFile: a file that is a PEM or binary secret", () => {
+  const real = (values: Record<string, Buffer>): SecretResolver => ({
+    value: () => "",
+    bytes: (ref) => values[(ref as { env: string }).env]!,
+    revealed: () => [],
+  });
+  const pem = { env: "PEM" } as PemSecretRef;
+  const bin = { env: "BIN" } as BinarySecretRef;
+  const resolver = real({ PEM: Buffer.from(rsa.privateKey), BIN: every });
+  const ctx: HostContext = hostContext(debian, "");
+
+  it("is 0600 and sensitive without a mask, or 0640 when asked; looser modes are refused", () => {
+    const f = secretFile({ id: "k", path: "/etc/k.pem", pem, owner: "root", group: "root" }, resolver);
+    expect(f).toEqual({ kind: "file", id: "k", path: "/etc/k.pem", mode: 0o600, owner: "root", group: "root", sensitive: true, content: rsa.privateKey });
+    expect(secretFile({ id: "c", path: "/etc/c.pem", pem, mode: 0o640, group: "mail" }, resolver).mode).toBe(0o640);
+    for (const mode of [0o644, 0o660, 0o700, 0o604]) {
+      expect(() => secretFile({ id: "k", path: "/etc/k.pem", pem, mode }, resolver)).toThrow(/k: a file holding a secret is 0600, or 0640 to a group, at most; 0\d{3} lets others read or change it/);
+    }
+  });
+
+  it("carries binary bytes in base64; the masking resolver gives the placeholder as text", () => {
+    const f = secretFile({ id: "d", path: "/etc/k.der", binary: bin }, resolver);
+    expect(f).toMatchObject({ encoding: "base64", content: every.toString("base64") });
+    expect(secretFile({ id: "d", path: "/etc/k.der", binary: bin }, maskingResolver)).toMatchObject({ content: MASK, sensitive: true, mode: 0o600 });
+    expect(secretFile({ id: "d", path: "/etc/k.der", binary: bin }, maskingResolver).encoding).toBeUndefined();
+    expect(() => secretFile({ id: "d", path: "/etc/k.der", binary: bin }, { value: () => "x", revealed: () => [] })).toThrow(
+      "d: this secret resolver reads passwords only, not binary secrets",
+    );
+  });
+
+  /** What mf_probe_secret prints for a file holding `bytes`. */
+  const probed = (bytes: Buffer, mode = "-rw-------") => [`f ${mode} root root ${bytes.length}`, `id 1234 ${bytes.length} 2026-01-01 00:00:00.000000000 +0000`, ...(bytes.toString("hex").match(/.{1,32}/g) ?? []).map((h) => `~${h}`)];
+
+  it("diffs without a line of either side: created, changed, unchanged", () => {
+    const f: FileResource = secretFile({ id: "k", path: "/etc/k.pem", pem }, resolver);
+    const created = fileHandler.diff(f, ["missing"], ctx, new Set())!;
+    expect(created).toMatchObject({ action: "create", summary: "create /etc/k.pem (0600)", diff: "/etc/k.pem: sensitive content (not shown)" });
+    const changed = fileHandler.diff(f, probed(Buffer.from(ed.privateKey)), ctx, new Set())!;
+    expect(changed).toMatchObject({ action: "update", diff: "/etc/k.pem: sensitive content changed (not shown)" });
+    expect(fileHandler.diff(f, probed(Buffer.from(rsa.privateKey)), ctx, new Set())).toBeNull();
+    for (const c of [created, changed]) for (const l of [...keyLines(rsa.privateKey), ...keyLines(ed.privateKey)]) expect(JSON.stringify(c)).not.toContain(l);
+  });
+
+  it("compares and writes binary content by its bytes", () => {
+    const f = secretFile({ id: "d", path: "/etc/k.der", binary: bin }, resolver);
+    expect(fileHandler.diff(f, probed(every), ctx, new Set())).toBeNull();
+    const changed = fileHandler.diff(f, probed(Buffer.from(every).reverse()), ctx, new Set())!;
+    expect(changed.diff).toBe("/etc/k.der: sensitive content changed (not shown)");
+    expect(fileHandler.diff(f, probed(every, "-rw-r--r--"), ctx, new Set())!.summary).toBe("update /etc/k.der (mode 0644 -> 0600)");
+    const script = fileHandler.apply(f, changed, ctx).sh;
+    expect(script).toContain("\\0376\\0377' || mf_fail");
+    expect(script).not.toContain(every.toString("base64"));
   });
 });
