@@ -3,6 +3,7 @@ import { commandHandler } from "./command.ts";
 import { directoryHandler } from "./directory.ts";
 import { fifoHandler } from "./fifo.ts";
 import { fileHandler } from "./file.ts";
+import { generatedKeyHandler } from "./generated-key.ts";
 import { hostLockHandler } from "./host-lock.ts";
 import { keptDirsHandler } from "./kept-dirs.ts";
 import { mailStoreMoveHandler } from "./mail-store-move.ts";
@@ -37,6 +38,7 @@ export const handlers: Handlers = {
   keptDirs: keptDirsHandler,
   minVersion: minVersionHandler,
   mailStoreMove: mailStoreMoveHandler,
+  generatedKey: generatedKeyHandler,
 };
 
 export function handlerFor<R extends Resource>(r: R): ResourceHandler<R> {
