@@ -265,9 +265,10 @@ export interface GeneratedKeyResource extends Owned {
   description: string;
   /**
    * Writes a new private key to the file "$1", which does not exist yet, in
-   * a directory only its owner can enter (under umask 077), beside `path`
-   * (so under a root prefix too). Its output is discarded; on failure only
-   * lines of its error output that cannot be key material are shown.
+   * a directory beside `path` (so under a root prefix too) that only its
+   * owner can enter, where it runs, under umask 077; whatever else it
+   * writes there is removed. Its output is discarded; on failure only lines
+   * of its error output that cannot be key material are shown.
    */
   generate: Sh;
   /**

@@ -244,8 +244,9 @@ mf_own() { # PATH MODE OWNER GROUP
 }
 # mf_genkey PATH MODE OWNER GROUP: a new private key at host path PATH, never
 # over an existing one: mf_keygen (the resource's command) writes it to "$1"
-# in a directory beside PATH that only its owner can enter, under umask 077;
-# mode and owner are set, then it is linked into place (ln fails rather than
+# in a directory beside PATH that only its owner can enter, and runs there
+# (what else it writes goes with that directory), under umask 077; mode and
+# owner are set, then it is linked into place (ln fails rather than
 # replace). The command's output is discarded; when it fails, only the lines
 # of its error output that cannot be key material are shown.
 mf_genkey() {
@@ -255,7 +256,7 @@ mf_genkey() {
   if [ -e "$mf_p" ] || [ -L "$mf_p" ]; then echo "mailfleet: $1 exists; a generated key is never replaced" >&2; return 1; fi
   mf_kd="$mf_d/.mailfleet.$$.$mf_b.keygen"
   (umask 077; mkdir "$mf_kd") || return 1
-  if ! (umask 077; mf_keygen "$mf_kd/key") >/dev/null 2>"$mf_kd/err"; then
+  if ! (umask 077; cd "$mf_kd" && mf_keygen "$mf_kd/key") >/dev/null 2>"$mf_kd/err"; then
     sed -e '/PRIVATE/d' -e '\\|[A-Za-z0-9+/=]\\{24,\\}|d' "$mf_kd/err" | head -n 5 | cut -c 1-200 >&2
     rm -rf "$mf_kd"; return 1
   fi
