@@ -169,7 +169,8 @@ mf_probe_secret() {
 # left its directory beside it, and the public half mf_keypub (the resource's
 # command) prints, on "pub " lines; or "pubfail <why>" when it failed, printed
 # nothing, or printed what looks like the private half (PRIVATE, or a line of
-# the key file), which is then not printed
+# the key file), which is then not printed. Its stdin is /dev/null: the
+# script itself is the shell's stdin.
 mf_probe_key() {
   mf_kl=$(mf_stat "$1")
   set -- "$1" $mf_kl
@@ -180,7 +181,7 @@ mf_probe_key() {
   done
   set -f
   [ "$2" = f ] || return 0
-  mf_kp=$(mf_keypub "$1" 2>/dev/null) || { echo "pubfail exit $?"; return 0; }
+  mf_kp=$(mf_keypub "$1" </dev/null 2>/dev/null) || { echo "pubfail exit $?"; return 0; }
   case $mf_kp in
     '') echo "pubfail empty"; return 0 ;;
     *PRIVATE*) echo "pubfail private"; return 0 ;;
@@ -256,7 +257,7 @@ mf_genkey() {
   if [ -e "$mf_p" ] || [ -L "$mf_p" ]; then echo "mailfleet: $1 exists; a generated key is never replaced" >&2; return 1; fi
   mf_kd="$mf_d/.mailfleet.$$.$mf_b.keygen"
   (umask 077; mkdir "$mf_kd") || return 1
-  if ! (umask 077; cd "$mf_kd" && mf_keygen "$mf_kd/key") >/dev/null 2>"$mf_kd/err"; then
+  if ! (umask 077; cd "$mf_kd" && mf_keygen "$mf_kd/key") </dev/null >/dev/null 2>"$mf_kd/err"; then
     sed -e '/PRIVATE/d' -e '\\|[A-Za-z0-9+/=]\\{24,\\}|d' "$mf_kd/err" | head -n 5 | cut -c 1-200 >&2
     rm -rf "$mf_kd"; return 1
   fi
