@@ -21,9 +21,11 @@ import {
   secretForms,
   type SecretResolver,
 } from "../../src/inventory/secrets.ts";
+import { parseInventory, secretEnvNames } from "../../src/inventory/load.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import { fileHandler, secretFile } from "../../src/resources/file.ts";
 import type { FileResource, HostContext } from "../../src/resources/types.ts";
+import { testKeys } from "../support/key-role.ts";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "mf-secret-shapes-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -217,5 +219,25 @@ describe("secretFile: a file that is a PEM or binary secret", () => {
     const script = fileHandler.apply(f, changed, ctx).sh;
     expect(script).toContain("\\0376\\0377' || mf_fail");
     expect(script).not.toContain(every.toString("base64"));
+  });
+});
+
+describe("the loader takes PEM and binary secrets for secrets", () => {
+  // the test-only role's sections, in a catalog of its own (src/inventory knows no role)
+  const catalog = { platforms: ["debian"], roles: [{ name: "test-keys", sections: testKeys.sections, platforms: ["debian"] }] };
+  const inventory = (testKeysSettings: string) =>
+    `defaults: { domain: example.org }\nhosts:\n  k1: { platform: debian, roles: [test-keys], testKeys: { dir: /etc/k, ${testKeysSettings} }, transport: { type: local, root: sandbox } }\n`;
+  const file = path.join(dir, "inventory.yaml");
+
+  it("resolves a { file } against the inventory, refuses a missing one, and withholds { env } variables", () => {
+    writeFileSync(path.join(dir, "tls.pem"), ed.privateKey);
+    const [host] = parseInventory(inventory("tlsKey: { file: tls.pem }, der: { env: MF_UNIT_DER }"), file, catalog).hosts;
+    expect((host!.testKeys as { tlsKey: { file: string } }).tlsKey.file).toBe(path.join(dir, "tls.pem"));
+    expect(secretEnvNames([host!])).toEqual(["MF_UNIT_DER"]);
+    expect(() => parseInventory(inventory("chain: { file: missing.pem }"), file, catalog)).toThrow(/testKeys\.chain\.file: secret file \S+missing\.pem does not exist/);
+  });
+
+  it("refuses a { command } under --untrusted, as for a password", () => {
+    expect(() => parseInventory(inventory('der: { command: "cat k.der" }'), file, catalog, { untrusted: true })).toThrow(/testKeys\.der\.command: a secret command is refused under --untrusted/);
   });
 });
