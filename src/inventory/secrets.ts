@@ -7,7 +7,7 @@
 // password), PEM text (a private key, a certificate chain) or any bytes.
 import { spawnSync } from "node:child_process";
 import { closeSync, openSync, readSync, statSync, type Stats } from "node:fs";
-import type { SecretRef } from "./fields.ts";
+import type { BinarySecretRef, PemSecretRef, SecretRef } from "./fields.ts";
 
 /** What a secret's value must be: one printable line (a password), PEM text, or any bytes. */
 export type SecretShape = "line" | "pem" | "binary";
@@ -243,12 +243,22 @@ export function secretForms(shape: "pem" | "binary", bytes: Buffer): string[] {
   return [...out].filter((f) => f.length >= 16);
 }
 
+/** Reads a PEM or binary secret; the reference's type must be the schema's of that shape. */
+export interface ReadShaped {
+  (ref: PemSecretRef, shape: "pem"): Buffer;
+  (ref: BinarySecretRef, shape: "binary"): Buffer;
+}
+
 /** How roles get secret values: revealed for plan/apply, placeholders for render and hashing. */
 export interface SecretResolver {
   /** A password (the schema's secretRef): one printable line. */
   value(ref: SecretRef): string;
-  /** A PEM or binary secret (the schema's pemSecret, binarySecret). The resolvers of this module have it; one without it reads passwords only. */
-  bytes?(ref: SecretRef, shape: "pem" | "binary"): Buffer;
+  /**
+   * A PEM or binary secret, read with the shape its schema declares
+   * (pemSecret, binarySecret: the brand of the reference's type says which).
+   * The resolvers of this module have it; one without it reads passwords only.
+   */
+  bytes?: ReadShaped;
   /** Values are placeholders (validate, render, the Terraform hash): nothing derived from them may look real. */
   readonly masked?: boolean;
   /** Every value revealed so far, for scrubbing output. */
@@ -281,7 +291,7 @@ export function revealingResolver(opts: SecretOptions | string): SecretResolver 
   };
   return {
     value: (ref) => once(JSON.stringify(ref), () => readSecret(ref, o), (v) => [v]),
-    bytes: (ref, shape) => once(`${shape} ${JSON.stringify(ref)}`, () => readSecretBytes(ref, shape, o), (v) => secretForms(shape, v)),
+    bytes: (ref: SecretRef, shape: "pem" | "binary") => once(`${shape} ${JSON.stringify(ref)}`, () => readSecretBytes(ref, shape, o), (v) => secretForms(shape, v)),
     revealed: () => [...cache.values()].flatMap((c) => c.forms),
   };
 }

@@ -63,9 +63,10 @@ export type SecretFileSpec = {
 export function secretFile(spec: SecretFileSpec, secrets: SecretResolver): FileResource {
   const m = spec.mode ?? 0o600;
   checkSecretMode(spec.id, m);
-  const [shape, ref] = "pem" in spec ? (["pem", spec.pem] as const) : (["binary", spec.binary] as const);
-  if (!secrets.bytes) throw new Error(`${spec.id}: this secret resolver reads passwords only, not ${shape} secrets`);
-  const bytes = secrets.bytes(ref, shape);
+  const shape = "pem" in spec ? "pem" : "binary";
+  const read = secrets.bytes;
+  if (!read) throw new Error(`${spec.id}: this secret resolver reads passwords only, not ${shape} secrets`);
+  const bytes = "pem" in spec ? read(spec.pem, "pem") : read(spec.binary, "binary");
   const base = { kind: "file" as const, id: spec.id, path: spec.path, mode: m, sensitive: true, ...(spec.owner ? { owner: spec.owner } : {}), ...(spec.group ? { group: spec.group } : {}) };
   if (secrets.masked || shape === "pem") return { ...base, content: secrets.masked ? MASK : bytes.toString("utf8") };
   return { ...base, content: bytes.toString("base64"), encoding: "base64" };
