@@ -86,7 +86,15 @@ export function formatApply(r: ApplyResult, secrets: readonly string[]): string 
 export function planJson(outcomes: HostOutcome<HostPlan>[], secrets: readonly string[]): string {
   const hosts = outcomes.map((o) =>
     o.ok && o.value
-      ? { host: o.host, transport: o.value.transport, platform: o.value.platform, changes: o.value.changes, kept: o.value.kept, skipped: o.value.skipped }
+      ? {
+          host: o.host,
+          transport: o.value.transport,
+          platform: o.value.platform,
+          changes: o.value.changes,
+          kept: o.value.kept,
+          skipped: o.value.skipped,
+          public_keys: o.value.publicKeys ?? [],
+        }
       : { host: o.host, error: o.error, detail: o.detail },
   );
   const changes = outcomes.reduce((n, o) => n + (o.value?.changes.length ?? 0), 0);
@@ -102,6 +110,7 @@ export function applyJson(outcomes: HostOutcome<HostPlan>[], applied: HostOutcom
       changes: o.value?.changes ?? [],
       applied: a?.value?.applied ?? [],
       remaining: a?.value?.remaining ?? [],
+      public_keys: a?.value?.publicKeys ?? o.value?.publicKeys ?? [],
     };
   });
   return scrub(JSON.stringify({ format_version: 1, hosts }, null, 2), secrets);

@@ -1,5 +1,6 @@
 import type { HostConfig } from "../inventory/catalog.ts";
 import type { SecretResolver } from "../inventory/secrets.ts";
+import { checkSecretMode } from "../resources/file.ts";
 import { handlerFor } from "../resources/index.ts";
 import type { HostContext, Resource } from "../resources/types.ts";
 import type { Platform } from "../platforms/index.ts";
@@ -20,7 +21,7 @@ export function hostContextFor(host: HostConfig, root: string): HostContext {
 
 /**
  * Checks a desired state: no id or path claimed twice, every trigger input
- * names a resource of it, every mask exists.
+ * names a resource of it, every mask exists, no generated key readable by others.
  */
 export function checkDesired(hostName: string, resources: readonly Resource[]): void {
   const ids = new Set<string>();
@@ -34,6 +35,13 @@ export function checkDesired(hostName: string, resources: readonly Resource[]): 
       paths.set(r.path, r.id);
     }
     if (r.kind === "file" && r.mask && !roleMasks()[r.mask]) throw new DesiredStateError(`${hostName}: ${r.id} names mask ${r.mask}, which no role provides`);
+    if (r.kind === "generatedKey") {
+      try {
+        checkSecretMode(r.id, r.mode);
+      } catch (e) {
+        throw new DesiredStateError(`${hostName}: ${(e as Error).message}`);
+      }
+    }
   }
   for (const r of resources) {
     for (const input of handlerFor(r).references?.(r) ?? []) {

@@ -2,10 +2,10 @@
 // talks to the host through a transport only.
 import type { HostConfig } from "../inventory/catalog.ts";
 import type { SecretResolver } from "../inventory/secrets.ts";
-import type { Change, HostContext, HostLockResource, Resource } from "../resources/types.ts";
+import type { Change, HostContext, HostLockResource, PublicKeyFact, Resource } from "../resources/types.ts";
 import type { Transport } from "../transports/types.ts";
 import { desiredState, hostContextFor } from "./desired.ts";
-import { diffHost, isNoop, makePlan, type HostPlan } from "./plan.ts";
+import { diffHost, isNoop, makePlan, publicKeysOf, type HostPlan } from "./plan.ts";
 import { applyScript, factsHash, parseApplyOutput, parseProbeOutput, probeScript } from "./scripts.ts";
 
 export class HostError extends Error {
@@ -58,7 +58,7 @@ export async function planHost(t: HostTarget, timeoutMs?: number): Promise<HostP
   }
   const changes = diffHost(t.resources, facts, t.ctx);
   refuseConflicts(t.host.name, changes);
-  return makePlan(t.host.name, t.transport.description, t.ctx, changes, hash);
+  return makePlan(t.host.name, t.transport.description, t.ctx, changes, hash, publicKeysOf(t.resources, facts));
 }
 
 export interface ApplyResult {
@@ -67,10 +67,12 @@ export interface ApplyResult {
   applied: string[];
   /** What the verifying probe still finds different (empty when converged). */
   remaining: Change[];
+  /** The public halves of the host's generated keys after the apply (the verifying probe's; the plan's when nothing was applied). */
+  publicKeys?: PublicKeyFact[];
 }
 
 export async function applyHost(t: HostTarget, plan: HostPlan, timeoutMs?: number): Promise<ApplyResult> {
-  if (plan.changes.length === 0) return { plan, applied: [], remaining: [] };
+  if (plan.changes.length === 0) return { plan, applied: [], remaining: [], publicKeys: plan.publicKeys };
   const r = await t.transport.run(applyScript(t.resources, plan.changes, t.ctx, plan.facts), { timeoutMs });
   const out = parseApplyOutput(r.stdout);
   if (r.code === 75 && out.steps.length === 0) {
@@ -88,5 +90,5 @@ export async function applyHost(t: HostTarget, plan: HostPlan, timeoutMs?: numbe
   }
   if (!out.verifyFacts) throw new HostError(`apply on ${t.transport.description} returned no verification`, lastLines(r.stderr));
   const remaining = diffHost(t.resources, out.verifyFacts, t.ctx).filter((c) => !isNoop(c));
-  return { plan, applied: out.steps, remaining };
+  return { plan, applied: out.steps, remaining, publicKeys: publicKeysOf(t.resources, out.verifyFacts) };
 }

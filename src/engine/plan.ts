@@ -1,5 +1,5 @@
 import { handlerFor } from "../resources/index.ts";
-import type { Change, HostContext, Resource } from "../resources/types.ts";
+import type { Change, HostContext, PublicKeyFact, Resource } from "../resources/types.ts";
 
 export interface HostPlan {
   host: string;
@@ -13,6 +13,8 @@ export interface HostPlan {
   skipped: Change[];
   /** What is left alone on purpose (mailboxes no longer in the inventory), listed so nothing is silently forgotten. */
   kept: Change[];
+  /** The public halves of the keys generated on the host, as the probe found them (`plan --json` hosts[].public_keys); not in a saved plan. */
+  publicKeys?: PublicKeyFact[];
 }
 
 /** Changes that are not work to do: skipped ones and kept ones. */
@@ -31,7 +33,15 @@ export function diffHost(resources: readonly Resource[], facts: Map<string, stri
   return out;
 }
 
-export function makePlan(host: string, transport: string, ctx: HostContext, changes: Change[], facts: string): HostPlan {
+/** Pure: what the resources that publish a public half (generated keys) found, in resource order. */
+export function publicKeysOf(resources: readonly Resource[], facts: Map<string, string[]>): PublicKeyFact[] {
+  return resources.flatMap((r) => {
+    const publish = handlerFor(r).publicKey;
+    return publish ? [publish(r, facts.get(r.id) ?? [])] : [];
+  });
+}
+
+export function makePlan(host: string, transport: string, ctx: HostContext, changes: Change[], facts: string, publicKeys: PublicKeyFact[] = []): HostPlan {
   return {
     host,
     transport,
@@ -40,6 +50,7 @@ export function makePlan(host: string, transport: string, ctx: HostContext, chan
     changes: changes.filter((c) => !isNoop(c)),
     skipped: changes.filter((c) => c.action === "skip"),
     kept: changes.filter((c) => c.action === "keep"),
+    publicKeys,
   };
 }
 

@@ -83,6 +83,24 @@ export const secretRef = z.union([
 ]);
 export type SecretRef = z.infer<typeof secretRef>;
 
+// Secrets that are not one line of text, for a role's schema: the inventory
+// writes them as any secret ({ env }, { file }, { command }); the field's
+// type says what shape the value must have, and the role reads it with
+// ctx.secrets.bytes(ref, shape) (src/resources/file.ts secretFile writes one
+// to a file). The brand is a type only: a role cannot read a field its schema
+// declares as a PEM secret as a binary one, or a password as either.
+const SOURCES = "{ env: NAME } | { file: path } | { command: '...' }";
+
+/** A secret of one or more PEM blocks (a private key, a certificate chain), at most 64 KiB. */
+export const pemSecret = secretRef.brand<"pem-secret">().describe(`${SOURCES}: PEM text (a private key, a certificate chain), at most 64 KiB`);
+export type PemSecretRef = z.output<typeof pemSecret>;
+
+/** A secret of arbitrary bytes (a DER key, a keytab), at most 64 KiB; from { env } in base64. */
+export const binarySecret = secretRef
+  .brand<"binary-secret">()
+  .describe(`${SOURCES}: any bytes (a DER key), at most 64 KiB; an environment variable holds them in base64`);
+export type BinarySecretRef = z.output<typeof binarySecret>;
+
 /** Free text that lands on one line of a config file (user names, etc.). */
 export const singleLine = z
   .string()

@@ -1,4 +1,6 @@
 import { createTwoFilesPatch } from "diff";
+import type { BinarySecretRef, PemSecretRef } from "../inventory/fields.ts";
+import { MASK, type SecretResolver } from "../inventory/secrets.ts";
 import { content, hostPath, join, mode, sh } from "../shell/builder.ts";
 import { modeString, parsePathFacts, typeConflict } from "./facts.ts";
 import type { Change, FileResource, HostContext, ResourceHandler } from "./types.ts";
@@ -26,6 +28,48 @@ function maskFor(r: FileResource, ctx: HostContext): (text: string) => string {
   const m = ctx.masks[r.mask];
   if (!m) throw new Error(`${r.id}: no mask named ${r.mask}`);
   return m;
+}
+
+/** The bytes a file resource writes. */
+export function fileBytes(r: FileResource): Buffer {
+  return Buffer.from(r.content, r.encoding === "base64" ? "base64" : "utf8");
+}
+
+/** The most a file holding a secret may allow: read and write for its owner, read for its group. */
+export const SECRET_FILE_MODES = 0o640;
+
+/** Refuses a mode that lets others than the owner (and a group, to read) at a secret. */
+export function checkSecretMode(id: string, m: number): void {
+  if ((m & ~SECRET_FILE_MODES) !== 0) throw new Error(`${id}: a file holding a secret is 0600, or 0640 to a group, at most; ${modeString(m)} lets others read or change it`);
+}
+
+export type SecretFileSpec = {
+  id: string;
+  path: string;
+  /** Default 0600; 0640 with `group` for a daemon that reads it as that group. */
+  mode?: number;
+  owner?: string;
+  group?: string;
+} & ({ pem: PemSecretRef } | { binary: BinarySecretRef });
+
+/**
+ * A file whose whole content is a PEM or binary secret (a TLS key, a
+ * certificate chain, a DER key): written byte for byte, 0600 unless the
+ * role asks 0640 (no more), sensitive without a mask, so a plan shows no
+ * line of it, only that it is created or that its "sensitive content changed".
+ * With the masking resolver (validate, render, the Terraform hash) its
+ * content is the placeholder.
+ */
+export function secretFile(spec: SecretFileSpec, secrets: SecretResolver): FileResource {
+  const m = spec.mode ?? 0o600;
+  checkSecretMode(spec.id, m);
+  const shape = "pem" in spec ? "pem" : "binary";
+  const read = secrets.bytes;
+  if (!read) throw new Error(`${spec.id}: this secret resolver reads passwords only, not ${shape} secrets`);
+  const bytes = "pem" in spec ? read(spec.pem, "pem") : read(spec.binary, "binary");
+  const base = { kind: "file" as const, id: spec.id, path: spec.path, mode: m, sensitive: true, ...(spec.owner ? { owner: spec.owner } : {}), ...(spec.group ? { group: spec.group } : {}) };
+  if (secrets.masked || shape === "pem") return { ...base, content: secrets.masked ? MASK : bytes.toString("utf8") };
+  return { ...base, content: bytes.toString("base64"), encoding: "base64" };
 }
 
 export function ownerWanted(r: { owner?: string; group?: string }, ctx: HostContext): { owner: string; group: string } {
@@ -67,8 +111,10 @@ export const fileHandler: ResourceHandler<FileResource> = {
       return { id: r.id, kind: "file", action: "delete", target: r.path, summary: `remove ${r.path} (kept as a backup)`, data: { clean } };
     }
     if (f.type !== "file" && f.type !== "missing") return typeConflict(r, r.path, f, "a regular file");
-    const desired = Buffer.from(r.content, "utf8");
+    const desired = fileBytes(r);
     const mask = maskFor(r, ctx);
+    // a secret file without a mask (secretFile) shows no line of either side
+    const hidden = r.sensitive === true && !r.mask;
     const meta = `(${modeString(r.mode)}${ctx.sandbox || !r.owner ? "" : ` ${r.owner}:${r.group ?? r.owner}`})`;
     if (f.type === "missing") {
       return {
@@ -77,7 +123,7 @@ export const fileHandler: ResourceHandler<FileResource> = {
         action: "create",
         target: r.path,
         summary: `create ${r.path} ${meta}`,
-        diff: unifiedDiff(r.path, "", mask(r.content)),
+        diff: hidden ? `${r.path}: sensitive content (not shown)` : unifiedDiff(r.path, "", mask(r.content)),
         data: { content: true },
       };
     }
@@ -89,7 +135,8 @@ export const fileHandler: ResourceHandler<FileResource> = {
     }
     let diff: string | undefined;
     if (contentChanged) {
-      if (!isText(current)) diff = `binary content of ${r.path} (${f.size} bytes) is replaced`;
+      if (hidden) diff = `${r.path}: sensitive content changed (not shown)`;
+      else if (!isText(current)) diff = `binary content of ${r.path} (${f.size} bytes) is replaced`;
       else {
         diff = unifiedDiff(r.path, mask(current.toString("utf8")), mask(r.content));
         if (!diff.includes("\n@@")) diff = `${r.path}: sensitive content changed (not shown)`;
@@ -117,6 +164,6 @@ export const fileHandler: ResourceHandler<FileResource> = {
     if (change.data?.content === false) {
       return join([clean, change.data.own !== false ? sh`mf_own ${r.path} ${mode(r.mode)} ${owner} ${group} || mf_fail ${`cannot set mode/owner of ${r.path}`}` : undefined]);
     }
-    return sh`mf_write ${r.path} ${mode(r.mode)} ${owner} ${group} ${content(r.content)} || mf_fail ${`cannot write ${r.path}`}`;
+    return sh`mf_write ${r.path} ${mode(r.mode)} ${owner} ${group} ${content(r.encoding ? fileBytes(r) : r.content)} || mf_fail ${`cannot write ${r.path}`}`;
   },
 };

@@ -6,6 +6,7 @@ import { commandHandler } from "./command.ts";
 import { directoryHandler } from "./directory.ts";
 import { fifoHandler } from "./fifo.ts";
 import { fileHandler } from "./file.ts";
+import { generatedKeyHandler } from "./generated-key.ts";
 import { hostLockHandler } from "./host-lock.ts";
 import { keptDirsHandler } from "./kept-dirs.ts";
 import { minVersionHandler } from "./min-version.ts";
@@ -28,6 +29,7 @@ const generic: { [K in keyof GenericResourceKinds]: ResourceHandler<GenericResou
   account: accountHandler,
   keptDirs: keptDirsHandler,
   minVersion: minVersionHandler,
+  generatedKey: generatedKeyHandler,
 };
 
 /** Handlers of kinds roles add, by kind. */

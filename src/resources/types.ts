@@ -16,10 +16,13 @@ export interface FileResource extends Owned {
   kind: "file";
   id: string;
   path: string;
+  /** The file's text; with `encoding: "base64"`, its bytes in base64. */
   content: string;
+  /** base64: `content` is the bytes in base64 (a binary file, see file.ts secretFile). */
+  encoding?: "base64";
   /** absent: the file must not exist; an existing one is moved aside as a backup. */
   state?: "present" | "absent";
-  /** Holds a secret: diffs are shown masked, never the value. */
+  /** Holds a secret: diffs are shown masked (`mask`), never the value; without a mask, no line of it is shown. */
   sensitive?: boolean;
   /** Name of the mask (see HostContext.masks) hiding secret parts of this file's text on both sides of a diff. */
   mask?: string;
@@ -142,6 +145,52 @@ export interface MinVersionResource {
   needs: string;
 }
 
+/**
+ * A private key generated on the host, once: `generate` creates it when it
+ * is missing; while it exists it is never replaced or read off the host,
+ * and only its mode and owner converge. The probe prints its public half
+ * (what `publicHalf` prints on the host), which the plan publishes
+ * (HostPlan.publicKeys, `plan --json` hosts[].public_keys).
+ */
+export interface GeneratedKeyResource extends Owned {
+  kind: "generatedKey";
+  id: string;
+  /** The private key's path; 0600, or 0640 to a group, at most. */
+  path: string;
+  /** What the key is, for the plan, e.g. "DKIM key of selector mail (RSA 2048)". */
+  description: string;
+  /**
+   * Writes a new private key to the file "$1", which does not exist yet, in
+   * a directory beside `path` (so under a root prefix too) that only its
+   * owner can enter, where it runs, under umask 077; whatever else it
+   * writes there is removed. Its output is discarded; on failure only lines
+   * of its error output that cannot be key material are shown.
+   */
+  generate: Sh;
+  /**
+   * Prints the public half of the private key in file "$1" on stdout: PEM
+   * (`openssl pkey -in "$1" -pubout`) or a value derived from it (a DKIM
+   * record). Output that looks like the private half (PRIVATE in it, or a
+   * line of the key file) is refused on the host, never printed.
+   */
+  publicHalf: Sh;
+}
+
+/** The public half of a generated key, as the probe found it: what a plan publishes about the key. */
+export interface PublicKeyFact {
+  id: string;
+  /** The private key's path on the host. */
+  path: string;
+  description: string;
+  present: boolean;
+  /** What `publicHalf` printed, without its final line end; null while the key is missing or when it could not be derived. */
+  public: string | null;
+  /** SHA-256 (hex) of the public key: of the DER of a PEM public half (for a PUBLIC KEY: the SubjectPublicKeyInfo, as TLSA 3 1 1 pins it), else of its text. */
+  sha256: string | null;
+  /** Why there is no public half although the key is there. */
+  problem?: string;
+}
+
 export interface ZfsDatasetResource {
   kind: "zfsDataset";
   id: string;
@@ -163,6 +212,7 @@ export interface GenericResourceKinds {
   account: AccountResource;
   keptDirs: KeptDirsResource;
   minVersion: MinVersionResource;
+  generatedKey: GeneratedKeyResource;
 }
 
 /**
@@ -241,4 +291,6 @@ export interface ResourceHandler<R extends Resource> {
   apply(r: R, change: Change, ctx: HostContext, plan?: ApplyPlan): Sh;
   /** Ids of other resources this one names (trigger inputs): each must exist in the desired state. */
   references?(r: R): string[];
+  /** The public half this resource publishes, from its probed facts (generated keys). */
+  publicKey?(r: R, facts: string[]): PublicKeyFact;
 }

@@ -160,6 +160,39 @@ ${FILE_ID}
     od -An -v -tx1 -N "$mf_sn" "$mf_sp" | sed 's/^/~/'
   fi
 }
+# mf_probe_key PATH: a generated key's facts, none read from its private half:
+# its stat line without the size, "leftover" when an interrupted generation
+# left its directory beside it, and the public half mf_keypub (the resource's
+# command) prints, on "pub " lines; or "pubfail <why>" when it failed, printed
+# nothing, or printed what looks like the private half (PRIVATE, or a line of
+# the key file), which is then not printed. Its stdin is /dev/null: the
+# script itself is the shell's stdin.
+mf_probe_key() {
+  mf_kl=$(mf_stat "$1")
+  set -- "$1" $mf_kl
+  if [ "$2" = missing ]; then echo missing; else echo "$2 $3 $4 $5 0"; fi
+  set +f
+  for mf_l in "\${1%/*}"/.mailfleet.[0-9]*."\${1##*/}".keygen; do
+    if [ -d "$mf_l" ]; then echo leftover; break; fi
+  done
+  set -f
+  [ "$2" = f ] || return 0
+  mf_kp=$(mf_keypub "$1" </dev/null 2>/dev/null) || { echo "pubfail exit $?"; return 0; }
+  case $mf_kp in
+    '') echo "pubfail empty"; return 0 ;;
+    *PRIVATE*) echo "pubfail private"; return 0 ;;
+  esac
+  mf_ifs=$IFS; IFS='
+'
+  for mf_l in $mf_kp; do
+    case $mf_l in -----*) continue ;; esac
+    if [ "\${#mf_l}" -ge 16 ] && grep -F -x -e "$mf_l" "$1" >/dev/null 2>&1; then
+      IFS=$mf_ifs; echo "pubfail private"; return 0
+    fi
+  done
+  IFS=$mf_ifs
+  printf '%s\n' "$mf_kp" | sed 's/^/pub /'
+}
 `;
 
 const applyHelpers = (SHA256: string) => `MF_STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -205,6 +238,37 @@ mf_clean_temps() {
 mf_own() { # PATH MODE OWNER GROUP
   chmod "$2" "$R$1" || return 1
   if [ -n "$3" ]; then chown "$3:$4" "$R$1" || return 1; fi
+}
+# mf_genkey PATH MODE OWNER GROUP: a new private key at host path PATH, never
+# over an existing one: mf_keygen (the resource's command) writes it to "$1"
+# in a directory beside PATH that only its owner can enter, and runs there
+# (what else it writes goes with that directory), under umask 077; mode and
+# owner are set, then it is linked into place (ln fails rather than
+# replace). The command's output is discarded; when it fails, only the lines
+# of its error output that cannot be key material are shown.
+mf_genkey() {
+  mf_p="$R$1"; mf_d=$(dirname "$mf_p"); mf_b=$(basename "$mf_p")
+  [ -d "$mf_d" ] || mkdir -p "$mf_d" || return 1
+  mf_genkey_clean "$1"
+  if [ -e "$mf_p" ] || [ -L "$mf_p" ]; then echo "mailfleet: $1 exists; a generated key is never replaced" >&2; return 1; fi
+  mf_kd="$mf_d/.mailfleet.$$.$mf_b.keygen"
+  (umask 077; mkdir "$mf_kd") || return 1
+  if ! (umask 077; cd "$mf_kd" && mf_keygen "$mf_kd/key") </dev/null >/dev/null 2>"$mf_kd/err"; then
+    sed -e '/PRIVATE/d' -e '\\|[A-Za-z0-9+/=]\\{24,\\}|d' "$mf_kd/err" | head -n 5 | cut -c 1-200 >&2
+    rm -rf "$mf_kd"; return 1
+  fi
+  if [ -L "$mf_kd/key" ] || [ ! -f "$mf_kd/key" ] || [ ! -s "$mf_kd/key" ]; then
+    echo "mailfleet: the command wrote no key" >&2; rm -rf "$mf_kd"; return 1
+  fi
+  chmod "$2" "$mf_kd/key" && { [ -z "$3" ] || chown "$3:$4" "$mf_kd/key"; } && ln "$mf_kd/key" "$mf_p" || { rm -rf "$mf_kd"; return 1; }
+  rm -rf "$mf_kd"
+}
+# mf_genkey_clean PATH: removes what interrupted generations of PATH left (the lock is held: none is running)
+mf_genkey_clean() {
+  mf_cd=$(dirname "$R$1"); mf_cb=$(basename "$1")
+  set +f
+  rm -rf "$mf_cd"/.mailfleet.[0-9]*."$mf_cb".keygen
+  set -f
 }
 # The host lock: see mf_lock_alive for the entries. An apply holds the lock
 # when it has created its entry and then finds no other live entry: of two

@@ -148,6 +148,35 @@ describe("hostile values through every resource kind, under dash", () => {
     expect(readFileSync(at(`${bin}.real`), "utf8")).toBe("#!/bin/sh\necho real\n");
   });
 
+  it("generatedKey: the key at the exact path, generated in its own directory, once; the public half printed as it is", () => {
+    // (an id is one line: the probe's output is split at its lines)
+    const id = `k ${H.replace(/\n/g, " ")}`;
+    const key: Resource = {
+      kind: "generatedKey",
+      id,
+      path: hp("key"),
+      mode: 0o600,
+      description: `key ${H}`,
+      // a stand-in for openssl: the key is a line naming the directory it was made in; neither command can read the script (its stdin)
+      generate: sh`pwd > "$1"; cat > /dev/null`,
+      publicHalf: sh`cat > /dev/null; printf '%s\\n' ${`public ${H}`}`,
+    };
+    // a large file after it: a command that read the script would take its step and what follows
+    const after: Resource = { kind: "file", id: "after", path: hp("after"), content: "x".repeat(200_000), mode: 0o644 };
+    const made = run([key, after]);
+    expect(made.map((c) => c.action)).toEqual(["create", "create"]);
+    expect(readFileSync(at(hp("after")), "utf8")).toBe(after.content);
+    // it ran in the directory beside the key that held "$1", which is gone
+    const madeIn = readFileSync(at(hp("key")), "utf8");
+    expect(madeIn.startsWith(`${path.dirname(at(hp("key")))}/.mailfleet.`)).toBe(true);
+    expect(madeIn.endsWith(`.${path.basename(hp("key"))}.keygen\n`)).toBe(true);
+    expect(existsSync(madeIn.slice(0, -1))).toBe(false);
+    expect(lstatSync(at(hp("key"))).mode & 0o777).toBe(0o600);
+    expect(run([key, after])).toEqual([]);
+    const probe = dash(probeScript([key, after], ctx));
+    expect(parseProbeOutput(probe.stdout)!.get(id)!.filter((l) => l.startsWith("pub "))).toEqual(`public ${H}`.split("\n").map((l) => `pub ${l}`));
+  });
+
   it("mtaHandover and parkedMail: names, paths and sendmail arguments arrive exactly", () => {
     const parking = hp("parking");
     mkdirSync(at(parking), { recursive: true });
