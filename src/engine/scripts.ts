@@ -27,7 +27,8 @@ function probeBody(resources: readonly Resource[], ctx: HostContext): Sh {
   const inside = ctx.root && paths.length ? sh`mf_inside_root ${parentDirs(paths)}` : undefined;
   const parts = [inside, list, sh`echo ${PROBE_BEGIN}`].filter((p): p is Sh => !!p);
   for (const r of resources) {
-    parts.push(sh`echo ${`@@ ${r.id}`}`, sh`{\n${handlerFor(r).probe(r, ctx)}\n} 2>/dev/null`, sh`echo @@.`);
+    // stdin is the script itself: no command of a resource may read it (it would eat the lines after it)
+    parts.push(sh`echo ${`@@ ${r.id}`}`, sh`{\n${handlerFor(r).probe(r, ctx)}\n} 2>/dev/null </dev/null`, sh`echo @@.`);
   }
   parts.push(sh`echo ${PROBE_END}`);
   return join(parts);
@@ -82,7 +83,7 @@ export function applyScript(resources: readonly Resource[], changes: readonly Ch
   for (const change of made) {
     const r = byId.get(change.id);
     if (!r) throw new Error(`plan names unknown resource ${change.id}`);
-    steps.push(sh`echo ${`@@step ${change.id}`}`, handlerFor(r).apply(r, change, ctx, plan));
+    steps.push(sh`echo ${`@@step ${change.id}`}`, sh`{\n${handlerFor(r).apply(r, change, ctx, plan)}\n} </dev/null`);
   }
   if (plannedFacts !== undefined && !/^[0-9a-f]{64}$/.test(plannedFacts)) throw new Error(`not a SHA-256: ${JSON.stringify(plannedFacts)}`);
   return `${join([

@@ -225,3 +225,27 @@ describe("a program's minimum version (src/resources/min-version.ts), compared o
     }
   });
 });
+
+describe("a resource's command never reads the script (its stdin)", () => {
+  it.each(SHELLS)("$name: a command that reads stdin to the end leaves the rest of the probe and the apply running", async (shell) => {
+    const dir = path.join(tmp, `stdin-${slug(shell)}`);
+    mkdirSync(dir);
+    const inv = path.join(dir, "i.yaml");
+    writeFileSync(inv, "defaults: { domain: example.org, adminaddr: root@example.org, relay: { host: relay.example.org } }\nhosts:\n  h1: { platform: debian, roles: [nullmailer], transport: { type: local } }\n");
+    const host = parseInventory(readFileSync(inv, "utf8"), inv).hosts[0]!;
+    const eater = path.join(dir, "ate");
+    const after = path.join(dir, "after");
+    const resources = [
+      { kind: "command" as const, id: "t:eat", description: "a command reading stdin", command: sh`cat > ${eater}; echo eaten >> ${eater}`, inputs: [], sources: [], creates: [{ path: eater, mode: 0o644 }] },
+      { kind: "file" as const, id: "t:after", path: after, content: "written after it\n", mode: 0o644 },
+    ];
+    const run = (script: string) => execFileSync(shell.argv[0]!, [...shell.argv.slice(1)], { input: script, encoding: "utf8" });
+    const ctx = hostContext(debian, "");
+    const facts = parseProbeOutput(run(probeScript(resources, ctx)));
+    expect([...facts!.keys()]).toEqual(["t:eat", "t:after"]);
+    const plan = await planHost({ host, transport: new LocalTransport(), ctx, resources });
+    run(applyScript(resources, plan.changes, ctx));
+    expect(readFileSync(after, "utf8")).toBe("written after it\n");
+    expect(readFileSync(eater, "utf8")).toBe("eaten\n");
+  });
+});
