@@ -56,7 +56,8 @@ export function checkDesired(hostName: string, resources: readonly Resource[]): 
  * socket Postfix asks for, in Postfix's queue directory) comes after it.
  */
 export function orderedRoles(host: HostConfig): Role[] {
-  const roles = host.roles.map(roleNamed);
+  const listed = host.roles.map(roleNamed);
+  const roles = [...new Set(listed)];
   const offers = new Map(roles.map((r) => [r, r.provides]));
   const after = (a: Role, b: Role) => a.uses.some((k) => offers.get(b)!.includes(k));
   const out: Role[] = [];
@@ -67,7 +68,8 @@ export function orderedRoles(host: HostConfig): Role[] {
     out.push(r);
   };
   for (const r of roles) place(r, []);
-  return out;
+  // a role listed twice stays twice, so that checkDesired names its resources as defined twice
+  return out.flatMap((r) => listed.filter((l) => l === r));
 }
 
 /** inventory host -> role(s) -> resources, checked (see checkDesired). */
