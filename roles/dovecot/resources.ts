@@ -3,7 +3,8 @@ import type { Resource } from "../../src/resources/types.ts";
 import path from "node:path";
 import { hostPath, sh, type Sh } from "../../src/shell/builder.ts";
 import { mailOf } from "../lib/mail/model.ts";
-import { MASKED_HASH, PASSWORD_SCHEME, passwordHash } from "../lib/mail/passwords.ts";
+import type { MailUser } from "../lib/mail/model.ts";
+import { givenHashProblem, MASKED_HASH, PASSWORD_SCHEME, PasswordError, passwordHashes } from "../lib/mail/passwords.ts";
 import { roleTemplates } from "../templates.ts";
 import type { RoleContext, RoleHost } from "../types.ts";
 import { canonicalAddress, LMTP_CLIENT_FORMAT, lmtpClientKey, lmtpClients, lmtpEndpoint, LOCAL_LMTP_KEY } from "./lmtp.ts";
@@ -119,9 +120,10 @@ export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData
   });
 
   // Dovecot re-reads the passwd-file when it changes: a new user or password needs no reload.
-  const users = mail.users.map((u) => ({
+  const hashes = ctx.secrets.masked ? mail.users.map(() => MASKED_HASH) : userHashes(mail.users, ctx);
+  const users = mail.users.map((u, i) => ({
     address: u.address,
-    hash: ctx.secrets.masked ? MASKED_HASH : passwordHash(u.address, ctx.secrets.value(u.password)),
+    hash: hashes[i]!,
     uid: owner.uid,
     gid: owner.gid,
     home: u.home,
@@ -152,4 +154,19 @@ export function dovecotResources(host: DovecotHost, ctx: RoleContext<DovecotData
   // lmtp-clients is re-read like the passwd-file: a new client or mailbox reloads nothing.
   res.push({ kind: "service", id: "dovecot:service", name: dv.service, inputs: ["dovecot:dovecot.conf", "dovecot:auth-limits", "dovecot:mail-store"], onChange: "reload", check: dovecotCheck(dv, tls) });
   return res;
+}
+
+/** Each user's passwd-file hash: the one the inventory gives, checked, or the password's, hashed (once per new password). */
+function userHashes(users: readonly MailUser[], { secrets }: Pick<RoleContext<DovecotData>, "secrets">): string[] {
+  const given = users.map((u) => {
+    if (u.passwordHash === undefined) return undefined;
+    const hash = typeof u.passwordHash === "string" ? u.passwordHash : secrets.value(u.passwordHash).trim();
+    const problem = givenHashProblem(hash);
+    if (problem) throw new PasswordError(`the passwordHash of ${u.address} is refused: ${problem}`);
+    return hash;
+  });
+  const toHash = users.flatMap((u, i) => (given[i] === undefined ? [{ i, address: u.address, password: secrets.value(u.password!) }] : []));
+  const hashed = passwordHashes(toHash);
+  toHash.forEach((m, k) => (given[m.i] = hashed[k]));
+  return given.map((h) => h!);
 }

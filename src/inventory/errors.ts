@@ -70,6 +70,10 @@ export function describeIssue(issue: z.core.$ZodIssue, value: unknown, allowed: 
       return `${describeValue(value)} is not allowed; ${issue.message}`;
     case "invalid_key":
       return `key ${describeValue(issue.path.at(-1))} is not allowed; ${issue.issues[0]?.message ?? issue.message}`;
+    case "custom":
+      // a check that says it all itself, and must not repeat the value (a password hash): its message alone
+      if ((issue.params as { alone?: boolean } | undefined)?.alone) return issue.message;
+      return `${describeValue(value)} is not allowed; ${issue.message}`;
     default:
       return `${describeValue(value)} is not allowed; ${issue.message}`;
   }

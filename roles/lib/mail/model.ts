@@ -9,7 +9,9 @@ export interface MailUser {
   name: string;
   /** user@domain: the login name and the key of every table. */
   address: string;
-  password: SecretRef;
+  /** The password, hashed by mailfleet; or, where the inventory gives the hash itself, passwordHash. */
+  password?: SecretRef;
+  passwordHash?: string | SecretRef;
   quota?: string;
   /** The user's home (Dovecot's), holding Maildir/: <base>/<domain>/<user>. */
   home: string;
@@ -47,7 +49,7 @@ export function mailOf(settings: MailSettings | undefined): Mail {
     .map(([name, d]) => ({
       name,
       users: Object.entries(d.users ?? {})
-        .map(([user, u]) => ({ domain: name, name: user, address: `${user}@${name}`, password: u.password, quota: u.quota, home: `${base}/${name}/${user}` }))
+        .map(([user, u]) => ({ domain: name, name: user, address: `${user}@${name}`, password: u.password, passwordHash: u.passwordHash, quota: u.quota, home: `${base}/${name}/${user}` }))
         .sort(byName),
       aliases: Object.entries(d.aliases ?? {})
         .map(([alias, t]) => ({ name: alias, address: `${alias}@${name}`, targets: (Array.isArray(t) ? t : [t]).map((x) => (x.includes("@") ? x : `${x}@${name}`)) }))

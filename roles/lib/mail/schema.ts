@@ -3,6 +3,7 @@
 // (postfix-hub, dovecot, and the scanning MTA), which import this one schema
 // object so the inventory has one `mail:` whatever roles a host has.
 import { z } from "zod";
+import { GIVEN_HASH_SCHEMES, givenHashProblem } from "./passwords.ts";
 import { absolutePath, aliasTarget, loginName, mailDomain, mailUser, secretRef, storageSize } from "../../../src/inventory/fields.ts";
 
 const id = z.number().int("a whole number").min(1, "an id from 1 (root, 0, never owns mail)").max(2_147_483_646, "an id below 2^31 - 1");
@@ -14,10 +15,26 @@ export const mailboxOwner = z.strictObject({
   gid: id.optional().describe("default 5000"),
 });
 
-export const mailUserSettings = z.strictObject({
-  password: secretRef.describe("{ env: NAME } | { file: path } | { command: '...' }; stored on the host only as a BLF-CRYPT hash"),
-  quota: storageSize.optional().describe("storage quota, e.g. 2G; none: unlimited"),
+/** A hash given in the inventory, as `doveadm pw` prints it. */
+export const givenHash = z.string().superRefine((text, ctx) => {
+  const problem = givenHashProblem(text);
+  if (problem) ctx.addIssue({ code: "custom", message: problem, params: { alone: true } });
 });
+
+export const mailUserSettings = z
+  .strictObject({
+    password: secretRef.optional().describe("{ env: NAME } | { file: path } | { command: '...' }; stored on the host only as a BLF-CRYPT hash"),
+    passwordHash: z
+      .union([givenHash, secretRef])
+      .optional()
+      .describe(`instead of password: its hash as \`doveadm pw\` prints it ({${Object.keys(GIVEN_HASH_SCHEMES).join("|")}}...), inline or { file } | { env } | { command }`),
+    quota: storageSize.optional().describe("storage quota, e.g. 2G; none: unlimited"),
+  })
+  .superRefine((u, ctx) => {
+    if ((u.password === undefined) === (u.passwordHash === undefined)) {
+      ctx.addIssue({ code: "custom", message: "give the mailbox either password or passwordHash (one of them, not both)", params: { alone: true } });
+    }
+  });
 
 export const mailDomainSettings = z.strictObject({
   users: z.record(mailUser, mailUserSettings).optional().describe("mailboxes: user name -> password (and quota)"),
