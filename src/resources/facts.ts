@@ -9,6 +9,8 @@ export interface PathFacts {
   size: number;
   /** Regular files: the bytes read (up to the probe's limit). */
   content?: Buffer;
+  /** Regular files larger than the probe's limit: SHA-256 (hex) of the whole file. */
+  sha256?: string;
   /** Symlinks: where they point. */
   linkTarget?: string;
   /** A temporary file of an interrupted write lies beside it (mf_leftover). */
@@ -48,8 +50,11 @@ export function parsePathFacts(lines: string[]): PathFacts {
     if (t) facts.linkTarget = t.slice(2);
   } else if (facts.type === "file") {
     // content lines, "~" in front when they hold a secret (mf_probe_secret), which also prints an "id" line
+    // and "sha256 <digest>" of the whole file when it is larger than the part shown
+    const whole = rest.find((l) => /^~?sha256 /.test(l));
+    if (whole) facts.sha256 = whole.replace(/^~?sha256 /, "").trim();
     const hex = rest
-      .filter((l) => !l.startsWith("id "))
+      .filter((l) => !l.startsWith("id ") && !/^~?sha256 /.test(l))
       .map((l) => (l.startsWith("~") ? l.slice(1) : l))
       .join(" ")
       .replace(/\s+/g, "");

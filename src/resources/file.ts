@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createTwoFilesPatch } from "diff";
 import type { BinarySecretRef, PemSecretRef } from "../inventory/fields.ts";
 import { MASK, type SecretResolver } from "../inventory/secrets.ts";
@@ -5,7 +6,7 @@ import { content, hostPath, join, mode, sh } from "../shell/builder.ts";
 import { modeString, parsePathFacts, typeConflict } from "./facts.ts";
 import type { Change, FileResource, HostContext, ResourceHandler } from "./types.ts";
 
-/** Larger managed files are compared by size and a prefix only; config files are far smaller. */
+/** A plan shows this much of a managed file; a larger one (the passwd-file of a hub with 10,000 mailboxes) is compared by its SHA-256 as well. */
 export const FILE_PROBE_LIMIT = 1 << 20;
 
 export function unifiedDiff(path: string, before: string, after: string): string {
@@ -128,7 +129,9 @@ export const fileHandler: ResourceHandler<FileResource> = {
       };
     }
     const current = f.content ?? Buffer.alloc(0);
-    const contentChanged = f.size !== desired.length || !current.equals(desired);
+    const partial = f.size > current.length;
+    const contentChanged =
+      f.size !== desired.length || (partial ? f.sha256 !== createHash("sha256").update(desired).digest("hex") : !current.equals(desired));
     const drift = metaDrift(r, f, ctx);
     if (!contentChanged && drift.length === 0) {
       return f.leftover ? { id: r.id, kind: "file", action: "update", target: r.path, summary: `remove ${temp}`, data: { content: false, own: false, clean } } : null;
@@ -136,6 +139,7 @@ export const fileHandler: ResourceHandler<FileResource> = {
     let diff: string | undefined;
     if (contentChanged) {
       if (hidden) diff = `${r.path}: sensitive content changed (not shown)`;
+      else if (partial) diff = `${r.path}: content changed (${f.size} bytes, more than the ${FILE_PROBE_LIMIT} a plan reads: not shown)`;
       else if (!isText(current)) diff = `binary content of ${r.path} (${f.size} bytes) is replaced`;
       else {
         diff = unifiedDiff(r.path, mask(current.toString("utf8")), mask(r.content));

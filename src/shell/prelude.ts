@@ -6,7 +6,7 @@
 // read it inside $R themselves, as the paths they name are the host's.
 import { code, sh, type Sh } from "./builder.ts";
 
-const probeHelpers = (FILE_ID: string) => `# The probe lists every path it will look at with one ls (MF_LS); mf_ls_line
+const probeHelpers = (FILE_ID: string, SHA256: string) => `# The probe lists every path it will look at with one ls (MF_LS); mf_ls_line
 # finds a path's line there with builtins only, falling back to its own ls.
 MF_LS=
 mf_ls_line() {
@@ -135,7 +135,22 @@ mf_count() {
 mf_probe_path() {
   mf_stat "$1"
   if [ -L "$1" ]; then printf 'T '; mf_link_target "$1"
-  elif [ -f "$1" ]; then od -An -v -tx1 -N "$2" "$1"; fi
+  elif [ -f "$1" ]; then od -An -v -tx1 -N "$2" "$1"; mf_whole "$1" "$2" ""; fi
+}
+# mf_whole FILE SHOWN PREFIX: "sha256 <digest>" of FILE when it is larger than
+# the SHOWN bytes the probe printed (mf_line: its ls line, from mf_stat), so
+# that a change past them is seen too
+mf_whole() {
+  mf_wp=$1 mf_wn=$2 mf_wx=$3
+  set -- $mf_line
+  if [ "$mf_wn" -gt 0 ] && [ "\${5:-0}" -gt "$mf_wn" ]; then printf '%ssha256 %s\n' "$mf_wx" "$(mf_sha256 < "$mf_wp")"; fi
+  return 0
+}
+# mf_sha256: SHA-256 (hex) of stdin, with the tool this host has
+mf_sha256() {
+${SHA256}
+  else cat >/dev/null; return 1
+  fi | sed 's/[^0-9a-f].*//'
 }
 # "leftover" when an interrupted write left its temporary file beside $1 (see mf_write)
 mf_leftover() {
@@ -158,6 +173,7 @@ mf_probe_secret() {
 ${FILE_ID}
     echo "id $mf_sid"
     od -An -v -tx1 -N "$mf_sn" "$mf_sp" | sed 's/^/~/'
+    mf_whole "$mf_sp" "$mf_sn" "~"
   fi
 }
 # mf_probe_key PATH: a generated key's facts, none read from its private half:
@@ -195,7 +211,7 @@ mf_probe_key() {
 }
 `;
 
-const applyHelpers = (SHA256: string) => `MF_STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+const applyHelpers = `MF_STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 mf_fail() { echo "mailfleet: $*" >&2; exit 1; }
 # mf_write PATH MODE OWNER GROUP CONTENT: temp file beside the target, mode and
 # owner set, the old file kept as PATH.mailfleet-bak.<stamp>, then rename.
@@ -323,12 +339,6 @@ mf_lock() {
     sleep 0.05 2>/dev/null || sleep 1
   done
 }
-# mf_sha256: SHA-256 (hex) of stdin, with the tool this host has
-mf_sha256() {
-${SHA256}
-  else cat >/dev/null; return 1
-  fi | sed 's/[^0-9a-f].*//'
-}
 # mf_check_plan SHA256: the probe finds this host as it was planned (its
 # facts, the lines between the probe's markers without the ~ lines, hash to
 # SHA256), or the apply stops here, before anything is written.
@@ -397,12 +407,12 @@ export function prelude(root: string, os: ScriptOs): Sh {
 PATH=${code(os.basePath.join(":"))}:$PATH; export PATH
 set -f
 R=${root}
-${code(probeHelpers(fileIdChain(os)))}`;
+${code(probeHelpers(fileIdChain(os), sha256Chain(os)))}`;
 }
 
 /** Helpers only the apply script needs; with a root prefix, it is created first. */
 export function applyPrelude(root: string, os: ScriptOs): Sh {
   const makeRoot = root ? code(`[ -d "$R" ] || mkdir -p "$R" || mf_fail "cannot create the root prefix $R"`) : code("");
-  return sh`${code(applyHelpers(sha256Chain(os)))}
+  return sh`${code(applyHelpers)}
 ${makeRoot}`;
 }
