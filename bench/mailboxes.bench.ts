@@ -55,7 +55,7 @@ async function mailfleet(args: string[], expectCode: number): Promise<number> {
     reject: false,
     env: { NO_COLOR: "1", CI: "1", MAILFLEET_CACHE_DIR: cache },
   });
-  if (r.exitCode !== expectCode) throw new Error(`mailfleet ${args.join(" ")} exited ${r.exitCode} (expected ${expectCode})\n${String(r.stderr).slice(-3000)}`);
+  if (r.exitCode !== expectCode) throw new Error(`mailfleet ${args.join(" ")} exited ${r.exitCode} (expected ${expectCode})\n${String(r.stderr).slice(-3000)}\n${String(r.stdout).slice(-3000)}`);
   return (performance.now() - started) / 1000;
 }
 

@@ -11,6 +11,9 @@ import type { Resource } from "../src/resources/types.ts";
 import type { MtaQueue } from "./lib/mta/types.ts";
 
 export type { MtaQueue };
+export type { QueuedMessage, QueueState } from "./lib/mta/types.ts";
+// what every MTA's queue comes to, for the engine's and the command's `queue`
+export { QUEUE_STATES, summarise, type QueueSummary } from "./lib/mta/queue-status.ts";
 
 /** The settings sections a role reads (e.g. `nullmailer:`), key -> schema. Roles that share a section share its schema object. */
 export type Sections = Record<string, z.ZodType>;

@@ -1,6 +1,6 @@
 // OpenSMTPD's queue for an MTA switch (see roles/lib/mta): smtpctl counts it (it
 // reads the queue with smtpd stopped too) and `smtpctl schedule all` flushes
-// it. Parking reads the queue directory itself, smtpd stopped: each message
+// it, once the routes smtpd disabled after errors are resumed. Parking reads the queue directory itself, smtpd stopped: each message
 // is queue/<bucket>/<msgid>/message plus one envelope file per recipient
 // ("sender: ...", "dest: ..." lines; the null sender is "sender: @"). It is
 // written in the parking format (sender, the envelopes' final recipients,
@@ -11,7 +11,8 @@
 // different senders, is left in place and the park fails (the handover then
 // keeps the old MTA).
 import { code, hostPath, sh } from "../../src/shell/builder.ts";
-import type { MtaQueue } from "../lib/mta/types.ts";
+import { destinationOf, lsFiles } from "../lib/mta/queue-status.ts";
+import type { MtaQueue, QueuedMessage } from "../lib/mta/types.ts";
 import type { OpensmtpdData } from "./platforms.ts";
 
 const FUNCTIONS = code(`mf_os_dirs() { # SPOOL: how many messages queue/ and offline/ hold
@@ -52,7 +53,62 @@ mf_os_park() { # SMTPCTL SPOOL PARK
   sync 2>/dev/null
   for mf_m in $mf_parked; do rm -rf "$mf_m" || return 1; done
   [ "$(mf_os_count "$1" "$2")" -eq 0 ]
+}
+mf_os_flush() { # SMTPCTL: a route disabled after errors is resumed first, else the scheduled envelopes fail on it at once
+  for mf_r in $("$1" show routes 2>/dev/null | sed -n 's/^\\([0-9][0-9]*\\)\\. .*/\\1/p'); do "$1" resume route "$mf_r" >/dev/null 2>&1; done
+  "$1" schedule all >/dev/null 2>&1
+}
+mf_os_status() { # SMTPCTL SPOOL: the envelopes as smtpctl shows them, then each message's size
+  echo "@envelopes"
+  "$1" show queue
+  echo "@sizes"
+  set +f
+  for mf_m in "$2"/queue/*/*/message; do [ -f "$mf_m" ] && ls -ln "$mf_m"; done
+  echo "@offline"
+  [ -d "$2/offline" ] && ls -ln "$2/offline/"
+  set -f
+  return 0
 }`);
+
+/**
+ * \`smtpctl show queue\` prints one line per envelope (a message has one per
+ * recipient): evpid|origin|type|flags|sender|rcpt|dest|created|expires|
+ * last try|retries|run state|n|error. A message is held when one of its
+ * envelopes is, deferred when one was tried (retries > 0). What smtpd was
+ * not running to take (offline/) waits to be enqueued.
+ */
+export function parseSmtpctlQueue(text: string): QueuedMessage[] {
+  const messages = new Map<string, QueuedMessage>();
+  const sizes = new Map<string, number>();
+  let section = "";
+  const offline: string[] = [];
+  for (const line of text.split("\n")) {
+    if (line.startsWith("@")) {
+      section = line;
+      continue;
+    }
+    if (section === "@envelopes") {
+      const f = line.split("|");
+      if (f.length < 14 || !/^[0-9a-f]{16}$/.test(f[0]!)) continue;
+      const id = f[0]!.slice(0, 8);
+      const m = messages.get(id) ?? { state: "queued", bytes: 0, arrived: Number(f[7]), errors: [] };
+      const flags = f[3]!.split(",");
+      if (flags.includes("hold") || flags.includes("suspend")) m.state = "held";
+      else if (m.state !== "held" && Number(f[10]) > 0) m.state = "deferred";
+      const error = f.slice(13).join("|").trim().replace(/^"(.*)"$/, "$1");
+      if (error) m.errors.push({ destination: destinationOf(f[6]!), text: error });
+      messages.set(id, m);
+    } else if (section === "@sizes") {
+      const [file] = lsFiles([line]);
+      const id = /\/([0-9a-f]{8})\/message$/.exec(file?.name ?? "")?.[1];
+      if (file && id) sizes.set(id, file.bytes);
+    } else if (section === "@offline") offline.push(line);
+  }
+  const out = [...messages].map(([id, m]) => ({ ...m, bytes: sizes.get(id) ?? 0 }));
+  // offline/<uid>.<random>: no arrival time in the name; counted, of unknown age
+  for (const f of lsFiles(offline)) out.push({ state: "queued", bytes: f.bytes, arrived: Number.NaN, errors: [] });
+  return out;
+}
 
 export function opensmtpdQueue(os: OpensmtpdData): MtaQueue {
   const spool = hostPath(os.spool);
@@ -62,11 +118,17 @@ export function opensmtpdQueue(os: OpensmtpdData): MtaQueue {
     package: os.package,
     service: os.service,
     functions: FUNCTIONS,
-    present: sh`[ -x ${os.smtpctl} ] && [ -d ${spool}/queue ]`,
+    // under a root prefix (a sandbox) the tools must be there too: never the queue of the machine running mailfleet
+    present: sh`[ -x ${hostPath(os.smtpctl)} ] && [ -d ${spool}/queue ]`,
     count: sh`mf_os_count ${os.smtpctl} ${spool}`,
-    flush: sh`${os.smtpctl} schedule all >/dev/null 2>&1`,
+    flush: sh`mf_os_flush ${os.smtpctl}`,
     flushNeedsService: true,
     park: sh`mf_os_park ${os.smtpctl} ${spool}`,
     sendmail: [os.sendmail],
+    status: sh`mf_os_status ${os.smtpctl} ${spool}`,
+    parseStatus: parseSmtpctlQueue,
+    knows: { states: ["queued", "deferred", "held"], errors: true },
+    hold: sh`${os.smtpctl} pause envelope all >/dev/null`,
+    release: sh`${os.smtpctl} resume envelope all >/dev/null`,
   };
 }

@@ -1,4 +1,4 @@
-// The mailfleet command: validate | render | plan | apply | synth | schema.
+// The mailfleet command: validate | render | plan | apply | queue | synth | schema.
 // It parses arguments and prints; the engine decides what runs. Each command
 // loads what it needs when it runs (the inventory machinery, the transports,
 // cdktf), so `--help` and `validate` start fast.
@@ -253,6 +253,35 @@ export function buildProgram(setCode: (n: number) => void): Command {
       }
       const changes = outcomes.some((o) => (o.value?.changes.length ?? 0) > 0);
       setCode(changes && opts.detailedExitcode ? 2 : 0);
+    });
+
+  withCommon(program.command("queue").description("show the MTA queues of every host (mail waiting, its age, the last errors); or flush, hold or release them"))
+    .argument("[action]", "flush: deliver now; hold: keep every queued message back; release: let held mail go")
+    .option("--older-than <duration>", "with --detailed-exitcode: what counts as old (90s, 30m, 1h, 2d)", "1h")
+    .option("--detailed-exitcode", "exit 0 every queue empty or young, 1 error, 2 a message older than --older-than")
+    .option("--prometheus", "the Prometheus text format, for node_exporter's textfile collector")
+    .action(async (action: string | undefined, opts: CommonOptions & { olderThan: string; detailedExitcode?: boolean; prometheus?: boolean }) => {
+      if (action !== undefined && !["flush", "hold", "release"].includes(action)) {
+        throw new CommanderError(1, "mailfleet.badArgument", `queue takes flush, hold or release, or nothing to show the queues; got '${action}'`);
+      }
+      const [{ hosts }, run, queue, view, { platformOf }] = await Promise.all([
+        load(opts),
+        import("../engine/run.ts"),
+        import("../engine/queue.ts"),
+        import("./queue.ts"),
+        import("../engine/roles.ts"),
+      ]);
+      const olderThan = view.parseDuration(opts.olderThan);
+      const fleet = { parallel: opts.parallel, timeoutMs: timeoutMs(opts) };
+      if (action) {
+        const outcomes = await run.withTransports((ts) => queue.fleetQueueAction(hosts, action as "flush" | "hold" | "release", fleet, (h) => ts.for(h, platformOf(h).become)));
+        out(opts.json ? JSON.stringify({ action, hosts: outcomes }, null, 2) : view.queueActionReport(action, outcomes));
+        return setCode(outcomes.some((o) => !o.ok) ? 1 : 0);
+      }
+      const outcomes = await run.withTransports((ts) => queue.readFleetQueues(hosts, fleet, (h) => ts.for(h, platformOf(h).become)));
+      out(opts.json ? view.queueJson(outcomes, olderThan) : opts.prometheus ? view.queuePrometheus(outcomes) : view.queueTable(outcomes, olderThan));
+      const code = view.queueExitCode(outcomes, olderThan);
+      setCode(code === 2 && !opts.detailedExitcode ? 0 : code);
     });
 
   withCommon(program.command("apply").description("make every host match the inventory (or apply a saved plan), then verify"))

@@ -226,11 +226,11 @@ export interface SmtpSink {
   stop(): Promise<void>;
 }
 
-/** smtp-sink on `address` (default 127.0.0.1) and a free port, dumping every transaction into its own file. */
-export async function startSmtpSink(address = "127.0.0.1"): Promise<SmtpSink> {
+/** smtp-sink on `address` (default 127.0.0.1) and a free port (or `port`: a relay that comes back), dumping every transaction into its own file. */
+export async function startSmtpSink(address = "127.0.0.1", port?: number): Promise<SmtpSink> {
   const dumpDir = mkdtempSync(path.join(os.tmpdir(), "mf-sink-"));
   chmodSync(dumpDir, 0o777);
-  const port = await freePort();
+  port ??= await freePort();
   const proc: ResultPromise = execa(tool("smtp-sink"), ["-u", "nobody", "-d", `${dumpDir}/%M.`, `${address}:${port}`, "100"], {
     env: postfixEnv,
     reject: false,

@@ -196,6 +196,9 @@ describe("hostile values through every resource kind, under dash", () => {
       flushNeedsService: false,
       park: sh`true`,
       sendmail: [],
+      status: sh`true`,
+      parseStatus: () => [],
+      knows: { states: ["queued"], errors: false },
     };
     run(
       [

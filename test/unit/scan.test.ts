@@ -140,7 +140,7 @@ describe("role opensmtpd", () => {
     expect(update).toMatchObject({ kind: "command", inputs: ["opensmtpd:domains", "opensmtpd:recipients", "opensmtpd:vusers", "opensmtpd:relay-clients", "opensmtpd:local-aliases", "opensmtpd:served-senders"] });
   });
 
-  it("is an MTA: it hands nullmailer's or Postfix's queue over, and its own queue is counted with smtpctl and flushed with schedule all", () => {
+  it("is an MTA: it hands nullmailer's or Postfix's queue over, and its own queue is counted with smtpctl and flushed with schedule all (its routes resumed first)", () => {
     const all = desiredState(byName(fleet(), "scan1"), secrets, fleet());
     const ids = all.map((r) => r.id);
     expect(ids.indexOf("opensmtpd:replace-nullmailer")).toBeLessThan(ids.indexOf("opensmtpd:package"));
@@ -148,7 +148,7 @@ describe("role opensmtpd", () => {
     expect(ids.at(-1)).toBe("opensmtpd:deliver-parked");
     const q = opensmtpdQueue(opensmtpdPlatforms.debian);
     expect(q.count.sh).toBe(`mf_os_count /usr/sbin/smtpctl "$R"/var/spool/smtpd`);
-    expect(q.flush.sh).toBe("/usr/sbin/smtpctl schedule all >/dev/null 2>&1");
+    expect(q.flush.sh).toBe("mf_os_flush /usr/sbin/smtpctl");
     expect(q.sendmail).toEqual(["/usr/sbin/sendmail"]);
     // and the other MTA roles hand their queue over to it
     const nm = parseInventory(`${MAIL}hosts:\n  z: { platform: debian, roles: [nullmailer], relay: { host: x.example } }\n`, INV).hosts;

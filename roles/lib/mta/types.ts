@@ -27,6 +27,27 @@ export interface MtaQueue {
   park: Sh;
   /** How to hand it a message: sendmail and its fixed options, e.g. ["/usr/sbin/sendmail", "-C", "/etc/postfix"]. */
   sendmail: string[];
+  /** Prints what parseStatus reads: the queue as the MTA's own tool shows it where it has one (postqueue -j, smtpctl show queue), else its spool. */
+  status: Sh;
+  /** The messages in what `status` printed. */
+  parseStatus(text: string): QueuedMessage[];
+  /** Which states this MTA tells apart (nullmailer: no deferred, no hold), and whether it records why a delivery failed. */
+  knows: { states: readonly QueueState[]; errors: boolean };
+  /** Holds every queued message / lets them go again, where the MTA can. */
+  hold?: Sh;
+  release?: Sh;
+}
+
+/** queued: waiting for a first try or being tried; deferred: tried and failed for now; held: kept back by an operator; failed: given up, kept by the MTA. */
+export type QueueState = "queued" | "deferred" | "held" | "failed";
+
+export interface QueuedMessage {
+  state: QueueState;
+  bytes: number;
+  /** When the MTA took it, in seconds since the epoch on the host's clock. */
+  arrived: number;
+  /** Why delivery to a destination (a recipient's domain) failed last, where the MTA records it. */
+  errors: { destination: string; text: string }[];
 }
 
 /**
