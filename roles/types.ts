@@ -53,6 +53,8 @@ export interface Capabilities {
   saslServer: { protocol: "dovecot" };
   /** A scanner the MTA asks about every message during the SMTP session: its HTTP endpoint or its unix socket. */
   scanner: { url?: string; socket?: string };
+  /** A milter the MTAs on this host attach to (Postfix's smtpd_milters): where it listens, as Postfix names it (inet:127.0.0.1:11332). */
+  milter: { address: string };
 }
 
 export type Capability = keyof Capabilities;

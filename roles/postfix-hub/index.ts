@@ -20,6 +20,8 @@ export const postfixHub = defineRole({
   exclusive: "mta",
   rules: postfixHubRules,
   provides: ["lmtpDelivery", "saslClient"],
+  // a milter on this host (rspamd) scans every message in the SMTP session: it is set up first
+  uses: ["milter"],
   offers: (h, pf: PostfixHubData) => {
     const store = storeOf(h);
     const socket = (p: string) => ({ path: p, user: pf.sockets.user, group: pf.sockets.group });

@@ -111,6 +111,7 @@ export function postfixHubResources(host: HubHost, ctx: RoleContext<PostfixHubDa
     lmtpBind: lmtpBind(host),
     tls: hub.tls ?? false,
     authSocket: sasl ? socketName(pf, pf.sockets.auth) : "",
+    milter: ctx.links.of().milter?.address ?? "",
     extra: Object.entries(hub.mainCf ?? {}).map(([name, value]) => ({ name, value: mainCfValueText(value) })),
   });
   const port = hub.port ?? 25;

@@ -1,8 +1,9 @@
-// rspamd: the spam scanner in front of delivery (OpenSMTPD's filter-rspamd
-// asks it about every message during the SMTP session).
+// rspamd: the spam scanner in front of delivery, asked about every message
+// during the SMTP session: by OpenSMTPD's filter-rspamd over HTTP, by Postfix
+// as a milter (rspamd's proxy worker).
 import { defineRole } from "../types.ts";
 import { rspamdPlatforms } from "./platforms.ts";
-import { DEFAULT_LISTEN, maskRedisConf, rspamdResources } from "./resources.ts";
+import { DEFAULT_LISTEN, DEFAULT_MILTER, maskRedisConf, rspamdResources } from "./resources.ts";
 import { rspamdRules } from "./rules.ts";
 import { rspamdSections } from "./schema.ts";
 
@@ -12,11 +13,14 @@ export const rspamd = defineRole({
   sections: rspamdSections,
   platforms: rspamdPlatforms,
   rules: rspamdRules,
-  provides: ["scanner"],
-  // the scanning worker: over HTTP at a loopback address, or a unix socket
+  provides: ["scanner", "milter"],
+  // the scanning worker: over HTTP at a loopback address, or a unix socket; and the proxy worker as a milter
   offers: (h) => {
     const listen = h.rspamd?.listen ?? DEFAULT_LISTEN;
-    return { scanner: listen.startsWith("/") ? { socket: listen } : { url: `http://${listen}` } };
+    return {
+      scanner: listen.startsWith("/") ? { socket: listen } : { url: `http://${listen}` },
+      milter: { address: `inet:${h.rspamd?.milter ?? DEFAULT_MILTER}` },
+    };
   },
   managedDirectories: (d) => [{ path: d.localConfDir, what: "rspamd's configuration directory" }],
   resources: rspamdResources,

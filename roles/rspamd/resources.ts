@@ -12,6 +12,7 @@ import { SWITCHABLE_MODULES, type rspamdSections } from "./schema.ts";
 export const templates = roleTemplates("rspamd");
 
 export const DEFAULT_LISTEN = "127.0.0.1:11333";
+export const DEFAULT_MILTER = "127.0.0.1:11332";
 
 /** A UCL string: JSON's quoting is UCL's. */
 const ucl = (s: string) => JSON.stringify(s);
@@ -41,6 +42,7 @@ export function rspamdResources(host: RoleHost<typeof rspamdSections>, ctx: Role
   });
   file("actions.conf", actions.length ? templates.render("actions.conf", { actions }) : undefined);
   file("worker-normal.inc", templates.render("worker-normal.inc", { bind: ucl(cfg.listen ?? DEFAULT_LISTEN) }));
+  file("worker-proxy.inc", templates.render("worker-proxy.inc", { bind: ucl(cfg.milter ?? DEFAULT_MILTER) }));
   const redis = cfg.redis;
   file(
     "redis.conf",

@@ -9,12 +9,11 @@ const redisServer = z
   .max(300)
   .regex(/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, "host:port of a redis server, e.g. 127.0.0.1:6379");
 
+const loopbackPort = z.string().regex(/^(?:127(?:\.\d{1,3}){3}|localhost|\[::1\]):\d{1,5}$/, "a loopback address and port such as 127.0.0.1:11333");
+
 /** Where the scanning worker listens: a loopback address and port, or a unix socket. Never a public address. */
 const listen = z.union([
-  z
-    .string()
-    .regex(/^(?:127(?:\.\d{1,3}){3}|localhost|\[::1\]):\d{1,5}$/, "a loopback address and port such as 127.0.0.1:11333, or a unix socket path")
-    .describe("127.0.0.1:11333"),
+  loopbackPort.describe("127.0.0.1:11333"),
   absolutePath.describe("/run/rspamd/normal.sock"),
 ]);
 
@@ -47,6 +46,9 @@ export const rspamdSettings = z.strictObject({
     .optional()
     .describe("scores at which rspamd takes each action (local.d/actions.conf)"),
   listen: listen.optional().describe("where the scanning (normal) worker listens; default 127.0.0.1:11333, what OpenSMTPD's filter-rspamd connects to"),
+  milter: loopbackPort
+    .optional()
+    .describe("where rspamd's milter (its proxy worker) listens for Postfix on this host; default 127.0.0.1:11332"),
   redis: z
     .strictObject({
       servers: z.array(redisServer).min(1, "at least one server").max(16),
