@@ -10,6 +10,8 @@ export interface RspamdData {
   rspamadm: string;
   /** The group rspamd's workers run as: a file holding a secret is readable to it. */
   group: string;
+  /** Where the DKIM keys generated on the host are kept. */
+  dkimDir: string;
 }
 
 export const rspamdPlatforms = {
@@ -20,6 +22,7 @@ export const rspamdPlatforms = {
     localConfDir: "/etc/rspamd",
     rspamadm: "/usr/bin/rspamadm",
     group: "_rspamd",
+    dkimDir: "/var/lib/rspamd/dkim",
   },
   smartos: {
     package: "rspamd",
@@ -28,6 +31,7 @@ export const rspamdPlatforms = {
     localConfDir: "/opt/local/etc/rspamd",
     rspamadm: "/opt/local/bin/rspamadm",
     group: "rspamd",
+    dkimDir: "/var/db/rspamd/dkim",
   },
   freebsd: {
     package: "rspamd",
@@ -36,5 +40,6 @@ export const rspamdPlatforms = {
     localConfDir: "/usr/local/etc/rspamd",
     rspamadm: "/usr/local/bin/rspamadm",
     group: "rspamd",
+    dkimDir: "/var/db/rspamd/dkim",
   },
 } satisfies Record<string, RspamdData>;

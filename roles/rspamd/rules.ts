@@ -24,5 +24,11 @@ export function rspamdRules(h: RoleHost<typeof rspamdSections>): RuleProblem[] {
   if (!h.rspamd?.redis && a.greylist !== undefined && !disabled.includes("greylist")) {
     out.push({ field: ["rspamd", "actions", "greylist"], message: "greylisting needs rspamd.redis (rspamd keeps its greylist there); add redis, or leave actions.greylist out" });
   }
+  if (h.rspamd?.dkim && !h.rspamd.dkim.domains && Object.keys(h.mail?.domains ?? {}).length === 0) {
+    out.push({ field: ["rspamd", "dkim"], message: "rspamd.dkim signs the domains of mail: (none on this host): give mail.domains, or rspamd.dkim.domains" });
+  }
+  if (h.rspamd?.dkim && h.rspamd.disable?.includes("dkim_signing")) {
+    out.push({ field: ["rspamd", "dkim"], message: "rspamd.dkim needs the dkim_signing module, which rspamd.disable switches off" });
+  }
   return out;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { absolutePath, secretRef } from "../../src/inventory/fields.ts";
+import { absolutePath, mailDomain, secretRef } from "../../src/inventory/fields.ts";
+import { mailSettings } from "../lib/mail/schema.ts";
 
 const score = z.number().min(0, "a score >= 0").max(10_000, "a score up to 10000");
 
@@ -8,6 +9,9 @@ const redisServer = z
   .string()
   .max(300)
   .regex(/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, "host:port of a redis server, e.g. 127.0.0.1:6379");
+
+/** A DKIM selector: one DNS label. */
+const dkimSelector = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "one DNS label: lower-case letters, digits and '-', e.g. mf1");
 
 const loopbackPort = z.string().regex(/^(?:127(?:\.\d{1,3}){3}|localhost|\[::1\]):\d{1,5}$/, "a loopback address and port such as 127.0.0.1:11333");
 
@@ -58,7 +62,16 @@ export const rspamdSettings = z.strictObject({
     .optional()
     .describe("redis for bayes, greylisting and rate limits; without it rspamd still scans, and those modules stay off"),
   disable: z.array(z.enum(SWITCHABLE_MODULES)).max(SWITCHABLE_MODULES.length).optional().describe("modules switched off (e.g. rbl on a host without DNS)"),
+  dkim: z
+    .strictObject({
+      selector: dkimSelector.optional().describe(`the selector of the RSA 2048 key; default ${"mf1"}`),
+      ed25519: z.boolean().optional().describe("a second signature with an Ed25519 key (RFC 8463), selector <selector>e; default off"),
+      domains: z.array(mailDomain).min(1).max(1000).optional().describe("the domains signed; default every domain of mail:"),
+    })
+    .optional()
+    .describe("DKIM-sign the served domains' outbound mail (submission, the fleet's relayed mail) with keys generated on this host; their records: plan --json, public_keys"),
 });
 export type RspamdSettings = z.infer<typeof rspamdSettings>;
 
-export const rspamdSections = { rspamd: rspamdSettings };
+// mail: the domains a hub serves, the ones DKIM signs by default (the section every receiving role shares)
+export const rspamdSections = { rspamd: rspamdSettings, mail: mailSettings };

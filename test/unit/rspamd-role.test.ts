@@ -43,4 +43,23 @@ describe("rspamd settings", () => {
     expect(rspamd.masks["rspamd:redis"]!(redis.content)).toContain("password = ********;");
     expect(path.posix.dirname(redis.path)).toBe("/etc/rspamd/local.d");
   });
+
+  it("DKIM: a key per signed domain and selector, generated on the host 0640 to rspamd's group, and dkim_signing.conf naming them; refused with nothing to sign", () => {
+    const text = `hosts:\n  mx:\n    platform: debian\n    domain: example.org\n    roles: [rspamd]\n    rspamd: { dkim: { ed25519: true } }\n    mail: { domains: { one.example: {}, two.example: {} } }\n`;
+    const h = parseInventory(text, FILE).hosts[0]!;
+    const rs = roleResources(rspamd, h, { secrets: { value: () => "", revealed: () => [] } });
+    const keys = rs.filter((r) => r.kind === "generatedKey");
+    expect(keys.map((k) => k.kind === "generatedKey" && [k.path, k.mode, k.group])).toEqual([
+      ["/var/lib/rspamd/dkim/one.example.mf1.key", 0o640, "_rspamd"],
+      ["/var/lib/rspamd/dkim/one.example.mf1e.key", 0o640, "_rspamd"],
+      ["/var/lib/rspamd/dkim/two.example.mf1.key", 0o640, "_rspamd"],
+      ["/var/lib/rspamd/dkim/two.example.mf1e.key", 0o640, "_rspamd"],
+    ]);
+    const conf = rs.find((r): r is FileResource => r.kind === "file" && r.path === "/etc/rspamd/local.d/dkim_signing.conf")!;
+    expect(conf.content).toContain('"one.example" {\n    selectors [\n      { selector = "mf1"; path = "/var/lib/rspamd/dkim/one.example.mf1.key"; }\n      { selector = "mf1e"; path = "/var/lib/rspamd/dkim/one.example.mf1e.key"; }\n    ]');
+    expect(conf.content).toMatch(/^sign_inbound = false;$/m);
+    expect(problems("{ dkim: {} }")).toMatch(/hosts\.scan1\.rspamd\.dkim: rspamd\.dkim signs the domains of mail: \(none on this host\)/);
+    expect(problems("{ dkim: { domains: [one.example] }, disable: [dkim_signing] }")).toMatch(/rspamd\.dkim needs the dkim_signing module/);
+    expect(problems("{ dkim: { selector: Bad_Sel } }")).toMatch(/rspamd\.dkim\.selector: "Bad_Sel" is not allowed; one DNS label/);
+  });
 });
