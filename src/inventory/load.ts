@@ -20,7 +20,7 @@ import { accepted, inFileOrder, refuseAny, withoutRepeats, type Checked } from "
 import { roleProblems } from "./load/role-rules.ts";
 import { sandboxRootProblems } from "./load/sandbox-root.ts";
 import { missingSecretFiles } from "./load/secret-files.ts";
-import { treeShapeProblems } from "./load/tree-shape.ts";
+import { deepTextProblems, treeShapeProblems } from "./load/tree-shape.ts";
 import { untrustedProblems } from "./load/untrusted.ts";
 import { readYaml, syntaxProblems } from "./load/yaml-syntax.ts";
 import type { InventoryFile, InventorySchemas } from "./schema.ts";
@@ -89,7 +89,9 @@ function checkedHost(entry: HostEntry, { inv, compiled, pos, dir, names, checks 
 export function parseInventory(text: string, file: string, catalog: InventoryCatalog, opts: LoadOptions = {}): Inventory {
   const compiled = compile(catalog);
   const dir = path.dirname(path.resolve(file));
-  const pos = readYaml(text, path.relative(process.cwd(), file) || file);
+  const display = path.relative(process.cwd(), file) || file;
+  refuseAny(deepTextProblems(text, display));
+  const pos = readYaml(text, display);
   refuseAny(syntaxProblems(pos));
   refuseAny(treeShapeProblems(pos));
   const inv = accepted(fileShape(accepted(documentValue(pos)), compiled, pos));
