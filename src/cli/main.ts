@@ -13,6 +13,8 @@ import type { SynthCommandOptions } from "./synth.ts";
 
 interface CommonOptions {
   inventory: string;
+  /** How -i got its value: "cli", "env" ($MAILFLEET_INVENTORY) or "default". */
+  inventorySource?: string;
   limit: string[];
   json?: boolean;
   parallel: number;
@@ -32,17 +34,41 @@ function positiveInt(name: string) {
   };
 }
 
+/** Where -i came from, for an inventory file that is not there: the default and the environment are not what the user typed. */
+const INVENTORY_SOURCE_HINT: Record<string, string> = {
+  default: "-i was not given, so mailfleet looked for inventory.yaml in the working directory; name the inventory with -i FILE or $MAILFLEET_INVENTORY",
+  env: "the path came from $MAILFLEET_INVENTORY",
+};
+
+/** An inventory file that cannot be read, with how the path was chosen. */
+class InventoryPathError extends Error {
+  override name = "InventoryPathError";
+}
+
+function withHint(e: unknown, hint: string | undefined): never {
+  if (hint && e instanceof Error && e.name === "InventoryFileError") throw new InventoryPathError(`${e.message} (${hint})`);
+  throw e;
+}
+
 async function load(opts: CommonOptions): Promise<{ inventory: Inventory; hosts: HostConfig[] }> {
   const [{ loadInventory }, { selectHosts }] = await Promise.all([import("./inventory.ts"), import("./select.ts")]);
-  const inventory = loadInventory(opts.inventory, { untrusted: opts.untrusted });
+  let inventory: Inventory;
+  try {
+    inventory = loadInventory(opts.inventory, { untrusted: opts.untrusted });
+  } catch (e) {
+    withHint(e, INVENTORY_SOURCE_HINT[opts.inventorySource ?? ""]);
+  }
   return { inventory, hosts: selectHosts(inventory.hosts, opts.limit) };
 }
 
 function withCommon(cmd: Command, fleet = true): Command {
   cmd
     .addOption(
-      new Option("-i, --inventory <file>", "inventory file").default(process.env.MAILFLEET_INVENTORY ?? "inventory.yaml"),
+      new Option("-i, --inventory <file>", "inventory file").env("MAILFLEET_INVENTORY").default("inventory.yaml"),
     )
+    .hook("preAction", (c) => {
+      c.setOptionValue("inventorySource", c.getOptionValueSource("inventory"));
+    })
     .option("--limit <patterns>", "only these hosts or groups (globs, comma-separated, repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--json", "machine-readable output")
     .option("--untrusted", "the inventory is under review: refuse anything that would run a command on this machine ({ command } secrets, transport.allowLocalCommands)");
@@ -173,7 +199,13 @@ async function applySavedPlan(file: string, opts: CommonOptions, inventoryGiven:
   const doc = planFile.readPlanFile(file);
   if (opts.limit.length) throw new planFile.PlanFileError(`--limit does not narrow a saved plan: ${file} applies the hosts it was made for (${doc.selection.hosts.join(", ")}); plan again with --limit`);
   const inventoryFile = inventoryGiven ? opts.inventory : doc.inventory.file;
-  const inventory = loadInventory(inventoryFile);
+  let inventory: Inventory;
+  try {
+    inventory = loadInventory(inventoryFile);
+  } catch (e) {
+    const hint = `the plan ${file} was made from ${doc.inventory.file}, a path relative to the directory \`mailfleet plan\` ran in; run apply there or pass -i with the inventory's path`;
+    withHint(e, inventoryGiven ? INVENTORY_SOURCE_HINT[opts.inventorySource ?? ""] : hint);
+  }
   planFile.checkOrigin(doc, file, inventoryFile, inventory, { version: version.MAILFLEET_VERSION, build: version.MAILFLEET_BUILD });
   await run.withTransports(async (transports) => {
     const plan = run.savedPlanRun(doc, file, inventory.hosts, { secretsCwd: path.dirname(inventory.file), secretTimeoutMs: opts.secretTimeout * 1000, timeoutMs: timeoutMs(opts) }, transports);
@@ -345,7 +377,7 @@ export async function main(argv: string[]): Promise<number> {
       err(`mailfleet: ${error.message}`);
       return 1;
     }
-    if (error.name === "SelectionError" || error.name === "PlanFileError") {
+    if (error.name === "SelectionError" || error.name === "PlanFileError" || error.name === "InventoryFileError" || error.name === "InventoryPathError") {
       err(`mailfleet: ${error.message}`);
       return 1;
     }

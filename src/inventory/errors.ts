@@ -18,6 +18,23 @@ export class InventoryError extends Error {
 }
 
 /**
+ * The inventory file itself cannot be read (missing, a directory, no
+ * permission): not a problem in the inventory, so it names the file as it
+ * was looked for (absolute) and says why, with no line or column.
+ */
+export class InventoryFileError extends Error {
+  constructor(
+    message: string,
+    /** The path looked at, absolute. */
+    readonly path: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = "InventoryFileError";
+  }
+}
+
+/**
  * Text from the inventory made safe for a terminal: control characters (a
  * newline in a key, an escape sequence) are shown escaped, never sent raw.
  */

@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { HostConfig, Inventory, InventoryCatalog } from "./catalog.ts";
-import { InventoryError } from "./errors.ts";
+import { InventoryError, InventoryFileError } from "./errors.ts";
 import { documentValue } from "./load/aliases.ts";
 import { compile, type CompiledCatalog } from "./load/compiled.ts";
 import { decodeInventory } from "./load/encoding.ts";
@@ -44,6 +44,18 @@ export interface LoadOptions {
   untrusted?: boolean;
 }
 
+/** Why the inventory file could not be read, naming the path it was looked for at. */
+function unreadable(file: string, code: string): InventoryFileError {
+  const abs = path.resolve(file);
+  const why: Record<string, string> = {
+    ENOENT: `no inventory file ${abs}: it does not exist`,
+    ENOTDIR: `no inventory file ${abs}: a part of its path is not a directory`,
+    EISDIR: `the inventory ${abs} is a directory; name the YAML file in it`,
+    EACCES: `cannot read the inventory ${abs}: permission denied`,
+  };
+  return new InventoryFileError(why[code] ?? `cannot read the inventory ${abs} (${code})`, abs, code);
+}
+
 export function loadInventory(file: string, catalog: InventoryCatalog, opts: LoadOptions = {}): Inventory {
   const display = path.relative(process.cwd(), file) || file;
   let bytes: Buffer;
@@ -54,8 +66,7 @@ export function loadInventory(file: string, catalog: InventoryCatalog, opts: Loa
     bytes = readFileSync(file);
   } catch (e) {
     if (e instanceof InventoryError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InventoryError([{ file: display, line: 1, column: 1, field: "", message: `cannot read the inventory (${code ?? String(e)})` }]);
+    throw unreadable(file, (e as NodeJS.ErrnoException).code ?? String(e));
   }
   return parseInventory(decodeInventory(bytes, display), file, catalog, opts);
 }

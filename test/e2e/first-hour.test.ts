@@ -1,0 +1,52 @@
+// What a new user meets first: a missing inventory says what is missing and
+// where it was looked for; --help names $MAILFLEET_INVENTORY.
+import { cpSync, mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { mailfleet, REPO, withoutProgress } from "../support/cli.ts";
+
+function fleetCopy(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "mf-first-"));
+  cpSync(path.join(REPO, "examples/zones.yaml"), path.join(dir, "zones.yaml"));
+  return dir;
+}
+
+describe("a missing inventory is not a problem in an inventory", () => {
+  const empty = mkdtempSync(path.join(os.tmpdir(), "mf-none-"));
+
+  it("no -i: the absolute path looked at, and how to name another", async () => {
+    const r = await mailfleet(["validate"], { cwd: empty });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `mailfleet: no inventory file ${path.join(empty, "inventory.yaml")}: it does not exist (-i was not given, so mailfleet looked for inventory.yaml in the working directory; name the inventory with -i FILE or $MAILFLEET_INVENTORY)`,
+    );
+    expect(r.stderr).not.toMatch(/problem|:1:1:/);
+  });
+
+  it("-i, $MAILFLEET_INVENTORY and a directory: each says which", async () => {
+    expect((await mailfleet(["plan", "-i", "nope.yaml"], { cwd: empty })).stderr).toBe(`mailfleet: no inventory file ${path.join(empty, "nope.yaml")}: it does not exist`);
+    const env = await mailfleet(["validate"], { cwd: empty, env: { MAILFLEET_INVENTORY: "/nonexistent/fleet.yaml" } });
+    expect(env.stderr).toBe("mailfleet: no inventory file /nonexistent/fleet.yaml: it does not exist (the path came from $MAILFLEET_INVENTORY)");
+    expect((await mailfleet(["validate", "-i", empty])).stderr).toBe(`mailfleet: the inventory ${empty} is a directory; name the YAML file in it`);
+  });
+
+  it("$MAILFLEET_INVENTORY is used, and --help says so", async () => {
+    const dir = fleetCopy();
+    const r = await mailfleet(["validate"], { cwd: REPO, env: { MAILFLEET_INVENTORY: path.join(dir, "zones.yaml") } });
+    expect(r.stdout).toMatch(/is valid: 2 hosts/);
+    const help = await mailfleet(["plan", "--help"]);
+    expect(help.stdout.replace(/\s+/g, " ")).toContain('-i, --inventory <file> inventory file (default: "inventory.yaml", env: MAILFLEET_INVENTORY)');
+  });
+
+  it("apply PLAN from another directory: the inventory the plan names, relative to where plan ran, and -i", async () => {
+    const dir = fleetCopy();
+    const plan = await mailfleet(["plan", "-i", "zones.yaml", "--out", "zones.plan"], { cwd: dir });
+    expect(plan.code, plan.stderr).toBe(0);
+    const r = await mailfleet(["apply", path.join(dir, "zones.plan")], { cwd: empty });
+    expect(r.code).toBe(1);
+    expect(withoutProgress(r.stderr)).toBe(
+      `mailfleet: no inventory file ${path.join(empty, "zones.yaml")}: it does not exist (the plan ${path.join(dir, "zones.plan")} was made from zones.yaml, a path relative to the directory \`mailfleet plan\` ran in; run apply there or pass -i with the inventory's path)`,
+    );
+  });
+});
