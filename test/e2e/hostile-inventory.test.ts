@@ -77,7 +77,7 @@ const cases: { name: string; host?: string; group?: string; line: number; field:
     host: `        relya: { host: x }\n`,
     line: 13,
     field: "groups.zones.hosts.web1.relya",
-    allowed: /unknown key 'relya'; allowed: .*relay/,
+    allowed: /unknown key 'relya' \(did you mean relay\?\); allowed: .*relay/,
   },
   {
     name: "an unknown key in a group",
@@ -91,7 +91,7 @@ const cases: { name: string; host?: string; group?: string; line: number; field:
     host: `        relay: { port: "twenty-five" }\n`,
     line: 13,
     field: "groups.zones.hosts.web1.relay.port",
-    allowed: /expected a number/,
+    allowed: /expected a whole number from 1 to 65535/,
   },
   {
     name: "a wrong enum value",
