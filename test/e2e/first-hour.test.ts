@@ -1,6 +1,9 @@
-// What a new user meets first: a missing inventory says what is missing and
-// where it was looked for; --help names $MAILFLEET_INVENTORY.
+// What a new user meets first: the demo shows its plan once and ends with a
+// short "no changes"; a missing inventory says what is missing and where it
+// was looked for; --help names $MAILFLEET_INVENTORY.
 import { cpSync, mkdtempSync } from "node:fs";
+import { stripVTControlCharacters } from "node:util";
+import { execa } from "execa";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,6 +14,32 @@ function fleetCopy(): string {
   cpSync(path.join(REPO, "examples/zones.yaml"), path.join(dir, "zones.yaml"));
   return dir;
 }
+
+describe("npm run demo", () => {
+  it("shows the plan once, applies exactly it, and the re-plan is a line per host ending in no changes", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "mf-demo-"));
+    const examples = path.join(REPO, "examples");
+    const sandbox = path.join(examples, "sandbox");
+    cpSync(examples, path.join(dir, "examples"), { recursive: true, filter: (src) => src !== sandbox && !src.startsWith(`${sandbox}${path.sep}`) });
+    const r = await execa(process.execPath, [path.join(REPO, "scripts/demo.mjs")], { cwd: dir, all: true, reject: false, env: { NO_COLOR: "1" } });
+    expect(r.exitCode, r.all).toBe(0);
+    const lines = stripVTControlCharacters(String(r.all)).split("\n");
+    // the remotes file of web1 is created once, shown once
+    expect(lines.filter((l) => l.includes("create /opt/local/etc/nullmailer/remotes"))).toHaveLength(2);
+    expect(lines.filter((l) => /^\$ mailfleet /.test(l))).toEqual([
+      "$ mailfleet plan -i examples/demo-fleet.yaml --detailed-exitcode --out examples/sandbox/demo.plan   # what would change",
+      "$ mailfleet apply examples/sandbox/demo.plan   # make it so: exactly the plan above",
+      "$ mailfleet plan -i examples/demo-fleet.yaml --detailed-exitcode   # nothing left to do",
+    ]);
+    const last = lines.slice(lines.findIndex((l) => l.includes("# nothing left to do")) + 1).filter((l) => l && !/^plan \d+\/\d+ /.test(l));
+    expect(last).toEqual([
+      ...["web1", "db1", "pi", "hub", "mx", "store"].map((h) => expect.stringMatching(new RegExp(`^${h} \\(\\w+, local:examples/sandbox/${h}, \\d+ steps skipped under a root prefix\\): no changes$`))),
+      "Plan: 6 hosts, no changes",
+      "Demo done: the second plan shows no changes.",
+    ]);
+    expect(lines.length).toBeLessThan(1200);
+  });
+});
 
 describe("a missing inventory is not a problem in an inventory", () => {
   const empty = mkdtempSync(path.join(os.tmpdir(), "mf-none-"));
