@@ -168,12 +168,10 @@ async function applyAndReport(
   } finally {
     progress.end();
   }
-  if (result === "needs --yes") {
-    err("mailfleet: apply needs confirmation; not on a terminal, so pass --yes");
-    return setCode(1);
-  }
-  if (result === "no") {
-    err("apply cancelled");
+  if (result === "needs --yes" || result === "no") {
+    const refused = result === "no" ? { kind: "cancelled" as const, message: "apply cancelled" } : { kind: "confirmation" as const, message: "apply needs confirmation; not on a terminal, so pass --yes" };
+    err(result === "no" ? refused.message : `mailfleet: ${refused.message}`);
+    if (opts.json) out(errorJson(refused));
     return setCode(1);
   }
   if (opts.json) out(m.report.applyJson(plan.outcomes, result.applied, revealed()));
@@ -225,7 +223,7 @@ export function buildProgram(setCode: (n: number) => void): Command {
     const { inventory, hosts } = await load(opts);
     const [{ desiredState }, { maskingResolver }] = await Promise.all([import("../engine/desired.ts"), import("../inventory/secrets.ts")]);
     for (const h of hosts) desiredState(h, maskingResolver, inventory.hosts);
-    if (opts.json) out(JSON.stringify({ valid: true, hosts: hosts.map((h) => h.name) }));
+    if (opts.json) out(JSON.stringify({ format_version: 1, valid: true, hosts: hosts.map((h) => h.name) }));
     else out(`inventory ${opts.inventory} is valid: ${hosts.length} host${hosts.length === 1 ? "" : "s"} (${hosts.map((h) => h.name).join(", ")})`);
   });
 
@@ -245,7 +243,7 @@ export function buildProgram(setCode: (n: number) => void): Command {
       }
     }
     if (opts.json) {
-      out(JSON.stringify({ files }, null, 2));
+      out(JSON.stringify({ format_version: 1, files }, null, 2));
       return;
     }
     for (const f of files) out(`${pc.bold(`==> ${f.host}:${f.path}`)} ${pc.dim(`(${f.mode} ${f.owner ?? "-"}:${f.group ?? "-"})`)}\n${f.content}`);
@@ -347,6 +345,57 @@ export function buildProgram(setCode: (n: number) => void): Command {
   return program;
 }
 
+/** What went wrong, as the JSON error document has it (docs/json-output.md). */
+interface Failure {
+  kind: "usage" | "inventory" | "inventory-file" | "desired-state" | "selection" | "plan-file" | "confirmation" | "cancelled" | "internal";
+  message: string;
+  problems?: unknown[];
+}
+
+/** The one document on stdout when --json was asked for and the command failed. */
+function errorJson(f: Failure): string {
+  return JSON.stringify({ format_version: 1, error: { kind: f.kind, message: f.message, ...(f.problems ? { problems: f.problems } : {}) } }, null, 2);
+}
+
+/** --json before any `--`: every outcome is then one JSON document on stdout, errors too (read before commander parses, which may fail). */
+function wantsJson(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).includes("--json");
+}
+
+/** An error thrown by a command: what stderr says, and the failure the JSON document names. */
+function failureOf(e: unknown): { lines: string[]; failure: Failure } | undefined {
+  const error = e as Error & { problems?: unknown[]; hosts?: unknown[] };
+  if (e instanceof CommanderError) {
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return undefined;
+    // commander printed its own message already, except for ours
+    const message = e.message.replace(/^error: /, "");
+    return { lines: e.code === "mailfleet.badOption" ? [`mailfleet: ${message}`] : [], failure: { kind: "usage", message } };
+  }
+  if (error.name === "InventoryError" && Array.isArray(error.problems)) {
+    const n = error.problems.length;
+    const summary = `${n} problem${n === 1 ? "" : "s"} in the inventory; nothing was changed`;
+    return { lines: [error.message, `mailfleet: ${summary}`], failure: { kind: "inventory", message: summary, problems: error.problems } };
+  }
+  if (error.name === "DesiredStateRefusal" && Array.isArray(error.problems)) {
+    return {
+      lines: [...error.problems.map((p) => `mailfleet: ${String(p)}`), `mailfleet: ${error.message}`],
+      failure: { kind: "desired-state", message: error.message, problems: error.hosts },
+    };
+  }
+  const kinds: Record<string, Failure["kind"]> = {
+    SelectionError: "selection",
+    PlanFileError: "plan-file",
+    InventoryFileError: "inventory-file",
+    InventoryPathError: "inventory-file",
+  };
+  const kind = kinds[error.name];
+  if (kind) return { lines: [`mailfleet: ${error.message}`], failure: { kind, message: error.message } };
+  const message = `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`;
+  return { lines: [`mailfleet: ${message}`, ...(process.env.MAILFLEET_DEBUG ? [String(error.stack)] : [])], failure: { kind: "internal", message } };
+}
+
 export async function main(argv: string[]): Promise<number> {
   // `mailfleet render | head`: a reader that went away is not an error of ours
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -361,28 +410,10 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return code;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;
-      if (e.code === "mailfleet.badOption") err(`mailfleet: ${e.message}`);
-      return 1;
-    }
-    const error = e as Error & { problems?: unknown[] };
-    if (error.name === "InventoryError" && Array.isArray(error.problems)) {
-      err(error.message);
-      err(`mailfleet: ${error.problems.length} problem${error.problems.length === 1 ? "" : "s"} in the inventory; nothing was changed`);
-      return 1;
-    }
-    if (error.name === "DesiredStateRefusal" && Array.isArray(error.problems)) {
-      for (const p of error.problems) err(`mailfleet: ${String(p)}`);
-      err(`mailfleet: ${error.message}`);
-      return 1;
-    }
-    if (error.name === "SelectionError" || error.name === "PlanFileError" || error.name === "InventoryFileError" || error.name === "InventoryPathError") {
-      err(`mailfleet: ${error.message}`);
-      return 1;
-    }
-    err(`mailfleet: ${error.name === "Error" ? "" : `${error.name}: `}${error.message}`);
-    if (process.env.MAILFLEET_DEBUG) err(String(error.stack));
+    const failed = failureOf(e);
+    if (!failed) return 0;
+    for (const line of failed.lines) err(line);
+    if (wantsJson(argv)) out(errorJson(failed.failure));
     return 1;
   }
 }

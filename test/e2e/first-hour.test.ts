@@ -1,7 +1,7 @@
 // What a new user meets first: the demo shows its plan once and ends with a
 // short "no changes"; a missing inventory says what is missing and where it
 // was looked for; --help names $MAILFLEET_INVENTORY.
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { stripVTControlCharacters } from "node:util";
 import { execa } from "execa";
 import os from "node:os";
@@ -77,5 +77,55 @@ describe("a missing inventory is not a problem in an inventory", () => {
     expect(withoutProgress(r.stderr)).toBe(
       `mailfleet: no inventory file ${path.join(empty, "zones.yaml")}: it does not exist (the plan ${path.join(dir, "zones.plan")} was made from zones.yaml, a path relative to the directory \`mailfleet plan\` ran in; run apply there or pass -i with the inventory's path)`,
     );
+  });
+});
+
+describe("--json: one JSON document on stdout whatever the outcome", () => {
+  const json = (stdout: string) => JSON.parse(stdout) as { format_version: number; error?: { kind: string; message: string; problems?: unknown[] } };
+
+  it("a bad inventory, a missing one, a bad option: an error document each, exit 1", async () => {
+    const dir = fleetCopy();
+    const bad = path.join(dir, "bad.yaml");
+    writeFileSync(bad, "defaults:\n  domain: example.org\n  relay: { host: relay.example.org, port: abc }\n");
+    const r = await mailfleet(["validate", "-i", bad, "--json"]);
+    expect(r.code).toBe(1);
+    expect(json(r.stdout)).toEqual({
+      format_version: 1,
+      error: {
+        kind: "inventory",
+        message: expect.stringMatching(/^\d+ problems? in the inventory; nothing was changed$/),
+        problems: expect.arrayContaining([{ file: expect.stringMatching(/bad\.yaml$/), line: 3, column: 43, field: "defaults.relay.port", message: '"abc" is not allowed; expected a whole number from 1 to 65535' }]),
+      },
+    });
+    expect(r.stderr).toMatch(/nothing was changed/);
+    const missing = await mailfleet(["plan", "-i", path.join(dir, "nope.yaml"), "--json"]);
+    expect(json(missing.stdout).error).toEqual({ kind: "inventory-file", message: `no inventory file ${path.join(dir, "nope.yaml")}: it does not exist` });
+    const usage = await mailfleet(["apply", "-i", path.join(dir, "zones.yaml"), "--parallel", "0", "--json"]);
+    expect([usage.code, json(usage.stdout).error?.kind]).toEqual([1, "usage"]);
+    const unknown = await mailfleet(["plan", "--bogus", "--json"]);
+    expect(json(unknown.stdout).error).toEqual({ kind: "usage", message: "unknown option '--bogus'" });
+  });
+
+  it("apply when a secret fails: the hosts and why, nothing applied; apply without --yes off a terminal: confirmation", async () => {
+    const dir = fleetCopy();
+    const inv = path.join(dir, "zones.yaml");
+    const text = readFileSync(inv, "utf8").replace("    port: 25\n", '    port: 25\n    auth: { user: u, password: { command: "exit 3" } }\n');
+    writeFileSync(inv, text);
+    const r = await mailfleet(["apply", "-i", inv, "--yes", "--json"]);
+    expect(r.code).toBe(1);
+    expect(json(r.stdout).error).toEqual({
+      kind: "desired-state",
+      message: "the desired state of 2 hosts cannot be built; nothing was changed on any host",
+      problems: [
+        { host: "web1", message: expect.stringMatching(/secret command exited 3/) },
+        { host: "db1", message: expect.stringMatching(/secret command exited 3/) },
+      ],
+    });
+    expect(existsSync(path.join(dir, "sandbox"))).toBe(false);
+    writeFileSync(inv, text.replace("exit 3", "echo relay-pw"));
+    const unconfirmed = await mailfleet(["apply", "-i", inv, "--json"]);
+    expect([unconfirmed.code, json(unconfirmed.stdout).error?.kind]).toEqual([1, "confirmation"]);
+    const ok = await mailfleet(["validate", "-i", inv, "--json"]);
+    expect(json(ok.stdout)).toEqual({ format_version: 1, valid: true, hosts: ["web1", "db1"] });
   });
 });
