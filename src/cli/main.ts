@@ -50,14 +50,20 @@ function withHint(e: unknown, hint: string | undefined): never {
   throw e;
 }
 
+/** What has no effect where the inventory sets it, on stderr: nothing is refused for it. */
+function showWarnings(inventory: Inventory, format: (p: Inventory["warnings"][number]) => string): void {
+  for (const w of inventory.warnings) err(format(w));
+}
+
 async function load(opts: CommonOptions): Promise<{ inventory: Inventory; hosts: HostConfig[] }> {
-  const [{ loadInventory }, { selectHosts }] = await Promise.all([import("./inventory.ts"), import("./select.ts")]);
+  const [{ loadInventory, formatProblem }, { selectHosts }] = await Promise.all([import("./inventory.ts"), import("./select.ts")]);
   let inventory: Inventory;
   try {
     inventory = loadInventory(opts.inventory, { untrusted: opts.untrusted });
   } catch (e) {
     withHint(e, INVENTORY_SOURCE_HINT[opts.inventorySource ?? ""]);
   }
+  showWarnings(inventory, formatProblem);
   return { inventory, hosts: selectHosts(inventory.hosts, opts.limit) };
 }
 
@@ -185,7 +191,7 @@ async function applyAndReport(
 
 /** `mailfleet apply FILE`: the saved plan, exactly, on the hosts it names, without asking (as terraform apply FILE). */
 async function applySavedPlan(file: string, opts: CommonOptions, inventoryGiven: boolean, setCode: (n: number) => void): Promise<void> {
-  const [planFile, { loadInventory }, run, { fleetProgress }, report, path, version] = await Promise.all([
+  const [planFile, { loadInventory, formatProblem }, run, { fleetProgress }, report, path, version] = await Promise.all([
     import("./plan-file.ts"),
     import("./inventory.ts"),
     import("../engine/run.ts"),
@@ -204,6 +210,7 @@ async function applySavedPlan(file: string, opts: CommonOptions, inventoryGiven:
     const hint = `the plan ${file} was made from ${doc.inventory.file}, a path relative to the directory \`mailfleet plan\` ran in; run apply there or pass -i with the inventory's path`;
     withHint(e, inventoryGiven ? INVENTORY_SOURCE_HINT[opts.inventorySource ?? ""] : hint);
   }
+  showWarnings(inventory, formatProblem);
   planFile.checkOrigin(doc, file, inventoryFile, inventory, { version: version.MAILFLEET_VERSION, build: version.MAILFLEET_BUILD });
   await run.withTransports(async (transports) => {
     const plan = run.savedPlanRun(doc, file, inventory.hosts, { secretsCwd: path.dirname(inventory.file), secretTimeoutMs: opts.secretTimeout * 1000, timeoutMs: timeoutMs(opts) }, transports);
@@ -223,7 +230,7 @@ export function buildProgram(setCode: (n: number) => void): Command {
     const { inventory, hosts } = await load(opts);
     const [{ desiredState }, { maskingResolver }] = await Promise.all([import("../engine/desired.ts"), import("../inventory/secrets.ts")]);
     for (const h of hosts) desiredState(h, maskingResolver, inventory.hosts);
-    if (opts.json) out(JSON.stringify({ format_version: 1, valid: true, hosts: hosts.map((h) => h.name) }));
+    if (opts.json) out(JSON.stringify({ format_version: 1, valid: true, hosts: hosts.map((h) => h.name), warnings: inventory.warnings }));
     else out(`inventory ${opts.inventory} is valid: ${hosts.length} host${hosts.length === 1 ? "" : "s"} (${hosts.map((h) => h.name).join(", ")})`);
   });
 

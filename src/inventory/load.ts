@@ -22,6 +22,7 @@ import { sandboxRootProblems } from "./load/sandbox-root.ts";
 import { missingSecretFiles } from "./load/secret-files.ts";
 import { deepTextProblems, treeShapeProblems } from "./load/tree-shape.ts";
 import { untrustedProblems } from "./load/untrusted.ts";
+import { unusedSettings } from "./load/unused-settings.ts";
 import { readYaml, syntaxProblems } from "./load/yaml-syntax.ts";
 import type { InventoryFile, InventorySchemas } from "./schema.ts";
 
@@ -123,6 +124,8 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
     hosts.push({ ...cfg, name: entry.name, group: entry.group, fqdn: cfg.fqdn ?? `${entry.name}.${cfg.domain}`, inventoryFile: path.resolve(file), inventoryDir: dir });
   }
   for (const h of hosts) problems.push(...roleProblems(h, hosts, entryOf, compiled.roles, pos));
+  const unused = unusedSettings(hosts, entryOf, compiled.roles, pos);
+  problems.push(...unused.problems);
   refuseAny(withoutRepeats(inFileOrder(problems)));
-  return { file: path.resolve(file), hosts };
+  return { file: path.resolve(file), hosts, warnings: inFileOrder(unused.warnings) };
 }

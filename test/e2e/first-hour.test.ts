@@ -126,6 +126,25 @@ describe("--json: one JSON document on stdout whatever the outcome", () => {
     const unconfirmed = await mailfleet(["apply", "-i", inv, "--json"]);
     expect([unconfirmed.code, json(unconfirmed.stdout).error?.kind]).toEqual([1, "confirmation"]);
     const ok = await mailfleet(["validate", "-i", inv, "--json"]);
-    expect(json(ok.stdout)).toEqual({ format_version: 1, valid: true, hosts: ["web1", "db1"] });
+    expect(json(ok.stdout)).toEqual({ format_version: 1, valid: true, hosts: ["web1", "db1"], warnings: [] });
+  });
+});
+
+describe("a setting no role reads", () => {
+  it("in defaults: a warning on stderr, the run goes on; on the host: refused, nothing written", async () => {
+    const dir = fleetCopy();
+    const inv = path.join(dir, "zones.yaml");
+    const text = readFileSync(inv, "utf8").replace("defaults:\n", "defaults:\n  opensmtpd: { maxMessageSize: 10M }\n");
+    writeFileSync(inv, text);
+    const r = await mailfleet(["plan", "-i", inv]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(withoutProgress(r.stderr)).toMatch(
+      /^\S*zones\.yaml:5:3: defaults\.opensmtpd: warning: no host of the inventory has a role that reads it \(opensmtpd is read by opensmtpd; they run nullmailer\), so it has no effect$/m,
+    );
+    writeFileSync(inv, text.replace("  opensmtpd: { maxMessageSize: 10M }\n", "").replace("      web1: {", "      web1: { postfix: { replyTo: a@example.org },"));
+    const refused = await mailfleet(["apply", "-i", inv, "--yes"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/zones\.yaml:\d+:\d+: groups\.zones\.hosts\.web1\.postfix: no role of host web1 reads it \(postfix is read by postfix-satellite; web1 runs nullmailer\)/);
+    expect(existsSync(path.join(dir, "sandbox"))).toBe(false);
   });
 });
