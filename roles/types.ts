@@ -93,6 +93,8 @@ export interface RoleDefinition<S extends Sections, D> {
   /** One line for the docs and error messages. */
   summary: string;
   sections: S;
+  /** Host settings besides its sections that it reads for its own host: set where no role reads them, they are refused (on a host) or warned about. */
+  settings?: readonly ("adminaddr" | "relay")[];
   /** Per platform what the role needs there; a host on any other platform is refused at validate. */
   platforms: Partial<Record<PlatformName, D>>;
   /** Roles of one group exclude each other on a host (one MTA per host). */
@@ -123,6 +125,7 @@ export interface Role {
   name: string;
   summary: string;
   sections: Sections;
+  settings: readonly string[];
   platforms: Partial<Record<PlatformName, unknown>>;
   exclusive?: "mta";
   rules(host: HostConfig, ctx: RuleContext<unknown>): RuleProblem[];
@@ -148,6 +151,7 @@ export function defineRole<S extends Sections, D>(def: RoleDefinition<S, D>): Ro
     name: def.name,
     summary: def.summary,
     sections: def.sections,
+    settings: def.settings ?? [],
     platforms: def.platforms,
     exclusive: def.exclusive,
     rules: (host, ctx) => def.rules?.(host as RoleHost<S>, ctx as RuleContext<D>) ?? [],

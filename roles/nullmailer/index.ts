@@ -14,6 +14,7 @@ export const nullmailer = defineRole({
   name: "nullmailer",
   summary: "nullmailer relays every message of the host to the relay (SmartOS zones, small Linux hosts)",
   sections: nullmailerSections,
+  settings: ["adminaddr", "relay"],
   platforms: nullmailerPlatforms,
   exclusive: "mta",
   rules: nullmailerRules,

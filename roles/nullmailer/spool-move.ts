@@ -37,6 +37,41 @@ const PROBE_FN = code(`mf_spool_probe() { # SPOOL DIR SUB
   printf 'target '; mf_stat "$R$2/$3"
 }`);
 
+/**
+ * Why a move of the spool would go onto itself, into itself or over a
+ * directory holding it, with the host's own view of the paths (symlinks
+ * followed, as in /home -> /var/spool), or nothing: mf_move_files would then
+ * find every message "already copied" and unlink it. The probe prints it,
+ * so the plan refuses the host before anything is written; the move checks
+ * again.
+ */
+const OVERLAP_FN = code(`mf_spool_overlaps() { # SPOOL DIR SUB...
+  mf_cs=$1; mf_cd=$2; shift 2
+  mf_rs=$(mf_resolve "$mf_cs") && mf_rd=$(mf_resolve "$mf_cd") || { echo "cannot resolve $mf_cs or $mf_cd (a symlink loop?)"; return 0; }
+  if mf_overlap "$mf_rs" "$mf_rd"; then
+    echo "refusing to move the spool $mf_cs into $mf_cd: on this host they are $mf_rs and $mf_rd, the same directory or one inside the other"
+    return 0
+  fi
+  for mf_sub; do
+    mf_s="$R$mf_cs/$mf_sub"
+    if [ -L "$mf_s" ]; then
+      mf_from=$(mf_link_target "$mf_s")
+      [ "$mf_from" = "$mf_cd/$mf_sub" ] && continue
+    else
+      mf_from=$mf_cs/$mf_sub
+    fi
+    mf_rf=$(mf_resolve "$mf_from") && mf_rt=$(mf_resolve "$mf_cd/$mf_sub") || { echo "cannot resolve $mf_from or $mf_cd/$mf_sub (a symlink loop?)"; return 0; }
+    if mf_overlap "$mf_rf" "$mf_rt"; then
+      echo "refusing to move $mf_from into $mf_cd/$mf_sub: on this host they are $mf_rf and $mf_rt, the same directory or one inside the other"
+      return 0
+    fi
+  done
+}
+mf_spool_overlap_probe() { # SPOOL DIR SUB...
+  mf_why=$(mf_spool_overlaps "$@")
+  [ -z "$mf_why" ] || printf 'overlap %s\\n' "$mf_why"
+}`);
+
 const SPOOL_APPLY_FN = code(`mf_copy_of() { # FILE DIR NAME: DIR holds a copy of FILE, as NAME or as NAME.moved.* (globbing on)
   for mf_c in "$2/$3" "$2/$3".moved.*; do
     [ -f "$mf_c" ] && cmp -s "$1" "$mf_c" && return 0
@@ -69,28 +104,9 @@ mf_move_files() { # FROM TO: link or copy every entry, sync, then remove the sou
   set -f
   return 0
 }
-# Refuses, with the host's own view of the paths (symlinks followed), a move
-# of the spool onto itself, into itself or over a directory holding it:
-# mf_move_files would then find every message "already copied" and unlink it.
-mf_spool_check() { # SPOOL DIR SUB...
-  mf_cs=$1; mf_cd=$2; shift 2
-  mf_rs=$(mf_resolve "$mf_cs") && mf_rd=$(mf_resolve "$mf_cd") || mf_fail "cannot resolve $mf_cs or $mf_cd (a symlink loop?); no message was moved"
-  if mf_overlap "$mf_rs" "$mf_rd"; then
-    mf_fail "refusing to move the spool $mf_cs into $mf_cd: on this host they are $mf_rs and $mf_rd, the same directory or one inside the other; no message was moved"
-  fi
-  for mf_sub; do
-    mf_s="$R$mf_cs/$mf_sub"
-    if [ -L "$mf_s" ]; then
-      mf_from=$(mf_link_target "$mf_s")
-      [ "$mf_from" = "$mf_cd/$mf_sub" ] && continue
-    else
-      mf_from=$mf_cs/$mf_sub
-    fi
-    mf_rf=$(mf_resolve "$mf_from") && mf_rt=$(mf_resolve "$mf_cd/$mf_sub") || mf_fail "cannot resolve $mf_from or $mf_cd/$mf_sub (a symlink loop?); no message was moved"
-    if mf_overlap "$mf_rf" "$mf_rt"; then
-      mf_fail "refusing to move $mf_from into $mf_cd/$mf_sub: on this host they are $mf_rf and $mf_rt, the same directory or one inside the other; no message was moved"
-    fi
-  done
+mf_spool_check() { # SPOOL DIR SUB...: refused before any message moves (the probe refused it already, unless the host changed since)
+  mf_why=$(mf_spool_overlaps "$@")
+  [ -z "$mf_why" ] || mf_fail "$mf_why; no message was moved"
 }
 mf_spool_move() { # SPOOL DIR SUB MODE OWNER GROUP
   mf_s="$R$1/$3"; mf_d="$R$2/$3"; mf_o="$mf_s.mailfleet-old"
@@ -130,12 +146,14 @@ interface SubState {
   targetStat: string;
 }
 
-function parse(lines: string[]): SubState[] {
+function parse(lines: string[]): { subs: SubState[]; overlap?: string } {
   const out: SubState[] = [];
+  let overlap: string | undefined;
   let cur: SubState | undefined;
   for (const line of lines) {
     const [tag, ...rest] = line.trim().split(/\s+/);
-    if (tag === "sub") {
+    if (tag === "overlap") overlap = line.trim().slice("overlap ".length);
+    else if (tag === "sub") {
       cur = { sub: rest[0]!, kind: rest[1] ?? "missing", stat: rest.slice(1).join(" "), count: 0, hasOld: false, old: 0, target: "missing", targetStat: "missing" };
       out.push(cur);
     } else if (!cur) continue;
@@ -148,14 +166,14 @@ function parse(lines: string[]): SubState[] {
       cur.targetStat = rest.join(" ");
     }
   }
-  return out;
+  return { subs: out, overlap };
 }
 
 export const spoolMoveHandler: ResourceHandler<SpoolMoveResource> = {
   statPaths: (r) => r.subdirs.flatMap((s) => [`${r.spool}/${s}`, `${r.dir}/${s}`]),
-  probe: (r) => join([PROBE_FN, ...r.subdirs.map((s) => sh`mf_spool_probe ${r.spool} ${r.dir} ${s}`)]),
+  probe: (r) => join([PROBE_FN, OVERLAP_FN, sh`mf_spool_overlap_probe ${r.spool} ${r.dir} ${r.subdirs}`, ...r.subdirs.map((s) => sh`mf_spool_probe ${r.spool} ${r.dir} ${s}`)]),
   diff(r, lines) {
-    const states = parse(lines);
+    const { subs: states, overlap } = parse(lines);
     const todo: string[] = [];
     let messages = 0;
     for (const sub of r.subdirs) {
@@ -174,6 +192,11 @@ export const spoolMoveHandler: ResourceHandler<SpoolMoveResource> = {
       // an empty directory set aside is litter of an interrupted move: the move finishes by removing it
       if (!linked || st.hasOld || st.target !== "d") todo.push(sub);
       messages += st.count + st.old;
+    }
+    // what is of the wrong type is said first (move it away); a move onto or into itself is refused whatever else
+    if (overlap) {
+      const conflict = overlap.replace(/^refusing to move /, "moving ");
+      return { id: r.id, kind: "spoolMove", action: "move", target: r.spool, summary: `refused: ${conflict}`, conflict };
     }
     if (todo.length === 0) return null;
     return {
@@ -197,6 +220,6 @@ export const spoolMoveHandler: ResourceHandler<SpoolMoveResource> = {
       (s) =>
         sh`mf_spool_move ${r.spool} ${r.dir} ${s} ${mode(r.mode)} ${owner} ${group} || mf_fail ${`moving ${r.spool}/${s} to ${r.dir} stopped; run apply again to finish (no message is lost)`}`,
     );
-    return join([SPOOL_APPLY_FN, check, stop, ...moves]);
+    return join([OVERLAP_FN, SPOOL_APPLY_FN, check, stop, ...moves]);
   },
 };

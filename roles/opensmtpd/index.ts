@@ -16,6 +16,7 @@ export const opensmtpd = defineRole({
   name: "opensmtpd",
   summary: "the scan host: OpenSMTPD scanning with rspamd in the SMTP session, delivering over LMTP to Dovecot on the store host",
   sections: opensmtpdSections,
+  settings: ["adminaddr", "relay"],
   platforms: opensmtpdPlatforms,
   exclusive: "mta",
   rules: opensmtpdRules,

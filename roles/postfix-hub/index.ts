@@ -16,6 +16,7 @@ export const postfixHub = defineRole({
   name: "postfix-hub",
   summary: "the fleet's hub: Postfix relaying for the inventory's hosts only, virtual domains delivered to Dovecot over LMTP",
   sections: hubSections,
+  settings: ["adminaddr"],
   platforms: postfixHubPlatforms,
   exclusive: "mta",
   rules: postfixHubRules,

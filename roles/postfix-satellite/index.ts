@@ -14,6 +14,7 @@ export const postfixSatellite = defineRole({
   name: "postfix-satellite",
   summary: "a Postfix null client: all local mail relayed to one relay, addresses rewritten to one mailbox",
   sections: postfixSections,
+  settings: ["adminaddr", "relay"],
   platforms: postfixPlatforms,
   exclusive: "mta",
   rules: postfixSatelliteRules,

@@ -17,6 +17,9 @@ export const templates = roleTemplates("postfix-satellite");
 type SatelliteHost = RoleHost<typeof postfixSections>;
 
 
+/** `s` as a literal in a Postfix regexp table (POSIX ERE between slashes). */
+const regexpLiteral = (s: string) => s.replace(/[.+*?^$|(){}[\]\\/]/g, "\\$&");
+
 export function tlsLevel(host: SatelliteHost): string {
   const relay = host.relay!;
   if (host.postfix?.tlsLevel) return host.postfix.tlsLevel;
@@ -67,6 +70,24 @@ export function postfixSatelliteResources(host: SatelliteHost, ctx: RoleContext<
       : { kind: "file", id: "postfix:header_checks", path: headerChecksPath, content: "", mode: 0o644, owner: "root", group: "root", state: "absent" },
   );
 
+  // adminaddr: a local user's mail (root, cron; unqualified addresses get myorigin) goes there, before recipientCanonical
+  const localNames = [...new Set([cfg.myhostname ?? host.fqdn, host.fqdn, mailname, "localhost", "localhost.localdomain"].map((n) => n.toLowerCase()))];
+  const adminMapPath = conf("recipient_canonical");
+  tables.push(
+    host.adminaddr
+      ? {
+          kind: "file",
+          id: "postfix:recipient_canonical",
+          path: adminMapPath,
+          content: templates.render("recipient_canonical", { names: localNames.map(regexpLiteral).join("|"), adminaddr: host.adminaddr, adminaddrPattern: regexpLiteral(host.adminaddr) }),
+          mode: 0o644,
+          owner: "root",
+          group: "root",
+        }
+      : { kind: "file", id: "postfix:recipient_canonical", path: adminMapPath, content: "", mode: 0o644, owner: "root", group: "root", state: "absent" },
+  );
+  const recipientMaps = [host.adminaddr ? `regexp:${adminMapPath}` : "", cfg.recipientCanonical ? `static:${cfg.recipientCanonical}` : ""].filter(Boolean).join(", ");
+
   const mainCf = templates.render("main.cf", {
     compatibilityLevel: cfg.compatibilityLevel ?? DEFAULT_COMPATIBILITY_LEVEL,
     myhostname: cfg.myhostname ?? host.fqdn,
@@ -80,7 +101,7 @@ export function postfixSatelliteResources(host: SatelliteHost, ctx: RoleContext<
     caFile: relay.caFile ?? "",
     senderCanonical: cfg.senderCanonical === "static" ? host.name : "",
     domain: host.domain,
-    recipientCanonical: cfg.recipientCanonical ?? "",
+    recipientMaps,
     headerChecks: cfg.replyTo ? `regexp:${headerChecksPath}` : "",
     genericMap: genericMap ?? "",
     extra: Object.entries(cfg.mainCf ?? {}).map(([name, value]) => ({ name, value: mainCfValueText(value) })),
@@ -88,7 +109,7 @@ export function postfixSatelliteResources(host: SatelliteHost, ctx: RoleContext<
   res.push({ kind: "file", id: "postfix:main.cf", path: conf("main.cf"), content: mainCf, mode: 0o644, owner: "root", group: "root" });
   res.push(...tables);
   // What Postfix reads: the map sources only through the files postmap writes.
-  serviceInputs.push("postfix:main.cf", "postfix:header_checks", ...tables.filter((r) => r.kind === "command").map((r) => r.id));
+  serviceInputs.push("postfix:main.cf", "postfix:header_checks", "postfix:recipient_canonical", ...tables.filter((r) => r.kind === "command").map((r) => r.id));
 
   res.push({
     kind: "service",

@@ -51,7 +51,7 @@ export const postfixSettings = z.strictObject({
     .literal("static")
     .optional()
     .describe("static: every sender becomes <host>@<domain> (sender_canonical_maps static:<host>, masqueraded to the domain)"),
-  recipientCanonical: mainCfAddress.optional().describe("every recipient is rewritten to this one address (recipient_canonical_maps static:)"),
+  recipientCanonical: mainCfAddress.optional().describe("every recipient is rewritten to this one address (recipient_canonical_maps static:), except the host's own users, whose mail goes to adminaddr when set"),
   replyTo: emailAddress.optional().describe("a Reply-To: header with this address is added to every message (header_checks)"),
   tlsLevel: z
     .enum(TLS_LEVELS)

@@ -3,3 +3,4 @@
 import "./wiring.ts";
 
 export { inventoryJsonSchema, loadInventory } from "../engine/inventory.ts";
+export { formatProblem } from "../inventory/errors.ts";

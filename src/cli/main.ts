@@ -13,6 +13,8 @@ import type { SynthCommandOptions } from "./synth.ts";
 
 interface CommonOptions {
   inventory: string;
+  /** How -i got its value: "cli", "env" ($MAILFLEET_INVENTORY) or "default". */
+  inventorySource?: string;
   limit: string[];
   json?: boolean;
   parallel: number;
@@ -32,17 +34,47 @@ function positiveInt(name: string) {
   };
 }
 
+/** Where -i came from, for an inventory file that is not there: the default and the environment are not what the user typed. */
+const INVENTORY_SOURCE_HINT: Record<string, string> = {
+  default: "-i was not given, so mailfleet looked for inventory.yaml in the working directory; name the inventory with -i FILE or $MAILFLEET_INVENTORY",
+  env: "the path came from $MAILFLEET_INVENTORY",
+};
+
+/** An inventory file that cannot be read, with how the path was chosen. */
+class InventoryPathError extends Error {
+  override name = "InventoryPathError";
+}
+
+function withHint(e: unknown, hint: string | undefined): never {
+  if (hint && e instanceof Error && e.name === "InventoryFileError") throw new InventoryPathError(`${e.message} (${hint})`);
+  throw e;
+}
+
+/** What has no effect where the inventory sets it, on stderr: nothing is refused for it. */
+function showWarnings(inventory: Inventory, format: (p: Inventory["warnings"][number]) => string): void {
+  for (const w of inventory.warnings) err(format(w));
+}
+
 async function load(opts: CommonOptions): Promise<{ inventory: Inventory; hosts: HostConfig[] }> {
-  const [{ loadInventory }, { selectHosts }] = await Promise.all([import("./inventory.ts"), import("./select.ts")]);
-  const inventory = loadInventory(opts.inventory, { untrusted: opts.untrusted });
+  const [{ loadInventory, formatProblem }, { selectHosts }] = await Promise.all([import("./inventory.ts"), import("./select.ts")]);
+  let inventory: Inventory;
+  try {
+    inventory = loadInventory(opts.inventory, { untrusted: opts.untrusted });
+  } catch (e) {
+    withHint(e, INVENTORY_SOURCE_HINT[opts.inventorySource ?? ""]);
+  }
+  showWarnings(inventory, formatProblem);
   return { inventory, hosts: selectHosts(inventory.hosts, opts.limit) };
 }
 
 function withCommon(cmd: Command, fleet = true): Command {
   cmd
     .addOption(
-      new Option("-i, --inventory <file>", "inventory file").default(process.env.MAILFLEET_INVENTORY ?? "inventory.yaml"),
+      new Option("-i, --inventory <file>", "inventory file").env("MAILFLEET_INVENTORY").default("inventory.yaml"),
     )
+    .hook("preAction", (c) => {
+      c.setOptionValue("inventorySource", c.getOptionValueSource("inventory"));
+    })
     .option("--limit <patterns>", "only these hosts or groups (globs, comma-separated, repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--json", "machine-readable output")
     .option("--untrusted", "the inventory is under review: refuse anything that would run a command on this machine ({ command } secrets, transport.allowLocalCommands)");
@@ -142,12 +174,10 @@ async function applyAndReport(
   } finally {
     progress.end();
   }
-  if (result === "needs --yes") {
-    err("mailfleet: apply needs confirmation; not on a terminal, so pass --yes");
-    return setCode(1);
-  }
-  if (result === "no") {
-    err("apply cancelled");
+  if (result === "needs --yes" || result === "no") {
+    const refused = result === "no" ? { kind: "cancelled" as const, message: "apply cancelled" } : { kind: "confirmation" as const, message: "apply needs confirmation; not on a terminal, so pass --yes" };
+    err(result === "no" ? refused.message : `mailfleet: ${refused.message}`);
+    if (opts.json) out(errorJson(refused));
     return setCode(1);
   }
   if (opts.json) out(m.report.applyJson(plan.outcomes, result.applied, revealed()));
@@ -161,7 +191,7 @@ async function applyAndReport(
 
 /** `mailfleet apply FILE`: the saved plan, exactly, on the hosts it names, without asking (as terraform apply FILE). */
 async function applySavedPlan(file: string, opts: CommonOptions, inventoryGiven: boolean, setCode: (n: number) => void): Promise<void> {
-  const [planFile, { loadInventory }, run, { fleetProgress }, report, path, version] = await Promise.all([
+  const [planFile, { loadInventory, formatProblem }, run, { fleetProgress }, report, path, version] = await Promise.all([
     import("./plan-file.ts"),
     import("./inventory.ts"),
     import("../engine/run.ts"),
@@ -173,7 +203,14 @@ async function applySavedPlan(file: string, opts: CommonOptions, inventoryGiven:
   const doc = planFile.readPlanFile(file);
   if (opts.limit.length) throw new planFile.PlanFileError(`--limit does not narrow a saved plan: ${file} applies the hosts it was made for (${doc.selection.hosts.join(", ")}); plan again with --limit`);
   const inventoryFile = inventoryGiven ? opts.inventory : doc.inventory.file;
-  const inventory = loadInventory(inventoryFile);
+  let inventory: Inventory;
+  try {
+    inventory = loadInventory(inventoryFile);
+  } catch (e) {
+    const hint = `the plan ${file} was made from ${doc.inventory.file}, a path relative to the directory \`mailfleet plan\` ran in; run apply there or pass -i with the inventory's path`;
+    withHint(e, inventoryGiven ? INVENTORY_SOURCE_HINT[opts.inventorySource ?? ""] : hint);
+  }
+  showWarnings(inventory, formatProblem);
   planFile.checkOrigin(doc, file, inventoryFile, inventory, { version: version.MAILFLEET_VERSION, build: version.MAILFLEET_BUILD });
   await run.withTransports(async (transports) => {
     const plan = run.savedPlanRun(doc, file, inventory.hosts, { secretsCwd: path.dirname(inventory.file), secretTimeoutMs: opts.secretTimeout * 1000, timeoutMs: timeoutMs(opts) }, transports);
@@ -193,7 +230,7 @@ export function buildProgram(setCode: (n: number) => void): Command {
     const { inventory, hosts } = await load(opts);
     const [{ desiredState }, { maskingResolver }] = await Promise.all([import("../engine/desired.ts"), import("../inventory/secrets.ts")]);
     for (const h of hosts) desiredState(h, maskingResolver, inventory.hosts);
-    if (opts.json) out(JSON.stringify({ valid: true, hosts: hosts.map((h) => h.name) }));
+    if (opts.json) out(JSON.stringify({ format_version: 1, valid: true, hosts: hosts.map((h) => h.name), warnings: inventory.warnings }));
     else out(`inventory ${opts.inventory} is valid: ${hosts.length} host${hosts.length === 1 ? "" : "s"} (${hosts.map((h) => h.name).join(", ")})`);
   });
 
@@ -213,7 +250,7 @@ export function buildProgram(setCode: (n: number) => void): Command {
       }
     }
     if (opts.json) {
-      out(JSON.stringify({ files }, null, 2));
+      out(JSON.stringify({ format_version: 1, files }, null, 2));
       return;
     }
     for (const f of files) out(`${pc.bold(`==> ${f.host}:${f.path}`)} ${pc.dim(`(${f.mode} ${f.owner ?? "-"}:${f.group ?? "-"})`)}\n${f.content}`);
@@ -344,6 +381,57 @@ export function buildProgram(setCode: (n: number) => void): Command {
   return program;
 }
 
+/** What went wrong, as the JSON error document has it (docs/json-output.md). */
+interface Failure {
+  kind: "usage" | "inventory" | "inventory-file" | "desired-state" | "selection" | "plan-file" | "confirmation" | "cancelled" | "internal";
+  message: string;
+  problems?: unknown[];
+}
+
+/** The one document on stdout when --json was asked for and the command failed. */
+function errorJson(f: Failure): string {
+  return JSON.stringify({ format_version: 1, error: { kind: f.kind, message: f.message, ...(f.problems ? { problems: f.problems } : {}) } }, null, 2);
+}
+
+/** --json before any `--`: every outcome is then one JSON document on stdout, errors too (read before commander parses, which may fail). */
+function wantsJson(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).includes("--json");
+}
+
+/** An error thrown by a command: what stderr says, and the failure the JSON document names. */
+function failureOf(e: unknown): { lines: string[]; failure: Failure } | undefined {
+  const error = e as Error & { problems?: unknown[]; hosts?: unknown[] };
+  if (e instanceof CommanderError) {
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return undefined;
+    // commander printed its own message already, except for ours
+    const message = e.message.replace(/^error: /, "");
+    return { lines: e.code === "mailfleet.badOption" ? [`mailfleet: ${message}`] : [], failure: { kind: "usage", message } };
+  }
+  if (error.name === "InventoryError" && Array.isArray(error.problems)) {
+    const n = error.problems.length;
+    const summary = `${n} problem${n === 1 ? "" : "s"} in the inventory; nothing was changed`;
+    return { lines: [error.message, `mailfleet: ${summary}`], failure: { kind: "inventory", message: summary, problems: error.problems } };
+  }
+  if (error.name === "DesiredStateRefusal" && Array.isArray(error.problems)) {
+    return {
+      lines: [...error.problems.map((p) => `mailfleet: ${String(p)}`), `mailfleet: ${error.message}`],
+      failure: { kind: "desired-state", message: error.message, problems: error.hosts },
+    };
+  }
+  const kinds: Record<string, Failure["kind"]> = {
+    SelectionError: "selection",
+    PlanFileError: "plan-file",
+    InventoryFileError: "inventory-file",
+    InventoryPathError: "inventory-file",
+  };
+  const kind = kinds[error.name];
+  if (kind) return { lines: [`mailfleet: ${error.message}`], failure: { kind, message: error.message } };
+  const message = `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`;
+  return { lines: [`mailfleet: ${message}`, ...(process.env.MAILFLEET_DEBUG ? [String(error.stack)] : [])], failure: { kind: "internal", message } };
+}
+
 export async function main(argv: string[]): Promise<number> {
   // `mailfleet render | head`: a reader that went away is not an error of ours
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -358,28 +446,10 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return code;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;
-      if (e.code === "mailfleet.badOption") err(`mailfleet: ${e.message}`);
-      return 1;
-    }
-    const error = e as Error & { problems?: unknown[] };
-    if (error.name === "InventoryError" && Array.isArray(error.problems)) {
-      err(error.message);
-      err(`mailfleet: ${error.problems.length} problem${error.problems.length === 1 ? "" : "s"} in the inventory; nothing was changed`);
-      return 1;
-    }
-    if (error.name === "DesiredStateRefusal" && Array.isArray(error.problems)) {
-      for (const p of error.problems) err(`mailfleet: ${String(p)}`);
-      err(`mailfleet: ${error.message}`);
-      return 1;
-    }
-    if (error.name === "SelectionError" || error.name === "PlanFileError") {
-      err(`mailfleet: ${error.message}`);
-      return 1;
-    }
-    err(`mailfleet: ${error.name === "Error" ? "" : `${error.name}: `}${error.message}`);
-    if (process.env.MAILFLEET_DEBUG) err(String(error.stack));
+    const failed = failureOf(e);
+    if (!failed) return 0;
+    for (const line of failed.lines) err(line);
+    if (wantsJson(argv)) out(errorJson(failed.failure));
     return 1;
   }
 }

@@ -52,7 +52,18 @@ export function summaryLine(plan: HostPlan): string {
   return `${n.add} to add, ${n.change} to change, ${n.remove} to remove`;
 }
 
+/**
+ * One host's plan. A host with nothing to do is one line, "no changes" and
+ * how many steps a sandbox skips (what it keeps, such as a Maildir, is still
+ * listed); the steps a sandbox skips are listed where there is work to do.
+ */
 export function formatPlan(plan: HostPlan, secrets: readonly string[]): string {
+  if (plan.changes.length === 0) {
+    const n = plan.skipped.length;
+    const skipped = n ? `, ${n} step${n === 1 ? "" : "s"} skipped under a root prefix` : "";
+    const head = pc.bold(plan.host) + pc.dim(` (${plan.platform}, ${plan.transport}${skipped})`);
+    return scrub([`${head}: ${pc.green("no changes")}`, ...plan.kept.map((c) => `  ${pc.cyan(SIGN.keep)} ${c.summary}`)].join("\n"), secrets);
+  }
   const out: string[] = [pc.bold(`${plan.host}`) + pc.dim(` (${plan.platform}, ${plan.transport})`)];
   for (const c of plan.changes) {
     out.push(`  ${colorSign(c)} ${c.summary}`);
@@ -60,7 +71,7 @@ export function formatPlan(plan: HostPlan, secrets: readonly string[]): string {
   }
   for (const c of plan.kept) out.push(`  ${pc.cyan(SIGN.keep)} ${c.summary}`);
   for (const c of plan.skipped) out.push(pc.dim(`  ${SIGN.skip} ${c.summary}`));
-  out.push(`  ${plan.changes.length === 0 ? pc.green("no changes") : pc.bold(summaryLine(plan))}`);
+  out.push(`  ${pc.bold(summaryLine(plan))}`);
   return scrub(out.join("\n"), secrets);
 }
 

@@ -5,6 +5,7 @@
 // never reaches it; the same inventory gives the same hash on any machine.
 import { createHash } from "node:crypto";
 import path from "node:path";
+import { configure } from "safe-stable-stringify";
 import type { HostConfig } from "../inventory/catalog.ts";
 import { maskingResolver } from "../inventory/secrets.ts";
 import type { Resource } from "../resources/types.ts";
@@ -15,32 +16,16 @@ const FORMAT = 1;
 
 type Rewrite = (s: string) => string;
 
-function writeCanonical(value: unknown, rewrite: Rewrite): string {
-  if (typeof value === "string") return JSON.stringify(rewrite(value));
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-  let out: string;
-  if (Array.isArray(value)) {
-    out = "[";
-    for (let i = 0; i < value.length; i++) {
-      const v: unknown = value[i];
-      out += (i > 0 ? "," : "") + (v === undefined || typeof v === "function" ? "null" : writeCanonical(v, rewrite));
-    }
-    return `${out}]`;
-  }
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).sort();
-  out = "{";
-  for (const k of keys) {
-    const v = obj[k];
-    if (v === undefined || typeof v === "function") continue;
-    out += `${out.length > 1 ? "," : ""}${JSON.stringify(k)}:${writeCanonical(v, rewrite)}`;
-  }
-  return `${out}}`;
-}
+/**
+ * JSON.stringify's rules (functions and undefined left out of objects, null
+ * in lists) with every object's keys sorted as Array.prototype.sort orders
+ * them; a circular value is an error, never a placeholder.
+ */
+const stableJson = configure({ deterministic: true, circularValue: Error });
 
-/** JSON with sorted keys; functions (e.g. a file's mask) and undefined are left out. */
+/** JSON with sorted keys; functions (e.g. a file's mask) and undefined are left out; `rewrite` maps every string value. */
 export function canonicalJson(value: unknown, rewrite: Rewrite = (s) => s): string {
-  return writeCanonical(value, rewrite);
+  return stableJson(value, (_key, v: unknown) => (typeof v === "string" ? rewrite(v) : v)) ?? "null";
 }
 
 /** Absolute paths inside the inventory's directory become relative to it: they name the same thing on every checkout. */

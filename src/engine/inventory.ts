@@ -43,6 +43,7 @@ const catalogOf = (roles: readonly Role[]): InventoryCatalog => ({
   roles: roles.map((role) => ({
     name: role.name,
     sections: role.sections,
+    settings: role.settings,
     platforms: Object.keys(role.platforms),
     exclusive: role.exclusive,
     rules: (host: HostConfig, fleet: readonly HostConfig[]) => [...role.rules(host, { data: roleDataFor(role, host.platform), fleet, links: fleetLinks(fleet, host) }), ...directoryRules(role, host)],

@@ -56,7 +56,12 @@ export async function withTransports<T>(fn: (transports: TransportSet) => Promis
  */
 export class DesiredStateRefusal extends Error {
   override name = "DesiredStateRefusal";
-  constructor(readonly problems: string[]) {
+  constructor(
+    /** "host: why", one per host. */
+    readonly problems: string[],
+    /** The same, as host and why. */
+    readonly hosts: { host: string; message: string }[] = [],
+  ) {
     super(`the desired state of ${problems.length} host${problems.length === 1 ? "" : "s"} cannot be built; nothing was changed on any host`);
   }
 }
@@ -64,16 +69,16 @@ export class DesiredStateRefusal extends Error {
 /** Every host's desired state, before any host is probed; DesiredStateRefusal naming every host that has none. */
 export function desiredStates(hosts: readonly HostConfig[], secrets: SecretResolver, fleet: readonly HostConfig[]): Map<string, Resource[]> {
   const out = new Map<string, Resource[]>();
-  const problems: string[] = [];
+  const problems: { host: string; message: string }[] = [];
   for (const h of hosts) {
     try {
       out.set(h.name, desiredState(h, secrets, fleet));
     } catch (e) {
       const message = (e as Error).message;
-      problems.push(message.startsWith(`${h.name}: `) ? message : `${h.name}: ${message}`);
+      problems.push({ host: h.name, message: message.startsWith(`${h.name}: `) ? message.slice(h.name.length + 2) : message });
     }
   }
-  if (problems.length) throw new DesiredStateRefusal(problems);
+  if (problems.length) throw new DesiredStateRefusal(problems.map((p) => `${p.host}: ${p.message}`), problems);
   return out;
 }
 

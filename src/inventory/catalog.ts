@@ -3,6 +3,7 @@
 // imports no role. The loader composes the schema from it and runs each
 // role's cross-field rules.
 import type { z } from "zod";
+import type { InventoryProblem } from "./errors.ts";
 import type { CoreSettings, TransportSchema } from "./schema.ts";
 
 /**
@@ -21,6 +22,8 @@ export interface CatalogRole {
   name: string;
   /** Settings sections the role reads, key -> schema. */
   sections: Record<string, z.ZodType>;
+  /** Host settings besides its sections that the role reads for its own host (adminaddr, relay): set where no role reads them, they are refused or warned about. */
+  settings?: readonly string[];
   /** Platforms the role supports. */
   platforms: readonly string[];
   /** At most one role of a group per host. */
@@ -49,4 +52,6 @@ export interface HostConfig extends CoreSettings {
 export interface Inventory {
   file: string;
   hosts: HostConfig[];
+  /** What has no effect where it is set (a setting no host under defaults or a group reads), for the reader to see; nothing refused. */
+  warnings: InventoryProblem[];
 }

@@ -96,6 +96,20 @@ export class SchemaIndex {
     return words.length > 1 ? `${words.slice(0, -1).join(", ")} or ${words.at(-1)}` : words[0];
   }
 
+  /** The numbers the value at `path` may be, in words ("a whole number from 1 to 65535"), where the schema bounds them. */
+  range(path: Path, data: unknown): string | undefined {
+    const n = this.node(path, data);
+    if (!n || (n.type !== "integer" && n.type !== "number")) return undefined;
+    const kind = WORDS[n.type]!;
+    // zod's int() bounds every whole number by the safe integers: no bound a reader wants to see
+    const bound = (b: unknown) => (typeof b === "number" && Math.abs(b) < Number.MAX_SAFE_INTEGER ? b : undefined);
+    const min = bound(n.minimum);
+    const max = bound(n.maximum);
+    if (min !== undefined && max !== undefined) return `${kind} from ${min} to ${max}`;
+    if (min !== undefined) return `${kind} >= ${min}`;
+    return max !== undefined ? `${kind} <= ${max}` : undefined;
+  }
+
   /** The values a union's discriminator `key` takes (transport.type: local, ssh, zlogin). */
   discriminatorValues(path: Path, data: unknown, key: string): string[] | undefined {
     const n = this.node(path, data);

@@ -18,6 +18,23 @@ export class InventoryError extends Error {
 }
 
 /**
+ * The inventory file itself cannot be read (missing, a directory, no
+ * permission): not a problem in the inventory, so it names the file as it
+ * was looked for (absolute) and says why, with no line or column.
+ */
+export class InventoryFileError extends Error {
+  constructor(
+    message: string,
+    /** The path looked at, absolute. */
+    readonly path: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = "InventoryFileError";
+  }
+}
+
+/**
  * Text from the inventory made safe for a terminal: control characters (a
  * newline in a key, an escape sequence) are shown escaped, never sent raw.
  */
@@ -48,6 +65,35 @@ export interface Allowed {
   keys?: string[];
   /** The forms of a union, in words. */
   forms?: string;
+  /** The numbers allowed, in words, where the schema bounds them. */
+  range?: string;
+}
+
+/** Edit distance (insertions, deletions, substitutions, a swap of neighbours). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** " (did you mean X?)" for the allowed word closest to a typo (a third of its letters wrong at most, case aside), else "". */
+export function didYouMean(found: unknown, allowed: readonly unknown[] | undefined): string {
+  if (typeof found !== "string" || !allowed?.length) return "";
+  const f = found.toLowerCase();
+  let best: { word: string; d: number } | undefined;
+  for (const a of allowed) {
+    if (typeof a !== "string") continue;
+    const d = distance(f, a.toLowerCase());
+    if (d <= Math.max(1, Math.floor(a.length / 3)) && (!best || d < best.d)) best = { word: a, d };
+  }
+  return best ? ` (did you mean ${best.word}?)` : "";
 }
 
 const typeWords = (t: string) => (t === "object" ? "a mapping" : t === "array" ? "a list" : `a ${t}`);
@@ -57,14 +103,14 @@ export function describeIssue(issue: z.core.$ZodIssue, value: unknown, allowed: 
   switch (issue.code) {
     case "unrecognized_keys":
       return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}${
-        allowed.keys?.length ? `; allowed: ${allowed.keys.join(", ")}` : ""
-      }`;
+        issue.keys.length === 1 ? didYouMean(issue.keys[0], allowed.keys) : ""
+      }${allowed.keys?.length ? `; allowed: ${allowed.keys.join(", ")}` : ""}`;
     case "invalid_type":
-      if (value === undefined) return `is required (set it in the host, its group or defaults): ${typeWords(issue.expected)}`;
-      return `${describeValue(value)} is not allowed; expected ${typeWords(issue.expected)}`;
+      if (value === undefined) return `is required (set it in the host, its group or defaults): ${allowed.range ?? typeWords(issue.expected)}`;
+      return `${describeValue(value)} is not allowed; expected ${allowed.range ?? typeWords(issue.expected)}`;
     case "invalid_value":
       if (value === undefined) return `is required (set it in the host, its group or defaults); allowed: ${issue.values.map((v) => String(v)).join(", ")}`;
-      return `${describeValue(value)} is not allowed; allowed: ${issue.values.map((v) => String(v)).join(", ")}`;
+      return `${describeValue(value)} is not allowed${didYouMean(value, issue.values)}; allowed: ${issue.values.map((v) => String(v)).join(", ")}`;
     case "invalid_union":
       if (allowed.forms) return `${describeValue(value)} is not one of the allowed forms: ${allowed.forms}`;
       return `${describeValue(value)} is not allowed; ${issue.message}`;

@@ -164,7 +164,11 @@ export const sshOptions = z
         .string()
         .min(1)
         .max(1024)
-        .regex(/^[^\s"'\\#]+$/, "one word without spaces, quotes, '\\' or '#' (ssh -o would split or misparse it)"),
+        // a leading '-': ProxyJump and Hostname hand the value to another ssh's command line, where it is an option (-oProxyCommand=...)
+        .regex(
+          /^[^\s"'\\#-][^\s"'\\#]*$/,
+          "one word without spaces, quotes, '\\' or '#' (ssh -o would split or misparse it), not starting with '-' (ssh would pass it on as an option)",
+        ),
       z.number().int().min(0),
     ]),
   )

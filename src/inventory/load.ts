@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { HostConfig, Inventory, InventoryCatalog } from "./catalog.ts";
-import { InventoryError } from "./errors.ts";
+import { InventoryError, InventoryFileError } from "./errors.ts";
 import { documentValue } from "./load/aliases.ts";
 import { compile, type CompiledCatalog } from "./load/compiled.ts";
 import { decodeInventory } from "./load/encoding.ts";
@@ -20,8 +20,9 @@ import { accepted, inFileOrder, refuseAny, withoutRepeats, type Checked } from "
 import { roleProblems } from "./load/role-rules.ts";
 import { sandboxRootProblems } from "./load/sandbox-root.ts";
 import { missingSecretFiles } from "./load/secret-files.ts";
-import { treeShapeProblems } from "./load/tree-shape.ts";
+import { deepTextProblems, treeShapeProblems } from "./load/tree-shape.ts";
 import { untrustedProblems } from "./load/untrusted.ts";
+import { unusedSettings } from "./load/unused-settings.ts";
 import { readYaml, syntaxProblems } from "./load/yaml-syntax.ts";
 import type { InventoryFile, InventorySchemas } from "./schema.ts";
 
@@ -44,6 +45,18 @@ export interface LoadOptions {
   untrusted?: boolean;
 }
 
+/** Why the inventory file could not be read, naming the path it was looked for at. */
+function unreadable(file: string, code: string): InventoryFileError {
+  const abs = path.resolve(file);
+  const why: Record<string, string> = {
+    ENOENT: `no inventory file ${abs}: it does not exist`,
+    ENOTDIR: `no inventory file ${abs}: a part of its path is not a directory`,
+    EISDIR: `the inventory ${abs} is a directory; name the YAML file in it`,
+    EACCES: `cannot read the inventory ${abs}: permission denied`,
+  };
+  return new InventoryFileError(why[code] ?? `cannot read the inventory ${abs} (${code})`, abs, code);
+}
+
 export function loadInventory(file: string, catalog: InventoryCatalog, opts: LoadOptions = {}): Inventory {
   const display = path.relative(process.cwd(), file) || file;
   let bytes: Buffer;
@@ -54,8 +67,7 @@ export function loadInventory(file: string, catalog: InventoryCatalog, opts: Loa
     bytes = readFileSync(file);
   } catch (e) {
     if (e instanceof InventoryError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InventoryError([{ file: display, line: 1, column: 1, field: "", message: `cannot read the inventory (${code ?? String(e)})` }]);
+    throw unreadable(file, (e as NodeJS.ErrnoException).code ?? String(e));
   }
   return parseInventory(decodeInventory(bytes, display), file, catalog, opts);
 }
@@ -89,7 +101,9 @@ function checkedHost(entry: HostEntry, { inv, compiled, pos, dir, names, checks 
 export function parseInventory(text: string, file: string, catalog: InventoryCatalog, opts: LoadOptions = {}): Inventory {
   const compiled = compile(catalog);
   const dir = path.dirname(path.resolve(file));
-  const pos = readYaml(text, path.relative(process.cwd(), file) || file);
+  const display = path.relative(process.cwd(), file) || file;
+  refuseAny(deepTextProblems(text, display));
+  const pos = readYaml(text, display);
   refuseAny(syntaxProblems(pos));
   refuseAny(treeShapeProblems(pos));
   const inv = accepted(fileShape(accepted(documentValue(pos)), compiled, pos));
@@ -110,6 +124,8 @@ export function parseInventory(text: string, file: string, catalog: InventoryCat
     hosts.push({ ...cfg, name: entry.name, group: entry.group, fqdn: cfg.fqdn ?? `${entry.name}.${cfg.domain}`, inventoryFile: path.resolve(file), inventoryDir: dir });
   }
   for (const h of hosts) problems.push(...roleProblems(h, hosts, entryOf, compiled.roles, pos));
+  const unused = unusedSettings(hosts, entryOf, compiled.roles, pos);
+  problems.push(...unused.problems);
   refuseAny(withoutRepeats(inFileOrder(problems)));
-  return { file: path.resolve(file), hosts };
+  return { file: path.resolve(file), hosts, warnings: inFileOrder(unused.warnings) };
 }

@@ -1,7 +1,8 @@
 // The package as a user gets it: `npm pack`, the tarball installed into an
-// empty directory, `npx mailfleet` run from there. It must work from the
+// empty directory, `npx mailfleet` run from there, and installed as the
+// README says for one user (a prefix whose bin/ holds `mailfleet`). It must work from the
 // compiled CLI alone: no tsx, no sources, templates found beside dist/.
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -36,5 +37,15 @@ describe("the packed tarball", () => {
     expect(validate.stderr).toBe("");
     expect(validate.stdout).toBe("inventory examples/sandbox-fleet.yaml is valid: 3 hosts (web1, db1, pi)");
     expect(validate.exitCode).toBe(0);
-  }, 240_000);
+
+    // the README's install for one user: the tarball into a prefix, `mailfleet` in its bin/, no checkout needed
+    const readme = readFileSync(path.join(REPO, "README.md"), "utf8");
+    expect(readme).toContain("npm install -g --prefix ~/.local ./mailfleet-0.1.0.tgz");
+    expect(filename).toBe("mailfleet-0.1.0.tgz");
+    const prefix = path.join(tmp, "user");
+    const user = await execa("npm", ["install", "-g", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", path.join(tmp, filename)], { cwd: tmp, reject: false });
+    expect(user.exitCode, user.stderr).toBe(0);
+    const installed = await execa(path.join(prefix, "bin/mailfleet"), ["validate", "-i", "examples/sandbox-fleet.yaml"], { cwd: app, reject: false });
+    expect([installed.exitCode, installed.stdout]).toEqual([0, "inventory examples/sandbox-fleet.yaml is valid: 3 hosts (web1, db1, pi)"]);
+  }, 400_000);
 });

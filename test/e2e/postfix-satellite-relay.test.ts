@@ -1,6 +1,7 @@
 // A satellite rendered and applied by mailfleet relays to a hub that wants
 // STARTTLS and AUTH; both are real Postfix instances of Debian's package on
 // loopback, the hub relays on to smtp-sink, where the message is counted.
+// Mail for root goes to adminaddr, any other recipient to recipientCanonical.
 import { execSync } from "node:child_process";
 import { statSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -119,7 +120,7 @@ beforeAll(async () => {
     .join(", ");
   host = parseInventory(
     `
-defaults: { domain: example.org }
+defaults: { domain: example.org, adminaddr: ops@example.org }
 hosts:
   pi:
     platform: debian
@@ -198,7 +199,8 @@ describe("postfix-satellite against a hub with STARTTLS and AUTH", () => {
 
     const [dump] = sink.messages();
     expect(dump).toMatch(/X-Mail-Args: <pi@example\.org>$/m);
-    expect(dump).toMatch(/X-Rcpt-Args: <admin@example\.org> /m);
+    // mail for root (a local user) goes to adminaddr; recipientCanonical takes every other recipient (below)
+    expect(dump).toMatch(/X-Rcpt-Args: <ops@example\.org> /m);
     expect(dump).toMatch(/^Reply-To: admin@example\.org$/m);
     expect(dump).toMatch(/^Subject: relay-test-1$/m);
     expect(dump).toMatch(/^From: Cron Daemon <pi@example\.org>$/m);

@@ -2,13 +2,16 @@
 // never be "moved": the move would find every message already in place and
 // unlink it. Refused at validate for every spelling of such a path, and
 // refused again on the host (its own view of the paths, symlinks followed)
-// whatever the inventory said. Queued messages in queue/, tmp/ and failed/
+// whatever the inventory said: by the plan's probe, before anything is
+// written, and by the move itself. Queued messages in queue/, tmp/ and failed/
 // are counted byte for byte after every refusal.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { applyHost, planHost, prepareHost } from "../../src/engine/host.ts";
+import { diffHost, makePlan } from "../../src/engine/plan.ts";
+import { factsHash, parseProbeOutput, probeScript } from "../../src/engine/scripts.ts";
 import { parseInventory } from "../../src/engine/inventory.ts";
 import { maskingResolver } from "../../src/inventory/secrets.ts";
 import type { SpoolMoveResource } from "../../roles/nullmailer/spool-move.ts";
@@ -108,13 +111,14 @@ describe("a persistent spool overlapping the spool or the config directory is re
 // Links inside a sandbox are relative: an absolute one would lead the kernel out of the tree.
 describe("the host refuses a spool move onto or into itself, symlinks followed", () => {
   checkShells();
-  const moveRefused = /refusing to move .* the same directory or one inside the other; no message was moved/;
   const layouts: { name: string; spool: string; make: (root: string) => void; refusal: RegExp }[] = [
     {
+      // refused at plan by the probe, before the config files ahead of the move are written
       name: "/home is a symlink to var/spool, so /home/nullmailer is the spool",
       spool: "/home/nullmailer",
       make: (root) => symlinkSync("var/spool", path.join(root, "home")),
-      refusal: moveRefused,
+      refusal:
+        /refused: moving the spool \/var\/spool\/nullmailer into \/home\/nullmailer: on this host they are \/var\/spool\/nullmailer and \/var\/spool\/nullmailer, the same directory or one inside the other; nothing was written on web1/,
     },
     {
       name: "/home/keep/queue is left over as a link to the spool's queue",
@@ -134,7 +138,8 @@ describe("the host refuses a spool move onto or into itself, symlinks followed",
         mkdirSync(path.join(root, "home"));
         symlinkSync("../var/spool/nullmailer", path.join(root, "home/keep"));
       },
-      refusal: /refused: \/home\/keep is a symbolic link to \.\.\/var\/spool\/nullmailer, but nullmailer:persistent manages a directory there; .*nothing was written on web1/,
+      refusal:
+        /refused: 2 managed paths hold something mailfleet does not replace; nothing was written on web1\n\s+\/home\/keep is a symbolic link to \.\.\/var\/spool\/nullmailer, but nullmailer:persistent manages a directory there; .*\n\s+moving the spool \/var\/spool\/nullmailer into \/home\/keep: on this host they are/,
     },
   ];
   for (const shell of SHELLS) {
@@ -145,15 +150,20 @@ describe("the host refuses a spool move onto or into itself, symlinks followed",
       const before = messages(root);
       const validate = await mailfleet(["validate", "-i", file]);
       expect(validate.code, validate.stderr).toBe(0);
+      const plan = await mailfleet(["plan", "-i", file], { env: { MAILFLEET_LOCAL_SHELL: shell.env } });
+      expect(plan.code, plan.stdout).toBe(1);
+      expect(withoutProgress(plan.stderr)).toMatch(refusal);
       const r = await mailfleet(["apply", "-i", file, "--yes"], { env: { MAILFLEET_LOCAL_SHELL: shell.env } });
       expect(r.code, r.stdout).toBe(1);
       expect(withoutProgress(r.stderr)).toMatch(refusal);
       expect(messages(root)).toEqual(before);
       expect(before).toHaveLength(6);
+      // nothing at all was written: not even the config files the plan puts before the move
+      expect(existsSync(path.join(root, "opt/local/etc/nullmailer"))).toBe(false);
     });
   }
 
-  it.each(SHELLS)("$name: a spool move resource naming the spool in another spelling is refused by the script itself", async (shell) => {
+  it.each(SHELLS)("$name: a spool move resource naming the spool in another spelling is refused by the probe, and by the move itself", async (shell) => {
     const { dir, root } = zone();
     const host = parseInventory(
       "hosts:\n  web1: { platform: smartos, roles: [nullmailer], domain: example.org, relay: { host: 10.200.0.7 } }\n",
@@ -165,8 +175,11 @@ describe("the host refuses a spool move onto or into itself, symlinks followed",
       process.env.MAILFLEET_LOCAL_SHELL = shell.env;
       try {
         const t = { ...prepareHost(host, new LocalTransport(root), maskingResolver), resources: [move] };
-        const plan = await planHost(t);
-        expect(plan.changes.map((c) => c.kind)).toEqual(["spoolMove"]);
+        await expect(planHost(t)).rejects.toThrow(/^refused: moving the spool \/var\/spool\/nullmailer into .*; nothing was written on web1$/);
+        // a plan that missed it (made by hand from the same probe) meets the move's own check
+        const probed = await t.transport.run(probeScript(t.resources, t.ctx));
+        const [change] = diffHost(t.resources, parseProbeOutput(probed.stdout)!, t.ctx);
+        const plan = makePlan("web1", "local", t.ctx, [{ ...change!, conflict: undefined, data: { subs: "queue tmp failed", messages: 6 } }], factsHash(probed.stdout)!);
         const err = await applyHost(t, plan).then(
           () => null,
           (e: Error & { detail?: string }) => `${e.message}\n${e.detail ?? ""}`,

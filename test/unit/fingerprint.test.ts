@@ -92,4 +92,15 @@ describe("host fingerprint (the Terraform trigger)", () => {
   it("canonical JSON ignores key order and functions", () => {
     expect(canonicalJson({ b: 1, a: [1, { d: 2, c: 3 }], f: () => 1, u: undefined })).toBe('{"a":[1,{"c":3,"d":2}],"b":1}');
   });
+
+  it("canonical JSON is the document every hash so far was taken of (Terraform triggers, saved plans)", () => {
+    // keys by UTF-16 code unit, JSON.stringify's escapes and numbers, null for a function or undefined in a list
+    const value = { é: 1, Z: [undefined, () => 1, "a\u2028\"b"], a: { "10": 0.1, "9": -0, "": null }, n: 1e21 };
+    expect(canonicalJson(value)).toBe('{"Z":[null,null,"a\u2028\\"b"],"a":{"":null,"10":0.1,"9":0},"n":1e+21,"é":1}');
+    // rewrite maps every string value, in lists and mappings, never a key
+    expect(canonicalJson({ "/srv/x": ["/srv/x", { p: "/srv/x" }] }, (s) => s.replace("/srv", "."))).toBe('{"/srv/x":["./x",{"p":"./x"}]}');
+    const loop: Record<string, unknown> = {};
+    loop.self = loop;
+    expect(() => canonicalJson(loop)).toThrow(/circular/i);
+  });
 });

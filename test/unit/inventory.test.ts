@@ -136,6 +136,20 @@ hosts:
     expect(lines).toContainEqual(expect.stringMatching(/:5:\d+: hosts\.b\.roles: .*at least one role/));
   });
 
+  it("a typo of a role, a platform or a key: the name it is closest to; a port that is not a number: the range", () => {
+    const lines = problems(
+      "defaults:\n  domain: example.org\n  adminadr: a@example.org\n  relay: { host: relay.example.org, port: abc }\nhosts:\n  a: { platform: smartOS, roles: [nullmailr] }\n",
+    );
+    expect(lines).toEqual([
+      expect.stringMatching(/:3:3: defaults\.adminadr: unknown key 'adminadr' \(did you mean adminaddr\?\); allowed: /),
+      expect.stringMatching(/:4:43: defaults\.relay\.port: "abc" is not allowed; expected a whole number from 1 to 65535$/),
+      expect.stringMatching(/:6:18: hosts\.a\.platform: "smartOS" is not allowed \(did you mean smartos\?\); allowed: smartos, debian, freebsd$/),
+      expect.stringMatching(/:6:35: hosts\.a\.roles\.0: "nullmailr" is not allowed \(did you mean nullmailer\?\); allowed: nullmailer, /),
+    ]);
+    expect(problems("hosts:\n  a: { platform: debian, roles: [dkim] }\n").join("\n")).not.toMatch(/did you mean/);
+    expect(problems("defaults: { relay: { port: 99999 } }\n")[0]).toMatch(/defaults\.relay\.port: 99999 is not allowed; a port from 1 to 65535$/);
+  });
+
   it("an error for a union names that union's forms", () => {
     const base = "defaults:\n  domain: example.org\n  relay: { host: r.example.org }\nhosts:\n  a:\n    platform: debian\n    roles: [postfix-satellite]\n";
     const mainCf = problems(`${base}    postfix: { mainCf: { smtp_helo_name: { nested: 1 } } }\n`);
@@ -148,7 +162,7 @@ hosts:
 
   it("names the keys of the form that was meant for an unknown key", () => {
     const lines = problems("hosts:\n  a: { platform: debian, domain: example.org, roles: [nullmailer], relay: { host: r }, transport: { type: local, rooot: x } }\n");
-    expect(lines).toContainEqual(expect.stringMatching(/hosts\.a\.transport\.rooot: unknown key 'rooot'; allowed: type, root$/));
+    expect(lines).toContainEqual(expect.stringMatching(/hosts\.a\.transport\.rooot: unknown key 'rooot' \(did you mean root\?\); allowed: type, root$/));
   });
 
   it("a role twice, a role on a platform it does not support, two MTAs: each at the roles list", () => {

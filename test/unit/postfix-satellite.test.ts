@@ -132,6 +132,7 @@ describe("postfix-satellite role", () => {
       "postfix:mailname",
       "postfix:main.cf",
       "postfix:header_checks",
+      "postfix:recipient_canonical",
       "postfix:postmap-sasl_passwd",
     ]);
   });
@@ -167,6 +168,27 @@ describe("postfix-satellite role", () => {
     const hc = file(resources(h), "/etc/postfix/header_checks")!.content;
     expect(hc).toContain("/^From:/ PREPEND Reply-To: ops@example.org");
     expect(hc).toContain("/^Reply-To:/ IGNORE");
+  });
+
+  it("adminaddr: mail for the host's own users goes there, every other recipient to recipientCanonical", () => {
+    const withAdmin = (postfix: string) =>
+      hostFrom(`
+defaults: { domain: example.org, adminaddr: ops+cron@example.org }
+hosts:
+  pi: { platform: debian, roles: [postfix-satellite], relay: { host: hub.example.org }, postfix: ${postfix} }
+`);
+    const both = withAdmin("{ recipientCanonical: admin@example.org, myhostname: mail.pi.example.org }");
+    expect(setting(mainCf(both), "recipient_canonical_maps")).toBe("regexp:/etc/postfix/recipient_canonical, static:admin@example.org");
+    const map = file(resources(both), "/etc/postfix/recipient_canonical")!;
+    expect(map.content.split("\n").filter((l) => l.startsWith("/"))).toEqual([
+      "/^[^@]+@(mail\\.pi\\.example\\.org|pi\\.example\\.org|localhost|localhost\\.localdomain)$/ ops+cron@example.org",
+      "/^ops\\+cron@example\\.org$/ ops+cron@example.org",
+    ]);
+    expect(setting(mainCf(withAdmin("{}")), "recipient_canonical_maps")).toBe("regexp:/etc/postfix/recipient_canonical");
+    // without adminaddr: no map, and recipientCanonical alone
+    const none = satellite("{ recipientCanonical: admin@example.org }");
+    expect(setting(mainCf(none), "recipient_canonical_maps")).toBe("static:admin@example.org");
+    expect(file(resources(none), "/etc/postfix/recipient_canonical")!.state).toBe("absent");
   });
 
   it("sender-dependent authentication, generic maps, lmdb, wrapper mode and IPv6 relays", () => {

@@ -53,6 +53,8 @@ export class Positions {
     readonly file: string,
     readonly doc: Document,
     private readonly lines: LineCounter,
+    /** The text the document was parsed from. */
+    readonly text = "",
   ) {}
 
   /** Position of the node at path, or of the deepest ancestor that exists. */
@@ -74,10 +76,11 @@ export class Positions {
         if (node && (node as Node).range) best = node as Node;
       }
     }
-    return this.atOffsetOnly(best?.range?.[0] ?? 0);
+    return this.lineCol(best?.range?.[0] ?? 0);
   }
 
-  private atOffsetOnly(offset: number): { line: number; column: number } {
+  /** The line and column of an offset in the text. */
+  lineCol(offset: number): { line: number; column: number } {
     const pos = this.lines.linePos(offset);
     return { line: pos.line, column: pos.col };
   }
@@ -88,7 +91,7 @@ export class Positions {
 
   /** A problem the parser found at an offset, named by the keys around it. */
   problemAtOffset(offset: number, message: string): InventoryProblem {
-    return { file: this.file, ...this.atOffsetOnly(offset), field: fieldName(pathAtOffset(this.doc, offset)), message };
+    return { file: this.file, ...this.lineCol(offset), field: fieldName(pathAtOffset(this.doc, offset)), message };
   }
 
   has(p: Path): boolean {

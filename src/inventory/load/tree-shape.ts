@@ -5,6 +5,7 @@
 import YAML, { isMap, isScalar, type Node } from "yaml";
 import type { InventoryProblem } from "../errors.ts";
 import type { Positions } from "./positions.ts";
+import { readYaml } from "./yaml-syntax.ts";
 
 /** Deeper than this, a document is refused before it is converted. */
 export const MAX_DEPTH = 32;
@@ -25,4 +26,45 @@ export function treeShapeProblems(pos: Positions): InventoryProblem[] {
     }
   }
   return [];
+}
+
+/**
+ * Block indentation this deep is read no further: the YAML parser recurses
+ * once per level when a key after it closes them all, and a few thousand
+ * levels overflow its stack. Far above MAX_DEPTH (the lines of a block
+ * scalar are indented too), far below what overflows.
+ */
+const MAX_INDENT_LEVELS = 256;
+
+/** Where the text's block indentation first goes MAX_INDENT_LEVELS deep: the offset of that line, or -1. */
+export function deepIndentOffset(text: string): number {
+  const indents: number[] = [];
+  for (let start = 0; start < text.length; ) {
+    const end = text.indexOf("\n", start);
+    const stop = end < 0 ? text.length : end;
+    let i = start;
+    while (i < stop && text[i] === " ") i++;
+    if (i < stop && text[i] !== "#" && text[i] !== "\r") {
+      const indent = i - start;
+      while (indents.length && indents.at(-1)! >= indent) indents.pop();
+      indents.push(indent);
+      if (indents.length > MAX_INDENT_LEVELS) return start;
+    }
+    start = stop + 1;
+  }
+  return -1;
+}
+
+/**
+ * A document indented too deeply to parse whole: the tree shape of the
+ * text before the line where it gets too deep (nested more than MAX_DEPTH
+ * there already), else that line, refused as too deep to read.
+ */
+export function deepTextProblems(text: string, file: string): InventoryProblem[] {
+  const offset = deepIndentOffset(text);
+  if (offset < 0) return [];
+  const head = readYaml(text.slice(0, offset), file);
+  const shape = treeShapeProblems(head);
+  if (shape.length) return shape;
+  return [{ file, ...head.lineCol(offset), field: "", message: `YAML: indented more than ${MAX_INDENT_LEVELS} levels deep, too deep to read (an inventory needs about 8)` }];
 }

@@ -54,7 +54,7 @@ export function zodProblems(error: z.ZodError, data: unknown, { index, schemaAt,
     out.push({
       file,
       ...where(p, false),
-      message: describeIssue(issue, valueAt(data, p), { forms }),
+      message: describeIssue(issue, valueAt(data, p), { forms, range: issue.code === "invalid_type" ? index.range(doc(p), wrapped) : undefined }),
     });
   }
   return out;

@@ -19,8 +19,8 @@ describe("the file's shape, level by level", () => {
   });
 
   it("an unknown key, at the key, with the keys allowed there", () => {
-    expect(problems("hosts:\n  a: { alpha: { prot: 1 } }\n")).toEqual(["inventory.yaml:2:17: hosts.a.alpha.prot: unknown key 'prot'; allowed: port, mode"]);
-    expect(problems("host:\n  a: {}\n")).toEqual(["inventory.yaml:1:1: host: unknown key 'host'; allowed: defaults, groups, hosts"]);
+    expect(problems("hosts:\n  a: { alpha: { prot: 1 } }\n")).toEqual(["inventory.yaml:2:17: hosts.a.alpha.prot: unknown key 'prot' (did you mean port?); allowed: port, mode"]);
+    expect(problems("host:\n  a: {}\n")).toEqual(["inventory.yaml:1:1: host: unknown key 'host' (did you mean hosts?); allowed: defaults, groups, hosts"]);
   });
 
   it("a value not allowed: what was found and what is allowed", () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { InventoryError, formatProblem } from "../../../src/inventory/errors.ts";
 import { MAX_ALIASES, documentValue } from "../../../src/inventory/load/aliases.ts";
 import { decodeInventory } from "../../../src/inventory/load/encoding.ts";
-import { MAX_DEPTH, treeShapeProblems } from "../../../src/inventory/load/tree-shape.ts";
+import { deepIndentOffset, deepTextProblems, MAX_DEPTH, treeShapeProblems } from "../../../src/inventory/load/tree-shape.ts";
 import { readYaml, syntaxProblems } from "../../../src/inventory/load/yaml-syntax.ts";
 
 const F = "inventory.yaml";
@@ -38,8 +38,22 @@ describe("encoding", () => {
 describe("YAML syntax", () => {
   it("a key repeated in a mapping, where it is repeated", () => {
     expect(text(syntaxProblems(readYaml("defaults:\n  domain: a\n  adminaddr: b\n  domain: c\n", F)))).toEqual([
-      `${F}:4:3: defaults.domain: YAML: Map keys must be unique`,
+      `${F}:4:3: defaults.domain: YAML: Map keys must be unique: domain is set twice in this mapping, first at 2:3; keep one`,
     ]);
+  });
+
+  it("a key repeated whose first value is empty: at the repeat too, not at the end of the line before", () => {
+    expect(text(syntaxProblems(readYaml("defaults:\n  domain:\n  adminaddr: b\n  domain: c\n", F)))).toEqual([
+      `${F}:4:3: defaults.domain: YAML: Map keys must be unique: domain is set twice in this mapping, first at 2:3; keep one`,
+    ]);
+    expect(text(syntaxProblems(readYaml("hosts:\n  - a: 1\n    a:\n", F)))).toEqual([`${F}:3:5: hosts.0.a: YAML: Map keys must be unique: a is set twice in this mapping, first at 2:5; keep one`]);
+  });
+
+  it("after a tab, the field is named from the text before it, and what the tab breaks further on is left out", () => {
+    const tabbed = "groups:\n  zones:\n    platform: smartos\n\troles: [x]\n    hosts: {}\n";
+    expect(text(syntaxProblems(readYaml(tabbed, F)))).toEqual([`${F}:4:1: groups.zones.platform: YAML: Tabs are not allowed as indentation`]);
+    const inKey = "groups:\n  zones:\n\tplatform: smartos\n    roles: [x]\n";
+    expect(text(syntaxProblems(readYaml(inKey, F)))).not.toContainEqual(expect.stringContaining("smartos roles"));
   });
 
   it("a syntax error, with the field around it", () => {
@@ -66,6 +80,15 @@ describe("tree shape", () => {
     ]);
     const justSo = `defaults:\n  domain: ${"[".repeat(MAX_DEPTH - 2)}${"]".repeat(MAX_DEPTH - 2)}\n`;
     expect(treeShapeProblems(readYaml(justSo, F))).toEqual([]);
+  });
+
+  it("indented 2,000 levels deep with a key after them: refused where it passes 32 levels, not a stack overflow", () => {
+    const deep = `defaults:\n${Array.from({ length: 2000 }, (_, i) => `${" ".repeat(i + 2)}k${i}:`).join("\n")}\ngroups: {}\n`;
+    expect(deepIndentOffset(deep)).toBeGreaterThan(0);
+    expect(text(deepTextProblems(deep, F))).toEqual([expect.stringMatching(new RegExp(`^${F}:33:\\d+: defaults\\.k0\\.k1.*: nested more than 32 levels deep`))]);
+    const scalar = `a: |\n${Array.from({ length: 300 }, (_, i) => `${" ".repeat(i + 2)}line ${i}`).join("\n")}\nb: 1\n`;
+    expect(text(deepTextProblems(scalar, F))).toEqual([expect.stringMatching(new RegExp(`^${F}:257:1: YAML: indented more than 256 levels deep`))]);
+    expect(deepTextProblems("defaults:\n  domain: example.org\n", F)).toEqual([]);
   });
 
   it("a key that is a list or a mapping", () => {
