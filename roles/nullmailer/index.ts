@@ -2,6 +2,7 @@
 import { mtaResourceKinds } from "../lib/mta/kinds.ts";
 import { defineRole } from "../types.ts";
 import { shimHandler } from "./shim.ts";
+import { orphanedSpoolHandler } from "./orphaned-spool.ts";
 import { spoolMoveHandler } from "./spool-move.ts";
 import { nullmailerPlatforms } from "./platforms.ts";
 import { nullmailerQueue } from "./queue.ts";
@@ -25,7 +26,7 @@ export const nullmailer = defineRole({
   directorySettings: (h) =>
     h.nullmailer?.persistentSpool ? [{ field: ["nullmailer", "persistentSpool"], path: h.nullmailer.persistentSpool, what: "the persistent spool", example: "/home/nullmailer-spool" }] : [],
   resources: nullmailerResources,
-  resourceKinds: { spoolMove: spoolMoveHandler, shim: shimHandler, ...mtaResourceKinds },
+  resourceKinds: { spoolMove: spoolMoveHandler, orphanedSpool: orphanedSpoolHandler, shim: shimHandler, ...mtaResourceKinds },
   masks: { remotes: maskRemotes },
   queue: nullmailerQueue,
 });

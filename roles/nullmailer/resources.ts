@@ -4,6 +4,7 @@ import type { Resource } from "../../src/resources/types.ts";
 import { code } from "../../src/shell/builder.ts";
 import { shq } from "../../src/shell/quote.ts";
 import { mtaSwitch } from "../lib/mta/handover.ts";
+import { KNOWN_PERSISTENT_SPOOLS } from "./orphaned-spool.ts";
 import { roleTemplates } from "../templates.ts";
 import type { RoleContext, RoleHost } from "../types.ts";
 import type { NullmailerData } from "./platforms.ts";
@@ -104,6 +105,12 @@ export function nullmailerResources(host: RoleHost<typeof nullmailerSections>, c
     });
     serviceInputs.push("nullmailer:spool");
   } else {
+    // mail an earlier image queued in a persistent spool this inventory no longer names is never left there unseen
+    const known = ctx.fleet.flatMap((h) => {
+      const p = (h as RoleHost<typeof nullmailerSections>).nullmailer?.persistentSpool;
+      return p ? [p] : [];
+    });
+    res.push({ kind: "orphanedSpool", id: "nullmailer:orphaned-spool", spool: nm.spool, candidates: [...new Set([...known, ...KNOWN_PERSISTENT_SPOOLS])].sort() });
     for (const d of spoolDirs) {
       res.push({ kind: "directory", id: `nullmailer:spool-${d}`, path: `${nm.spool}/${d}`, mode: nm.spoolMode, owner: nm.user, group: nm.spoolGroup });
     }

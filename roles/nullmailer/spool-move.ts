@@ -27,7 +27,7 @@ declare module "../../src/resources/types.ts" {
 }
 
 
-const PROBE_FN = code(`mf_spool_probe() { # SPOOL DIR SUB
+const PROBE_FN = code(`mf_spool_probe() { # SPOOL DIR SUB [OWNER]
   mf_s="$R$1/$3"
   printf 'sub %s ' "$3"; mf_stat "$mf_s"
   if [ -L "$mf_s" ]; then printf 'T '; mf_link_target "$mf_s"; fi
@@ -35,6 +35,11 @@ const PROBE_FN = code(`mf_spool_probe() { # SPOOL DIR SUB
   if [ -d "$mf_s" ] && [ ! -L "$mf_s" ]; then mf_count "$mf_s"; echo "~count $mf_n"; fi
   if [ -d "$mf_s.mailfleet-old" ]; then mf_count "$mf_s.mailfleet-old"; echo old; echo "~old $mf_n"; fi
   printf 'target '; mf_stat "$R$2/$3"
+  if [ -d "$R$2/$3" ] && [ ! -L "$R$2/$3" ]; then
+    # what already waits there (a zone reprovisioned around its persistent spool), and how much of it the MTA's user does not own
+    mf_count "$R$2/$3"; echo "~waiting $mf_n"
+    [ -z "$4" ] || echo "~foreign $(find "$R$2/$3" -type f ! -user "$4" 2>/dev/null | wc -l)"
+  fi
 }`);
 
 /**
@@ -130,6 +135,9 @@ mf_spool_move() { # SPOOL DIR SUB MODE OWNER GROUP
     rmdir "$mf_o" || return 1
   fi
   return 0
+}
+mf_spool_own() { # DIR SUB OWNER GROUP: queued files another image's uid left are given to the MTA's user, which must read them
+  find "$R$1/$2" -type f ! -user "$3" -exec chown "$3:$4" {} + || return 1
 }`);
 
 interface SubState {
@@ -144,6 +152,10 @@ interface SubState {
   old: number;
   target: string;
   targetStat: string;
+  /** Files already in <dir>/<sub>. */
+  waiting: number;
+  /** Of those, files the spool's owner does not own (another image's uid). */
+  foreign: number;
 }
 
 function parse(lines: string[]): { subs: SubState[]; overlap?: string } {
@@ -154,13 +166,15 @@ function parse(lines: string[]): { subs: SubState[]; overlap?: string } {
     const [tag, ...rest] = line.trim().split(/\s+/);
     if (tag === "overlap") overlap = line.trim().slice("overlap ".length);
     else if (tag === "sub") {
-      cur = { sub: rest[0]!, kind: rest[1] ?? "missing", stat: rest.slice(1).join(" "), count: 0, hasOld: false, old: 0, target: "missing", targetStat: "missing" };
+      cur = { sub: rest[0]!, kind: rest[1] ?? "missing", stat: rest.slice(1).join(" "), count: 0, hasOld: false, old: 0, target: "missing", targetStat: "missing", waiting: 0, foreign: 0 };
       out.push(cur);
     } else if (!cur) continue;
     else if (tag === "T") cur.link = line.slice(2);
     else if (tag === "~count") cur.count = Number(rest[0]);
     else if (tag === "old") cur.hasOld = true;
     else if (tag === "~old") cur.old = Number(rest[0]);
+    else if (tag === "~waiting") cur.waiting = Number(rest[0]);
+    else if (tag === "~foreign") cur.foreign = Number(rest[0]);
     else if (tag === "target") {
       cur.target = rest[0] ?? "missing";
       cur.targetStat = rest.join(" ");
@@ -171,11 +185,16 @@ function parse(lines: string[]): { subs: SubState[]; overlap?: string } {
 
 export const spoolMoveHandler: ResourceHandler<SpoolMoveResource> = {
   statPaths: (r) => r.subdirs.flatMap((s) => [`${r.spool}/${s}`, `${r.dir}/${s}`]),
-  probe: (r) => join([PROBE_FN, OVERLAP_FN, sh`mf_spool_overlap_probe ${r.spool} ${r.dir} ${r.subdirs}`, ...r.subdirs.map((s) => sh`mf_spool_probe ${r.spool} ${r.dir} ${s}`)]),
-  diff(r, lines) {
+  probe: (r, ctx) => {
+    const { owner } = ownerWanted(r, ctx);
+    return join([PROBE_FN, OVERLAP_FN, sh`mf_spool_overlap_probe ${r.spool} ${r.dir} ${r.subdirs}`, ...r.subdirs.map((s) => sh`mf_spool_probe ${r.spool} ${r.dir} ${s} ${owner}`)]);
+  },
+  diff(r, lines, ctx) {
     const { subs: states, overlap } = parse(lines);
     const todo: string[] = [];
     let messages = 0;
+    let waiting = 0;
+    let foreign = 0;
     for (const sub of r.subdirs) {
       const st = states.find((s) => s.sub === sub);
       const want = `${r.dir}/${sub}`;
@@ -192,25 +211,34 @@ export const spoolMoveHandler: ResourceHandler<SpoolMoveResource> = {
       // an empty directory set aside is litter of an interrupted move: the move finishes by removing it
       if (!linked || st.hasOld || st.target !== "d") todo.push(sub);
       messages += st.count + st.old;
+      waiting += st.sub === "tmp" ? 0 : st.waiting;
+      foreign += st.foreign;
     }
     // what is of the wrong type is said first (move it away); a move onto or into itself is refused whatever else
     if (overlap) {
       const conflict = overlap.replace(/^refusing to move /, "moving ");
       return { id: r.id, kind: "spoolMove", action: "move", target: r.spool, summary: `refused: ${conflict}`, conflict };
     }
-    if (todo.length === 0) return null;
+    if (todo.length === 0 && foreign === 0) return null;
+    const files = (n: number) => `${n} queued file${n === 1 ? "" : "s"}`;
+    const { owner, group } = ownerWanted(r, ctx);
+    const parts = [
+      ...(todo.length ? [`move ${todo.map((s) => `${r.spool}/${s}`).join(", ")} to ${r.dir} (${files(messages)}) and link them back`] : []),
+      ...(todo.length && waiting ? [`${files(waiting)} already in ${r.dir}: kept, and delivered from there`] : []),
+      ...(foreign ? [`give ${r.dir}'s ${files(foreign)} owned by another user to ${owner}:${group} (an earlier image's uid), so that the MTA can read them`] : []),
+    ];
     return {
       id: r.id,
       kind: "spoolMove",
       action: "move",
       target: r.spool,
-      summary: `move ${todo.map((s) => `${r.spool}/${s}`).join(", ")} to ${r.dir} (${messages} queued file${messages === 1 ? "" : "s"}) and link them back`,
-      data: { subs: todo.join(" "), messages },
+      summary: parts.join("; "),
+      data: { subs: todo.join(" "), messages, waiting, foreign },
     };
   },
   apply(r, change, ctx) {
     const { owner, group } = ownerWanted(r, ctx);
-    const subs = String(change.data?.subs ?? r.subdirs.join(" ")).split(" ");
+    const subs = String(change.data?.subs ?? r.subdirs.join(" ")).split(" ").filter(Boolean);
     const stop =
       r.service && !ctx.sandbox
         ? sh`if [ "$(${ctx.platform.serviceProbe(r.service)})" = running ]; then ${ctx.platform.serviceStop(r.service)} || mf_fail ${`cannot stop ${r.service} before moving its spool`}; fi`
@@ -220,6 +248,9 @@ export const spoolMoveHandler: ResourceHandler<SpoolMoveResource> = {
       (s) =>
         sh`mf_spool_move ${r.spool} ${r.dir} ${s} ${mode(r.mode)} ${owner} ${group} || mf_fail ${`moving ${r.spool}/${s} to ${r.dir} stopped; run apply again to finish (no message is lost)`}`,
     );
-    return join([OVERLAP_FN, SPOOL_APPLY_FN, check, stop, ...moves]);
+    const own = owner
+      ? r.subdirs.map((s) => sh`mf_spool_own ${r.dir} ${s} ${owner} ${group} || mf_fail ${`cannot give the queued files in ${r.dir}/${s} to ${owner}; nullmailer could not read them`}`)
+      : [];
+    return join([OVERLAP_FN, SPOOL_APPLY_FN, subs.length ? check : undefined, stop, ...moves, ...own]);
   },
 };
