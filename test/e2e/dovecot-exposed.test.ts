@@ -51,7 +51,7 @@ import { revealingResolver } from "../../src/inventory/secrets.ts";
 import type { Resource } from "../../src/resources/types.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
 import { doveconfN, dovecotRoleDir, DOVECOT_USER, startDovecot, withTestDovecot, type Dovecot } from "../support/dovecot.ts";
-import { waitFor } from "../support/namespace.ts";
+import { waitFor } from "../support/wait.ts";
 import { outsideNetwork, type OutsideNetwork } from "../support/netns.ts";
 import { ensurePostfixAccounts, freePort, hubInstanceData, instancePlatform, POSTFIX_LIB, postfixInstance, type PostfixInstance } from "../support/postfix.ts";
 

@@ -17,7 +17,8 @@ import { maildirMessages } from "../support/dovecot.ts";
 import { testHub, type TestHub } from "../support/hub.ts";
 import { outsideNetwork, type OutsideNetwork } from "../support/netns.ts";
 import { swaks, type SwaksResult } from "../support/opensmtpd.ts";
-import { freePort, startSmtpSink, waitFor, type SmtpSink } from "../support/postfix.ts";
+import { freePort, startSmtpSink, type SmtpSink } from "../support/postfix.ts";
+import { waitFor } from "../support/wait.ts";
 import { rawSmtp } from "../support/smtp-client.ts";
 import { tlsHandshake } from "../support/tls.ts";
 

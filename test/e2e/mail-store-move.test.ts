@@ -23,7 +23,8 @@ import { everyStep } from "../support/cleanup.ts";
 import { imapMailbox, maildirMessages } from "../support/dovecot.ts";
 import { testHub, type TestHub } from "../support/hub.ts";
 import { swaks } from "../support/opensmtpd.ts";
-import { postfixTool, waitFor } from "../support/postfix.ts";
+import { postfixTool } from "../support/postfix.ts";
+import { waitFor } from "../support/wait.ts";
 
 const cleanup: string[] = [];
 const mounts: string[] = [];

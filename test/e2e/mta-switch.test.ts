@@ -31,10 +31,10 @@ import {
   POSTFIX_LIB,
   postfixInstance,
   startSmtpSink,
-  waitFor,
   type PostfixInstance,
   type SmtpSink,
 } from "../support/postfix.ts";
+import { waitFor } from "../support/wait.ts";
 
 const N = 5;
 const NM_CONF = "/etc/nullmailer";

@@ -32,10 +32,10 @@ import {
   POSTFIX_LIB,
   postfixInstance,
   startSmtpSink,
-  waitFor,
   type PostfixInstance,
   type SmtpSink,
 } from "../support/postfix.ts";
+import { waitFor } from "../support/wait.ts";
 
 const OS = opensmtpdPlatforms.debian;
 const host = parseInventory("hosts: { t1: { platform: debian, domain: example.org, roles: [nullmailer], relay: { host: 127.0.0.1 } } }", path.join(REPO, "test/e2e/inline.yaml")).hosts[0]!;

@@ -25,10 +25,10 @@ import {
   postfixInstance,
   postfixTool,
   startSmtpSink,
-  waitFor,
   type PostfixInstance,
   type SmtpSink,
 } from "../support/postfix.ts";
+import { waitFor } from "../support/wait.ts";
 
 const GOOD = "c0rrect horse;battery 'staple'";
 let sink: SmtpSink;

@@ -25,7 +25,7 @@ import { roleResources } from "../../src/engine/roles.ts";
 import { revealingResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import { imapMailbox, lmtpSend } from "../support/dovecot.ts";
-import { waitFor } from "../support/namespace.ts";
+import { waitFor } from "../support/wait.ts";
 import { startOpenSmtpd, swaks } from "../support/opensmtpd.ts";
 import { freePort } from "../support/ports.ts";
 import { startSmtpSink, type SmtpSink } from "../support/postfix.ts";

@@ -20,7 +20,7 @@ import { templates } from "../../roles/opensmtpd/resources.ts";
 import { opensmtpdPlatforms } from "../../roles/opensmtpd/platforms.ts";
 import { REPO } from "../support/cli.ts";
 import { maildirMessages } from "../support/dovecot.ts";
-import { waitFor } from "../support/namespace.ts";
+import { waitFor } from "../support/wait.ts";
 import { outsideNetwork, type OutsideNetwork } from "../support/netns.ts";
 import { startSmtpSink, type SmtpSink } from "../support/postfix.ts";
 import { RSPAMD_OFFLINE, scanInventoryParts, startScanPipeline, type ScanInventoryInput, type ScanPipeline } from "../support/scan-pipeline.ts";

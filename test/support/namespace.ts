@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
+import { poll, waitFor } from "./wait.ts";
 
 export interface ToolResult {
   code: number;
@@ -160,20 +161,20 @@ export async function openNamespace(dir: string, opts: NamespaceOptions): Promis
       .filter((p) => /^\d+$/.test(p) && Number(p) !== pid)
       .filter((p) => nsOf(p) === ns)
       .map(Number);
-  const drain = async (ms = 10_000) => {
-    const until = Date.now() + ms;
-    while (processes().length > 0) {
-      if (Date.now() > until) {
-        for (const p of processes()) {
-          try {
-            process.kill(p, "SIGKILL");
-          } catch {
-            // already gone
-          }
-        }
+  const signalAll = (signal: NodeJS.Signals) => {
+    for (const p of processes()) {
+      try {
+        process.kill(p, signal);
+      } catch {
+        // already gone
       }
-      await new Promise((r) => setTimeout(r, 50));
     }
+  };
+  const empty = () => processes().length === 0;
+  const drain = async (ms = 10_000) => {
+    if (await poll(empty, ms, 50)) return;
+    // what is left (or forked since) gets SIGKILL until none is left
+    await waitFor(`the processes left in mount namespace ${dir} to end after SIGKILL`, () => (signalAll("SIGKILL"), empty()), 60_000, 50);
   };
   const enter = (cmd: string, args: string[], runAs?: RunAs, pdeathsig?: boolean) => [
     "-t",
@@ -209,13 +210,7 @@ export async function openNamespace(dir: string, opts: NamespaceOptions): Promis
     processes,
     drain,
     async close() {
-      for (const p of processes()) {
-        try {
-          process.kill(p, "SIGTERM");
-        } catch {
-          // already gone
-        }
-      }
+      signalAll("SIGTERM");
       await drain(5000);
       if (holder.exitCode === null && holder.signalCode === null) {
         const exited = new Promise((r) => holder.once("exit", r));
@@ -295,14 +290,4 @@ export async function firstStart<T extends Pick<DaemonLifecycle, "start" | "clos
     throw text === undefined ? e : new Error(`${(e as Error).message}\n${text}`);
   }
   return instance;
-}
-
-/** Polls until `check` is true or the time is up; returns the milliseconds it took. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -18,7 +18,8 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { REPO } from "./cli.ts";
-import { daemonLifecycle, firstStart, freeIds, openNamespace, waitFor, type MountNamespace, type ToolResult } from "./namespace.ts";
+import { daemonLifecycle, firstStart, freeIds, openNamespace, type MountNamespace, type ToolResult } from "./namespace.ts";
+import { waitFor } from "./wait.ts";
 
 export const OPENSMTPD_ROOT = path.join(REPO, ".deps/opensmtpd");
 

@@ -261,14 +261,4 @@ export async function startSmtpSink(address = "127.0.0.1"): Promise<SmtpSink> {
   };
 }
 
-/** Polls until `check` is true or the time is up; returns the milliseconds it took. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export { freePort };

@@ -16,7 +16,8 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import os from "node:os";
 import path from "node:path";
 import { REPO } from "./cli.ts";
-import { daemonLifecycle, firstStart, openNamespace, unprivileged, waitFor, type MountNamespace, type RunAs, type ToolResult } from "./namespace.ts";
+import { daemonLifecycle, firstStart, openNamespace, unprivileged, type MountNamespace, type RunAs, type ToolResult } from "./namespace.ts";
+import { waitFor } from "./wait.ts";
 import { freePort } from "./ports.ts";
 
 export const RSPAMD_ROOT = path.join(REPO, ".deps/rspamd");

@@ -3,6 +3,7 @@
 // BusyBox's syslogd, writing to a file of their own, for as long as they need it.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
+import { poll } from "./wait.ts";
 
 export interface Syslog {
   /** The file this syslogd writes to, or null when the machine's own syslog is used. */
@@ -16,13 +17,10 @@ export async function ensureSyslog(file: string): Promise<Syslog> {
   if (loggerWorks()) return { file: null, stop: async () => {} };
   rmSync("/dev/log", { force: true }); // a socket nobody listens on
   const child = spawn("busybox", ["syslogd", "-n", "-O", file], { stdio: "ignore" });
-  const until = Date.now() + 5000;
-  while (!(existsSync("/dev/log") && loggerWorks())) {
-    if (Date.now() > until || child.exitCode !== null) {
-      child.kill("SIGKILL");
-      throw new Error("busybox syslogd did not provide /dev/log");
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  const up = await poll(() => child.exitCode !== null || (existsSync("/dev/log") && loggerWorks()), 30_000, 50);
+  if (!up || child.exitCode !== null) {
+    child.kill("SIGKILL");
+    throw new Error("busybox syslogd did not provide /dev/log");
   }
   return {
     file,
