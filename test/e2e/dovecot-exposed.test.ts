@@ -45,12 +45,13 @@ import type { PostfixSockets } from "../../roles/postfix-hub/sockets.ts";
 import { postfixHub } from "../../roles/postfix-hub/index.ts";
 import { hostContext } from "../../src/engine/desired.ts";
 import { applyHost, planHost, type HostTarget } from "../../src/engine/host.ts";
-import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
+import type { HostConfig } from "../../src/engine/inventory.ts";
 import { roleResources } from "../../src/engine/roles.ts";
 import { revealingResolver } from "../../src/inventory/secrets.ts";
 import type { Resource } from "../../src/resources/types.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
 import { doveconfN, dovecotRoleDir, DOVECOT_USER, startDovecot, withTestDovecot, type Dovecot } from "../support/dovecot.ts";
+import { hubFragments, hubHost, mailDomains, saveInventory } from "../support/inventory.ts";
 import { waitFor } from "../support/wait.ts";
 import { outsideNetwork, type OutsideNetwork } from "../support/netns.ts";
 import { ensurePostfixAccounts, freePort, hubInstanceData, instancePlatform, POSTFIX_LIB, postfixInstance, type PostfixInstance } from "../support/postfix.ts";
@@ -82,42 +83,27 @@ let smtpPort: number;
 let submissionPort: number;
 let hosts: HostConfig[];
 
-function writeInventory(dovecotExtra = "") {
-  const u = DOVECOT_USER;
-  const secret = (a: Account) => `{ password: { file: ${path.join(work, "secrets", a)} } }`;
-  const tls = `{ cert: ${data}/tls/cert.pem, key: ${data}/tls/key.pem }`;
-  const instance = Object.entries(hub!.settings)
-    .map(([k, v]) => `${k}: "${v}"`)
-    .join(", ");
-  writeFileSync(
-    inventory,
-    `defaults:
-  domain: example.org
-  adminaddr: admin@example.org
-hosts:
-  store:
-    platform: debian
-    roles: [postfix-hub, dovecot]
-    address: ${net.host.v4}
-    hub:
-      port: ${smtpPort}
-      interfaces: [${net.host.v4}]
-      tls: ${tls}
-      submission: { port: ${submissionPort} }
-      mainCf: { ${instance} }
-    dovecot:
-      tls: ${tls}
-      authLimits: { window: ${LIMITS.window}, clientFailures: ${LIMITS.clientFailures}, accountFailures: ${LIMITS.accountFailures}, newClientInterval: ${LIMITS.newClientInterval} }
-${dovecotExtra}    mail:
-      owner: { user: ${u.user}, group: ${u.group}, uid: ${u.uid}, gid: ${u.gid} }
-      base: ${data}/vmail
-      domains:
-        example.org: { users: { admin: ${secret("admin@example.org")} }, aliases: { postmaster: admin } }
-        one.example: { users: { bob: ${secret("bob@one.example")} } }
-        two.example: { users: { carol: ${secret("carol@two.example")}, dave: ${secret("dave@two.example")} } }
-`,
-  );
-  hosts = parseInventory(readFileSync(inventory, "utf8"), inventory).hosts;
+function writeInventory(dovecotExtra: Record<string, unknown> = {}) {
+  const f = hubFragments(hub!.settings, data, DOVECOT_USER);
+  hosts = saveInventory(inventory, {
+    defaults: { domain: "example.org", adminaddr: "admin@example.org" },
+    hosts: {
+      store: hubHost({
+        address: net.host.v4,
+        hub: { port: smtpPort, interfaces: [net.host.v4], tls: f.tls, submission: { port: submissionPort }, mainCf: f.instance },
+        dovecot: { tls: f.tls, authLimits: LIMITS, ...dovecotExtra },
+        mail: {
+          owner: f.owner,
+          base: f.base,
+          domains: mailDomains(path.join(work, "secrets"), {
+            "example.org": { users: ["admin"], aliases: { postmaster: "admin" } },
+            "one.example": { users: ["bob"] },
+            "two.example": { users: ["carol", "dave"] },
+          }),
+        },
+      }),
+    },
+  });
 }
 
 /** The host's two roles here: packages are not installed (both daemons are unpacked), Dovecot is started by the test. */
@@ -483,7 +469,7 @@ describe("Dovecot as the dovecot role configures it, facing an outside network",
     const user = "admin@example.org";
     const steps = [`a LOGIN "${user}" "${PASSWORDS[user]}"`];
     const self = { here: true, source: net.host.v4, host: net.host.v4 };
-    writeInventory("      localPlaintext: true\n");
+    writeInventory({ localPlaintext: true });
     try {
       const plan = await apply();
       expect(plan.changes.map((c) => `${c.id} ${c.action}`)).toEqual(["dovecot:dovecot.conf update", "dovecot:service reload"]);
