@@ -3,11 +3,11 @@
 // its programs from there, and its daemons as separate instances, each with
 // its own config, queue and data directory (postfix -c DIR), like a
 // postmulti instance. smtp-sink from the same package is the far end.
+import { spawn } from "node:child_process";
 import { chownSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { execa, type ResultPromise } from "execa";
+import { execa } from "execa";
 import { debian } from "../../src/platforms/debian.ts";
 import type { Platform } from "../../src/platforms/types.ts";
 import type { PostfixHubData } from "../../roles/postfix-hub/platforms.ts";
@@ -15,6 +15,7 @@ import type { PostfixSockets } from "../../roles/postfix-hub/sockets.ts";
 import { postfixPlatforms, type PostfixData } from "../../roles/lib/postfix/platforms.ts";
 import { sh } from "../../src/shell/builder.ts";
 import { POSTFIX_ROOT } from "./cli.ts";
+import { listens, stopProcess, untilReady } from "./daemon.ts";
 import { withMachineLock } from "./machine-lock.ts";
 import { freePort } from "./ports.ts";
 
@@ -231,20 +232,13 @@ export async function startSmtpSink(address = "127.0.0.1"): Promise<SmtpSink> {
   const dumpDir = mkdtempSync(path.join(os.tmpdir(), "mf-sink-"));
   chmodSync(dumpDir, 0o777);
   const port = await freePort();
-  const proc: ResultPromise = execa(tool("smtp-sink"), ["-u", "nobody", "-d", `${dumpDir}/%M.`, `${address}:${port}`, "100"], {
-    env: postfixEnv,
-    reject: false,
-  });
-  for (let i = 0; i < 50; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, address, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 100));
+  const proc = spawn(tool("smtp-sink"), ["-u", "nobody", "-d", `${dumpDir}/%M.`, `${address}:${port}`, "100"], { env: { ...process.env, ...postfixEnv }, stdio: "ignore" });
+  try {
+    await untilReady(proc, { name: "smtp-sink", what: `smtp-sink listening on ${address}:${port}`, ready: () => listens(port, { host: address }), timeoutMs: 30_000 });
+  } catch (e) {
+    await stopProcess(proc);
+    rmSync(dumpDir, { recursive: true, force: true });
+    throw e;
   }
   return {
     port,
@@ -254,8 +248,7 @@ export async function startSmtpSink(address = "127.0.0.1"): Promise<SmtpSink> {
         .sort()
         .map((f) => readFileSync(path.join(dumpDir, f), "utf8")),
     async stop() {
-      proc.kill();
-      await proc;
+      await stopProcess(proc);
       rmSync(dumpDir, { recursive: true, force: true });
     },
   };

@@ -6,7 +6,9 @@ import { chmodSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { POSTFIX_ROOT } from "./cli.ts";
+import { alive, listens, stopProcess } from "./daemon.ts";
 import { freePort } from "./ports.ts";
+import { poll } from "./wait.ts";
 
 export interface SmtpSink {
   port: number;
@@ -70,21 +72,11 @@ export async function sendSmtp(port: number, from: string, to: string, data: str
   }
 }
 
+/** Whether smtp-sink greets on `port` within `ms`; false when it exited first. */
 async function listening(port: number, child: ChildProcess, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until && child.exitCode === null) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, "127.0.0.1");
-      s.once("data", (d) => {
-        s.end("QUIT\r\n");
-        resolve(d.toString().startsWith("220"));
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
+  let up = false;
+  await poll(async () => (up = await listens(port, { greeting: /^220/, say: "QUIT\r\n" })) || !alive(child), ms, 50);
+  return up && alive(child);
 }
 
 /** Starts smtp-sink in `dir` (made world-writable: as root it runs as nobody). */
@@ -100,22 +92,17 @@ export async function startSmtpSink(dir: string): Promise<SmtpSink> {
     );
     let stderr = "";
     child.stderr!.on("data", (d) => (stderr += String(d)));
-    if (await listening(port, child, 5000)) {
+    if (await listening(port, child, 30_000)) {
       // the readiness probes above were connections, not transactions: nothing is dumped for them
       return {
         port,
         dir,
         files: () => readdirSync(dir).sort(),
         read: (f) => readFileSync(path.join(dir, f)),
-        stop: () =>
-          new Promise((resolve) => {
-            if (child.exitCode !== null) return resolve();
-            child.once("exit", () => resolve());
-            child.kill("SIGTERM");
-          }),
+        stop: () => stopProcess(child),
       };
     }
-    child.kill("SIGKILL");
+    await stopProcess(child, 0);
     // another process may have taken the port between the probe and the bind: try another
     if (attempt === 4) throw new Error(`smtp-sink did not start: ${stderr}`);
   }

@@ -3,6 +3,7 @@
 // BusyBox's syslogd, writing to a file of their own, for as long as they need it.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
+import { alive, stopProcess } from "./daemon.ts";
 import { poll } from "./wait.ts";
 
 export interface Syslog {
@@ -17,22 +18,16 @@ export async function ensureSyslog(file: string): Promise<Syslog> {
   if (loggerWorks()) return { file: null, stop: async () => {} };
   rmSync("/dev/log", { force: true }); // a socket nobody listens on
   const child = spawn("busybox", ["syslogd", "-n", "-O", file], { stdio: "ignore" });
-  const up = await poll(() => child.exitCode !== null || (existsSync("/dev/log") && loggerWorks()), 30_000, 50);
-  if (!up || child.exitCode !== null) {
+  const up = await poll(() => !alive(child) || (existsSync("/dev/log") && loggerWorks()), 30_000, 50);
+  if (!up || !alive(child)) {
     child.kill("SIGKILL");
     throw new Error("busybox syslogd did not provide /dev/log");
   }
   return {
     file,
-    stop: () =>
-      new Promise((resolve) => {
-        const done = () => {
-          rmSync("/dev/log", { force: true });
-          resolve();
-        };
-        if (child.exitCode !== null) return done();
-        child.once("exit", done);
-        child.kill("SIGTERM");
-      }),
+    async stop() {
+      await stopProcess(child);
+      rmSync("/dev/log", { force: true });
+    },
   };
 }
