@@ -11,26 +11,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 import YAML from "yaml";
 import { mailfleet, REPO } from "../support/cli.ts";
 import { startSshd, type Sshd } from "../support/sshd.ts";
-import { standinHost } from "../support/standin-host.ts";
+import { nullmailerStandin, standinHost } from "../support/standin-host.ts";
 
-function jail(settings: string) {
-  const host = standinHost("freebsd");
-  const inv = path.join(host.dir, "inventory.yaml");
-  const write = (extra: string) =>
-    writeFileSync(
-      inv,
-      `hosts:
-  jail1:
-    platform: freebsd
-    roles: [nullmailer]
-    domain: example.org
-    adminaddr: root@example.org
-    relay: { host: relay.example.org, port: 587, tls: starttls }
-${extra}`,
-    );
-  write(settings);
-  return { ...host, inv, write };
-}
+const jail = (settings: string) => nullmailerStandin("freebsd", "jail1", settings);
 
 describe("FreeBSD jail (root /, recording stand-ins for pkg, service, sysrc)", () => {
   it("installs with pkg, enables with sysrc, starts with service; a second apply does nothing; a changed setting restarts once", async () => {

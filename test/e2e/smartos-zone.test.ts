@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, lstatSync, readFileSync, readlinkSync, statSy
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { mailfleet, REPO } from "../support/cli.ts";
-import { standinHost } from "../support/standin-host.ts";
+import { nullmailerStandin } from "../support/standin-host.ts";
 
 /** nullmailer-inject with the behaviour of 2.0 (Debian's source, the 2.1 fix reverted; scripts/test-deps.mjs), and Debian's own 2.2. */
 const UNFIXED = path.join(REPO, ".deps/nullmailer-unfixed/nullmailer-inject");
@@ -15,22 +15,7 @@ const FIXED = "/usr/bin/nullmailer-inject";
 
 /** A zone whose nullmailer package (version `nullmailerVersion`) brings the nullmailer-inject `inject`. */
 function zone(nullmailerVersion: string, installed: string[], settings: string, inject = FIXED) {
-  const host = standinHost("smartos", { nullmailerVersion, installed, inject });
-  const inv = path.join(host.dir, "inventory.yaml");
-  const write = (extra: string) =>
-    writeFileSync(
-      inv,
-      `hosts:
-  zone1:
-    platform: smartos
-    roles: [nullmailer]
-    domain: example.org
-    adminaddr: root@example.org
-    relay: { host: relay.example.org, port: 587, tls: starttls }
-${extra}`,
-    );
-  write(settings);
-  return { ...host, inv, write };
+  return nullmailerStandin("smartos", "zone1", settings, { nullmailerVersion, installed, inject });
 }
 
 describe("SmartOS zone (root /, recording stand-ins for svcadm, pkgin, zfs)", () => {

@@ -68,3 +68,28 @@ export function standinHost(platform: StandinPlatform, opts: StandinHostOptions 
     run: (script) => execFileSync(enter, [dir, "-c", script], { encoding: "latin1" }),
   };
 }
+
+/**
+ * A stand-in host with an inventory (`inv`, in its directory) of one host
+ * `name` of `platform` with the nullmailer role, relaying to
+ * relay.example.org:587 with STARTTLS; `settings` (more of the host's keys,
+ * YAML lines indented under it) follow. `write(settings)` rewrites it.
+ */
+export function nullmailerStandin(platform: StandinPlatform, name: string, settings: string, opts: StandinHostOptions = {}) {
+  const host = standinHost(platform, opts);
+  const inv = path.join(host.dir, "inventory.yaml");
+  const write = (extra: string) =>
+    writeFileSync(
+      inv,
+      `hosts:
+  ${name}:
+    platform: ${platform}
+    roles: [nullmailer]
+    domain: example.org
+    adminaddr: root@example.org
+    relay: { host: relay.example.org, port: 587, tls: starttls }
+${extra}`,
+    );
+  write(settings);
+  return { ...host, inv, write };
+}
