@@ -23,7 +23,8 @@ import { testHub, type TestHub } from "../support/hub.ts";
 import { acquireMachineLock } from "../support/machine-lock.ts";
 import { applyHere, takeMachineNullmailer, type MachineNullmailer } from "../support/machine-nullmailer.ts";
 import { swaks } from "../support/opensmtpd.ts";
-import { instanceData, instancePlatform, postfixInstance, postfixTool, startSmtpSink, type PostfixInstance, type SmtpSink } from "../support/postfix.ts";
+import { instanceData, instancePlatform, postfixInstance, postfixTool, type PostfixInstance } from "../support/postfix.ts";
+import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
 import { waitFor } from "../support/wait.ts";
 import { hubHost, mailDomains, saveInventory } from "../support/inventory.ts";
 

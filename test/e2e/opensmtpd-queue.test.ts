@@ -31,10 +31,9 @@ import {
   mainCfLines,
   POSTFIX_LIB,
   postfixInstance,
-  startSmtpSink,
   type PostfixInstance,
-  type SmtpSink,
 } from "../support/postfix.ts";
+import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
 import { waitFor } from "../support/wait.ts";
 
 const OS = opensmtpdPlatforms.debian;

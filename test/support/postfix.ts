@@ -2,8 +2,8 @@
 // it conflicts with the nullmailer installed on this machine, so the tests run
 // its programs from there, and its daemons as separate instances, each with
 // its own config, queue and data directory (postfix -c DIR), like a
-// postmulti instance. smtp-sink from the same package is the far end.
-import { spawn } from "node:child_process";
+// postmulti instance. smtp-sink from the same package is the far end
+// (smtp-sink.ts).
 import { chownSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,7 +15,6 @@ import type { PostfixSockets } from "../../roles/postfix-hub/sockets.ts";
 import { postfixPlatforms, type PostfixData } from "../../roles/lib/postfix/platforms.ts";
 import { sh } from "../../src/shell/builder.ts";
 import { POSTFIX_ROOT } from "./cli.ts";
-import { listens, stopProcess, untilReady } from "./daemon.ts";
 import { withMachineLock } from "./machine-lock.ts";
 import { freePort } from "./ports.ts";
 
@@ -217,41 +216,6 @@ export function instanceData(pf: PostfixInstance): PostfixData {
  */
 export function hubInstanceData(pf: PostfixInstance, sockets: PostfixSockets): PostfixHubData {
   return { ...instanceData(pf), queueDirectory: pf.queue, chroot: false, sockets };
-}
-
-export interface SmtpSink {
-  port: number;
-  dumpDir: string;
-  /** Dumped transactions: the envelope (X-Mail-Args, X-Rcpt-Args) and the message. */
-  messages(): string[];
-  stop(): Promise<void>;
-}
-
-/** smtp-sink on `address` (default 127.0.0.1) and a free port, dumping every transaction into its own file. */
-export async function startSmtpSink(address = "127.0.0.1"): Promise<SmtpSink> {
-  const dumpDir = mkdtempSync(path.join(os.tmpdir(), "mf-sink-"));
-  chmodSync(dumpDir, 0o777);
-  const port = await freePort();
-  const proc = spawn(tool("smtp-sink"), ["-u", "nobody", "-d", `${dumpDir}/%M.`, `${address}:${port}`, "100"], { env: { ...process.env, ...postfixEnv }, stdio: "ignore" });
-  try {
-    await untilReady(proc, { name: "smtp-sink", what: `smtp-sink listening on ${address}:${port}`, ready: () => listens(port, { host: address }), timeoutMs: 30_000 });
-  } catch (e) {
-    await stopProcess(proc);
-    rmSync(dumpDir, { recursive: true, force: true });
-    throw e;
-  }
-  return {
-    port,
-    dumpDir,
-    messages: () =>
-      readdirSync(dumpDir)
-        .sort()
-        .map((f) => readFileSync(path.join(dumpDir, f), "utf8")),
-    async stop() {
-      await stopProcess(proc);
-      rmSync(dumpDir, { recursive: true, force: true });
-    },
-  };
 }
 
 export { freePort };
