@@ -47,8 +47,8 @@ export interface TestHub {
   target(host: HostConfig, fleet: readonly HostConfig[]): HostTarget;
   /** Plans and applies `t`; the plan as printed (without colours), with `hide` masked. */
   apply(t: HostTarget, hide?: readonly string[]): Promise<{ plan: HostPlan; text: string }>;
-  /** Starts Dovecot from the config the dovecot role wrote (after the first apply). */
-  startDovecot(): Promise<Dovecot>;
+  /** Starts Dovecot from the config the dovecot role wrote (after the first apply); its listeners on `addresses` (default 127.0.0.1). */
+  startDovecot(opts?: { addresses?: string[] }): Promise<Dovecot>;
   /** Postfix's master pid, Dovecot's master pid. */
   pids(): [string, string];
   close(): Promise<void>;
@@ -93,8 +93,8 @@ export async function testHub(name: string, cn: string): Promise<TestHub> {
       // as printed, without colours (picocolors turns them on when CI is set)
       return { plan, text: stripVTControlCharacters(formatPlan(plan, [...hide])) };
     },
-    async startDovecot() {
-      hub.dovecot = await startDovecot({ config: dovecotData.config });
+    async startDovecot(opts = {}) {
+      hub.dovecot = await startDovecot({ config: dovecotData.config, ...opts });
       return hub.dovecot;
     },
     pids: () => [readFileSync(path.join(postfix.queue, "pid/master.pid"), "utf8").trim(), readFileSync(path.join(hub.dovecot!.baseDir, "master.pid"), "utf8").trim()],
