@@ -19,7 +19,7 @@ import {
   startDovecot,
   type Dovecot,
 } from "../support/dovecot.ts";
-import { waitFor } from "../support/namespace.ts";
+import { waitFor } from "../support/wait.ts";
 import { smtpdCheck, startOpenSmtpd, swaks, type OpenSmtpd } from "../support/opensmtpd.ts";
 import { freePort } from "../support/ports.ts";
 import { startRspamd, type Rspamd } from "../support/rspamd.ts";

@@ -25,11 +25,11 @@
 //   wrong password; only a lost auth connection gets 454 4.7.0).
 //
 // What the test sets that a real host would not, all through the roles' data
-// or the inventory: Dovecot's paths are in a temp dir and its users are the
-// one unprivileged user it runs as here, Postfix's paths point at an instance
-// whose services are not chrooted, and Dovecot's sockets for it lie in a
-// directory the unprivileged Dovecot can create them in (as in
-// hub-delivery.test.ts); Dovecot's listeners are moved to the veth's addresses
+// or the inventory: the test hub's (test/support/hub.ts, as in
+// hub-delivery.test.ts): Dovecot's paths are in a temp dir and its users are
+// the one unprivileged user it runs as here, Postfix's paths point at an
+// instance whose services are not chrooted, and Dovecot's sockets for it lie
+// in a directory the unprivileged Dovecot can create them in; Dovecot's listeners are moved to the veth's addresses
 // on free ports by the test overrides, Postfix's are on free ports of the
 // veth's address (hub.port, hub.submission.port); the bounds are small (3 per
 // client, 5 per account) so that the test needs few attempts, each of which
@@ -39,21 +39,14 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dovecot as dovecotRole } from "../../roles/dovecot/index.ts";
-import type { DovecotData } from "../../roles/dovecot/platforms.ts";
-import type { PostfixSockets } from "../../roles/postfix-hub/sockets.ts";
-import { postfixHub } from "../../roles/postfix-hub/index.ts";
-import { hostContext } from "../../src/engine/desired.ts";
-import { applyHost, planHost, type HostTarget } from "../../src/engine/host.ts";
-import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
-import { roleResources } from "../../src/engine/roles.ts";
-import { revealingResolver } from "../../src/inventory/secrets.ts";
-import type { Resource } from "../../src/resources/types.ts";
-import { LocalTransport } from "../../src/transports/local.ts";
-import { doveconfN, dovecotRoleDir, DOVECOT_USER, startDovecot, withTestDovecot, type Dovecot } from "../support/dovecot.ts";
-import { waitFor } from "../support/namespace.ts";
+import { planHost } from "../../src/engine/host.ts";
+import type { HostConfig } from "../../src/engine/inventory.ts";
+import { doveconfN, type Dovecot } from "../support/dovecot.ts";
+import { testHub, type TestHub } from "../support/hub.ts";
+import { hubHost, mailDomains, saveInventory } from "../support/inventory.ts";
+import { waitFor } from "../support/wait.ts";
 import { outsideNetwork, type OutsideNetwork } from "../support/netns.ts";
-import { ensurePostfixAccounts, freePort, hubInstanceData, instancePlatform, POSTFIX_LIB, postfixInstance, type PostfixInstance } from "../support/postfix.ts";
+import { freePort } from "../support/postfix.ts";
 
 const PASSWORDS = {
   "bob@one.example": "bob one pass",
@@ -73,77 +66,40 @@ const timings: Record<string, number> = {};
 const samples: Record<string, string> = {};
 
 let net: OutsideNetwork;
+/** Postfix and Dovecot as the roles configure them (test/support/hub.ts), Dovecot listening on the outside network's host end. */
+let th: TestHub | undefined;
 let dovecot: Dovecot | undefined;
-let data: string;
-let dovecotData: DovecotData;
-let sockets: PostfixSockets;
-let hub: PostfixInstance | undefined;
-let smtpPort: number;
 let submissionPort: number;
 let hosts: HostConfig[];
 
-function writeInventory(dovecotExtra = "") {
-  const u = DOVECOT_USER;
-  const secret = (a: Account) => `{ password: { file: ${path.join(work, "secrets", a)} } }`;
-  const tls = `{ cert: ${data}/tls/cert.pem, key: ${data}/tls/key.pem }`;
-  const instance = Object.entries(hub!.settings)
-    .map(([k, v]) => `${k}: "${v}"`)
-    .join(", ");
-  writeFileSync(
-    inventory,
-    `defaults:
-  domain: example.org
-  adminaddr: admin@example.org
-hosts:
-  store:
-    platform: debian
-    roles: [postfix-hub, dovecot]
-    address: ${net.host.v4}
-    hub:
-      port: ${smtpPort}
-      interfaces: [${net.host.v4}]
-      tls: ${tls}
-      submission: { port: ${submissionPort} }
-      mainCf: { ${instance} }
-    dovecot:
-      tls: ${tls}
-      authLimits: { window: ${LIMITS.window}, clientFailures: ${LIMITS.clientFailures}, accountFailures: ${LIMITS.accountFailures}, newClientInterval: ${LIMITS.newClientInterval} }
-${dovecotExtra}    mail:
-      owner: { user: ${u.user}, group: ${u.group}, uid: ${u.uid}, gid: ${u.gid} }
-      base: ${data}/vmail
-      domains:
-        example.org: { users: { admin: ${secret("admin@example.org")} }, aliases: { postmaster: admin } }
-        one.example: { users: { bob: ${secret("bob@one.example")} } }
-        two.example: { users: { carol: ${secret("carol@two.example")}, dave: ${secret("dave@two.example")} } }
-`,
-  );
-  hosts = parseInventory(readFileSync(inventory, "utf8"), inventory).hosts;
+function writeInventory(dovecotExtra: Record<string, unknown> = {}) {
+  const f = th!.fragments;
+  hosts = saveInventory(inventory, {
+    defaults: { domain: "example.org", adminaddr: "admin@example.org" },
+    hosts: {
+      store: hubHost({
+        address: net.host.v4,
+        hub: { port: th!.port, interfaces: [net.host.v4], tls: f.tls, submission: { port: submissionPort }, mainCf: f.instance },
+        dovecot: { tls: f.tls, authLimits: LIMITS, ...dovecotExtra },
+        mail: {
+          owner: f.owner,
+          base: f.base,
+          domains: mailDomains(path.join(work, "secrets"), {
+            "example.org": { users: ["admin"], aliases: { postmaster: "admin" } },
+            "one.example": { users: ["bob"] },
+            "two.example": { users: ["carol", "dave"] },
+          }),
+        },
+      }),
+    },
+  });
 }
 
-/** The host's two roles here: packages are not installed (both daemons are unpacked), Dovecot is started by the test. */
-function storeTarget(): HostTarget {
-  const h = hosts.find((x) => x.name === "store")!;
-  const platform = withTestDovecot(instancePlatform(hub!), dovecotData.service, () => dovecot);
-  const secrets = revealingResolver(h.inventoryDir);
-  const skip = (r: Resource) =>
-    r.kind === "package" || r.kind === "account" || r.kind === "mtaHandover" || r.kind === "parkedMail" || (r.kind === "service" && r.name === "dovecot" && !dovecot);
-  // Postfix as an instance: the sockets Dovecot opens for it lie in the test's directory
-  const dataOf = { [postfixHub.name]: hubInstanceData(hub!, sockets), [dovecotRole.name]: dovecotData };
-  const resources = [
-    ...roleResources(postfixHub, h, { platform, data: dataOf[postfixHub.name], dataOf, secrets, fleet: hosts }),
-    ...roleResources(dovecotRole, h, { platform, data: dovecotData, dataOf, secrets, fleet: hosts }),
-  ].filter((r) => !skip(r));
-  return { host: h, transport: new LocalTransport(), ctx: hostContext(platform, ""), resources };
-}
+/** The store host's two roles here (packages left out: both daemons are unpacked; Dovecot's service until the test has started it). */
+const storeTarget = () => th!.target(hosts.find((x) => x.name === "store")!, hosts);
 
 async function apply() {
-  const t = storeTarget();
-  const plan = await planHost(t);
-  const result = await applyHost(t, plan).catch((e: Error & { detail?: string }) => {
-    throw new Error(`${e.message}\n${e.detail ?? ""}\n${hub?.log() ?? ""}\n${dovecot?.log() ?? ""}`);
-  });
-  expect(result.remaining).toEqual([]);
-  return plan;
+  return (await th!.apply(storeTarget())).plan;
 }
 
 // A line-level IMAP / POP3 client (Debian's python3): the greeting, then one
@@ -245,26 +201,21 @@ const LOGGED_IN = /^a OK \[CAPABILITY [^\]]*\] Logged in$/;
 
 beforeAll(async () => {
   const t0 = Date.now();
-  process.env.LD_LIBRARY_PATH = POSTFIX_LIB;
-  await ensurePostfixAccounts();
   net = await outsideNetwork({ v4: "10.77.5", v6: "fd77:5:0:0", clients: 20 });
   mkdirSync(path.join(work, "secrets"));
   for (const [a, pw] of Object.entries(PASSWORDS)) writeFileSync(path.join(work, "secrets", a), `${pw}\n`, { mode: 0o600 });
-  ({ data, dovecotData } = dovecotRoleDir("mf-exposed-dovecot-", "store.example.org", ["sockets"]));
-  sockets = { lmtp: path.join(data, "sockets/dovecot-lmtp"), auth: path.join(data, "sockets/auth"), user: "postfix", group: "postfix" };
-  hub = postfixInstance("exposed-hub");
-  smtpPort = await freePort();
+  th = await testHub("exposed-hub", "store.example.org");
   submissionPort = await freePort();
   writeInventory();
   const plan = await apply();
   expect(plan.changes.map((c) => c.id)).toEqual(expect.arrayContaining(["postfix:master.cf", "postfix:service", "dovecot:dovecot.conf", "dovecot:auth-limits", "dovecot:passwd-file"]));
-  dovecot = await startDovecot({ config: dovecotData.config, addresses: [net.host.v4, net.host.v6] });
+  dovecot = await th.startDovecot({ addresses: [net.host.v4, net.host.v6] });
   timings.setup = Date.now() - t0;
 }, 180_000);
 
 afterAll(async () => {
   const errors: unknown[] = [];
-  for (const f of [() => dovecot?.close(), () => hub?.stop(), () => net?.close()]) {
+  for (const f of [() => th?.close(), () => net?.close()]) {
     try {
       await f();
     } catch (e) {
@@ -272,16 +223,15 @@ afterAll(async () => {
     }
   }
   rmSync(work, { recursive: true, force: true });
-  if (data) rmSync(data, { recursive: true, force: true });
   console.info(`dovecot-exposed timings (ms): ${JSON.stringify(timings)}\nreplies: ${JSON.stringify(samples, null, 1)}`);
   if (errors.length) throw errors[0];
 }, 60_000);
 
 describe("Dovecot as the dovecot role configures it, facing an outside network", () => {
   it("doveconf -n accepts the config with the Lua passdbs, as written and as run", async () => {
-    const conf = readFileSync(dovecotData.config, "utf8");
+    const conf = readFileSync(th!.dovecotData.config, "utf8");
     expect(conf).toMatch(/^passdb \{\n  driver = lua\n  args = file=\S+\/auth-limits\.lua blocking=no\n  result_internalfail = return-fail\n\}$/m);
-    const n = await doveconfN(dovecotData.config);
+    const n = await doveconfN(th!.dovecotData.config);
     expect(n.stderr).toBe("");
     expect(n.code).toBe(0);
     const run = await dovecot!.checkConfig();
@@ -483,7 +433,7 @@ describe("Dovecot as the dovecot role configures it, facing an outside network",
     const user = "admin@example.org";
     const steps = [`a LOGIN "${user}" "${PASSWORDS[user]}"`];
     const self = { here: true, source: net.host.v4, host: net.host.v4 };
-    writeInventory("      localPlaintext: true\n");
+    writeInventory({ localPlaintext: true });
     try {
       const plan = await apply();
       expect(plan.changes.map((c) => `${c.id} ${c.action}`)).toEqual(["dovecot:dovecot.conf update", "dovecot:service reload"]);

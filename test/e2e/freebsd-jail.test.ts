@@ -1,10 +1,9 @@
 // Platform freebsd and the jexec transport. The platform runs with root "/"
 // (the code path of a real jail) in a private mount namespace with overlays
-// (test/fixtures/freebsd-jail), where pkg, service and sysrc are recording
+// (test/fixtures/standin-host), where pkg, service and sysrc are recording
 // stand-ins: they exist only on FreeBSD. jexec, too, is a recording stand-in
 // (test/fixtures/standin-bin), reached through a real sshd on 127.0.0.1 as
 // the jail host. Everything else is the real engine and sh.
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,32 +11,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 import YAML from "yaml";
 import { mailfleet, REPO } from "../support/cli.ts";
 import { startSshd, type Sshd } from "../support/sshd.ts";
+import { nullmailerStandin, standinHost } from "../support/standin-host.ts";
 
-const FIXTURE = path.join(REPO, "test/fixtures/freebsd-jail");
-
-function jail(settings: string) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "mf-jail-"));
-  execFileSync(path.join(FIXTURE, "install-standins.sh"), [dir]);
-  const inv = path.join(dir, "inventory.yaml");
-  const write = (extra: string) =>
-    writeFileSync(
-      inv,
-      `hosts:
-  jail1:
-    platform: freebsd
-    roles: [nullmailer]
-    domain: example.org
-    adminaddr: root@example.org
-    relay: { host: relay.example.org, port: 587, tls: starttls }
-${extra}`,
-    );
-  write(settings);
-  const env = { MAILFLEET_LOCAL_SHELL: `${path.join(FIXTURE, "enter.sh")} ${dir}` };
-  const upper = (p: string) => path.join(dir, "upper", p);
-  const calls = () => readFileSync(upper("var/standin/calls.log"), "utf8").split("\n").filter((l) => l && !/^pkg query/.test(l));
-  const resetCalls = () => writeFileSync(upper("var/standin/calls.log"), "");
-  return { dir, inv, env, upper, calls, resetCalls, write };
-}
+const jail = (settings: string) => nullmailerStandin("freebsd", "jail1", settings);
 
 describe("FreeBSD jail (root /, recording stand-ins for pkg, service, sysrc)", () => {
   it("installs with pkg, enables with sysrc, starts with service; a second apply does nothing; a changed setting restarts once", async () => {
@@ -83,22 +59,15 @@ function mailJails(names: string[], inventory: string) {
   writeFileSync(inv, inventory);
   mkdirSync(path.join(base, "secrets"));
   for (const s of ["admin", "bob"]) writeFileSync(path.join(base, "secrets", s), `${s}'s password\n`, { mode: 0o600 });
-  const dirs = Object.fromEntries(names.map((n) => [n, path.join(base, n)]));
-  for (const d of Object.values(dirs)) {
-    mkdirSync(d);
-    execFileSync(path.join(FIXTURE, "install-standins.sh"), [d]);
-  }
-  const upper = (jail: string, p: string) => path.join(dirs[jail]!, "upper", p);
+  const jails = Object.fromEntries(names.map((n) => [n, standinHost("freebsd", { dir: path.join(base, n) })]));
+  const of = (jail: string) => jails[jail]!;
   return {
-    upper,
-    read: (jail: string, p: string) => readFileSync(upper(jail, p), "utf8"),
-    write: (jail: string, p: string, text: string) => {
-      mkdirSync(path.dirname(upper(jail, p)), { recursive: true });
-      writeFileSync(upper(jail, p), text);
-    },
-    calls: (jail: string) => readFileSync(upper(jail, "var/standin/calls.log"), "utf8").split("\n").filter((l) => l && !/^pkg query/.test(l)),
-    resetCalls: (jail: string) => writeFileSync(upper(jail, "var/standin/calls.log"), ""),
-    apply: (jail: string) => mailfleet(["apply", "-i", inv, "--yes", "--limit", jail], { env: { MAILFLEET_LOCAL_SHELL: `${path.join(FIXTURE, "enter.sh")} ${dirs[jail]}` } }),
+    upper: (jail: string, p: string) => of(jail).upper(p),
+    read: (jail: string, p: string) => of(jail).read(p),
+    write: (jail: string, p: string, text: string) => of(jail).writeFile(p, text),
+    calls: (jail: string) => of(jail).calls(),
+    resetCalls: (jail: string) => of(jail).resetCalls(),
+    apply: (jail: string) => mailfleet(["apply", "-i", inv, "--yes", "--limit", jail], { env: of(jail).env }),
     remove: () => rmSync(base, { recursive: true, force: true }),
   };
 }

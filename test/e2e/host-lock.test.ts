@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { debian } from "../../src/platforms/debian.ts";
 import { applyPrelude, prelude } from "../../src/shell/prelude.ts";
 import { checkShells, SHELLS, type Shell } from "../support/shells.ts";
+import { waitFor } from "../support/wait.ts";
 
 const cleanup: (() => void)[] = [];
 afterAll(() => cleanup.reverse().forEach((f) => f()));
@@ -89,15 +90,11 @@ async function startZombieHolder(runDir: string): Promise<{ pid: number; parent:
     { stdio: "ignore", detached: true },
   );
   parent.unref();
-  for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 10));
   let pid = 0;
-  for (let i = 0; i < 200 && !pid; i++) {
-    pid = Number(readFileSync(pidFile, "utf8").trim());
-    if (!pid) await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor("the holder's pid", () => (pid = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8").trim()) : 0) > 0, 30_000, 10);
   rmSync(pidFile);
   process.kill(pid, "SIGKILL");
-  for (let i = 0; i < 200 && !/\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8")); i++) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(`holder ${pid} to be a zombie`, () => /\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8")), 30_000, 10);
   const end = () => {
     try {
       process.kill(parent.pid!, "SIGKILL");

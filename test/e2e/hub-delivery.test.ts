@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postfixSatellite } from "../../roles/postfix-satellite/index.ts";
 import { hostContext } from "../../src/engine/desired.ts";
 import { applyHost, planHost, type HostTarget } from "../../src/engine/host.ts";
-import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
+import type { HostConfig } from "../../src/engine/inventory.ts";
 import { roleResources } from "../../src/engine/roles.ts";
 import { revealingResolver } from "../../src/inventory/secrets.ts";
 import { LocalTransport } from "../../src/transports/local.ts";
@@ -23,7 +23,10 @@ import { testHub, type TestHub } from "../support/hub.ts";
 import { acquireMachineLock } from "../support/machine-lock.ts";
 import { applyHere, takeMachineNullmailer, type MachineNullmailer } from "../support/machine-nullmailer.ts";
 import { swaks } from "../support/opensmtpd.ts";
-import { instanceData, instancePlatform, postfixInstance, postfixTool, startSmtpSink, waitFor, type PostfixInstance, type SmtpSink } from "../support/postfix.ts";
+import { instanceData, instancePlatform, postfixInstance, postfixTool, type PostfixInstance } from "../support/postfix.ts";
+import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+import { waitFor } from "../support/wait.ts";
+import { hubHost, mailDomains, saveInventory } from "../support/inventory.ts";
 
 const PASSWORDS = {
   "bob@one.example": "one's s3cret: pass",
@@ -36,7 +39,8 @@ const BOBS = ["bob@one.example", "bob@two.example"] as const;
 const work = mkdtempSync(path.join(os.tmpdir(), "mf-hub-"));
 chmodSync(work, 0o755);
 const inventory = path.join(work, "inventory.yaml");
-const secretFile = (a: Address) => path.join(work, "secrets", a);
+const secrets = path.join(work, "secrets");
+const secretFile = (a: Address) => path.join(secrets, a);
 const timings: Record<string, number> = {};
 
 let release: (() => void) | undefined;
@@ -51,56 +55,30 @@ let hosts: HostConfig[];
 const maildir = (a: Address) => path.join(th.data, "vmail", a.split("@")[1]!, a.split("@")[0]!, "Maildir");
 const count = (a: Address, id: string) => maildirMessageIds(maildir(a)).filter((m) => m === id).length;
 
-function writeInventory(opts: { users?: string; protocols?: string; dovecotKey?: string } = {}) {
-  const satInstance = Object.entries(sat.settings)
-    .map(([k, v]) => `${k}: "${v}"`)
-    .join(", ");
-  const dovecotTls = `{ cert: ${th.data}/tls/cert.pem, key: ${opts.dovecotKey ?? `${th.data}/tls/key.pem`} }`;
-  const secret = (a: Address) => `{ password: { file: ${secretFile(a)} } }`;
-  writeFileSync(
-    inventory,
-    `defaults:
-  domain: example.org
-  adminaddr: root@example.org
-  relay: { host: 127.0.0.1, port: ${th.port} }
-hosts:
-  hub:
-    platform: debian
-    roles: [postfix-hub, dovecot]
-    address: 127.0.0.1
-    hub:
-      port: ${th.port}
-      interfaces: [127.0.0.1]
-      tls: ${th.yaml.tls}
-      # mail to outside domains leaves through the smarthost (smtp-sink), where it is counted
-      mainCf: { ${th.yaml.instance}, relayhost: "[127.0.0.1]:${sink.port}" }
-    dovecot:
-      tls: ${dovecotTls}
-${opts.protocols ? `      protocols: ${opts.protocols}\n` : ""}    mail:
-      owner: ${th.yaml.owner}
-      base: ${th.yaml.base}
-      domains:
-        example.org:
-          users: { admin: ${secret("admin@example.org")} }
-          aliases: { root: admin, postmaster: admin }
-        one.example:
-          users: { bob: ${secret("bob@one.example")} }
-          aliases: { postmaster: bob }
-        two.example:
-          users: ${opts.users ?? `{ bob: ${secret("bob@two.example")} }`}
-  zone1:
-    platform: debian
-    roles: [nullmailer]
-    address: 127.0.0.5
-    transport: { type: local }
-  pi:
-    platform: debian
-    roles: [postfix-satellite]
-    address: 127.0.0.6
-    postfix: { mainCf: { ${satInstance} } }
-`,
-  );
-  hosts = parseInventory(readFileSync(inventory, "utf8"), inventory).hosts;
+function writeInventory(opts: { twoUsers?: string[]; protocols?: string[]; dovecotKey?: string } = {}) {
+  const f = th.fragments;
+  hosts = saveInventory(inventory, {
+    defaults: { domain: "example.org", adminaddr: "root@example.org", relay: { host: "127.0.0.1", port: th.port } },
+    hosts: {
+      hub: hubHost({
+        address: "127.0.0.1",
+        // mail to outside domains leaves through the smarthost (smtp-sink), where it is counted
+        hub: { port: th.port, interfaces: ["127.0.0.1"], tls: f.tls, mainCf: { ...f.instance, relayhost: `[127.0.0.1]:${sink.port}` } },
+        dovecot: { tls: { ...f.tls, key: opts.dovecotKey ?? f.tls.key }, ...(opts.protocols ? { protocols: opts.protocols } : {}) },
+        mail: {
+          owner: f.owner,
+          base: f.base,
+          domains: mailDomains(secrets, {
+            "example.org": { users: ["admin"], aliases: { root: "admin", postmaster: "admin" } },
+            "one.example": { users: ["bob"], aliases: { postmaster: "bob" } },
+            "two.example": { users: opts.twoUsers ?? ["bob"] },
+          }),
+        },
+      }),
+      zone1: { platform: "debian", roles: ["nullmailer"], address: "127.0.0.5", transport: { type: "local" } },
+      pi: { platform: "debian", roles: ["postfix-satellite"], address: "127.0.0.6", postfix: { mainCf: sat.settings } },
+    },
+  });
 }
 
 const host = (name: string) => hosts.find((h) => h.name === name)!;
@@ -139,7 +117,7 @@ function stamps(): Record<string, string> {
 
 beforeAll(async () => {
   const t0 = Date.now();
-  mkdirSync(path.join(work, "secrets"));
+  mkdirSync(secrets);
   for (const [a, pw] of Object.entries(PASSWORDS)) writeFileSync(secretFile(a as Address), `${pw}\n`, { mode: 0o600 });
   sink = await startSmtpSink();
 
@@ -332,7 +310,7 @@ describe("the hub: postfix-hub and dovecot on one host, satellites provisioned b
       writeInventory();
     }
     // a config it accepts: the reload happens after the check
-    writeInventory({ protocols: "[imap]" });
+    writeInventory({ protocols: ["imap"] });
     const { plan } = await apply(hubTarget());
     expect(plan.changes.map((c) => `${c.id} ${c.action}`)).toEqual(["dovecot:dovecot.conf update", "dovecot:service reload"]);
     await waitFor("Dovecot's reload", () => /SIGHUP received - reloading configuration/.test(th.dovecot!.log()), 20_000);
@@ -345,7 +323,7 @@ describe("the hub: postfix-hub and dovecot on one host, satellites provisioned b
   it("removing a user keeps its Maildir, and the plan says so", async () => {
     const before = maildirMessageIds(maildir("bob@two.example")).length;
     expect(before).toBeGreaterThan(0);
-    writeInventory({ users: "{}" });
+    writeInventory({ twoUsers: [] });
     const { plan, text } = await apply(hubTarget());
     expect(plan.changes.map((c) => c.id)).toEqual(["postfix:vmailbox", "postfix:postmap-vmailbox", "dovecot:passwd-file"]);
     expect(text).toMatch(/= keep 1 mailbox under .*vmail no longer in the inventory \(mailfleet never deletes them\): two\.example\/bob/);

@@ -11,13 +11,16 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planHost } from "../../src/engine/host.ts";
-import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
+import type { HostConfig } from "../../src/engine/inventory.ts";
 import { everyStep } from "../support/cleanup.ts";
 import { maildirMessages } from "../support/dovecot.ts";
+import { hubHost, mailDomains, saveInventory } from "../support/inventory.ts";
 import { testHub, type TestHub } from "../support/hub.ts";
 import { outsideNetwork, type OutsideNetwork } from "../support/netns.ts";
 import { swaks, type SwaksResult } from "../support/opensmtpd.ts";
-import { freePort, startSmtpSink, waitFor, type SmtpSink } from "../support/postfix.ts";
+import { freePort } from "../support/postfix.ts";
+import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+import { waitFor } from "../support/wait.ts";
 import { rawSmtp } from "../support/smtp-client.ts";
 import { tlsHandshake } from "../support/tls.ts";
 
@@ -31,7 +34,8 @@ type Address = keyof typeof PASSWORDS;
 
 const work = mkdtempSync(path.join(os.tmpdir(), "mf-hubx-"));
 const inventory = path.join(work, "inventory.yaml");
-const secretFile = (a: Address) => path.join(work, "secrets", a);
+const secrets = path.join(work, "secrets");
+const secretFile = (a: Address) => path.join(secrets, a);
 
 let th: TestHub;
 let outside: OutsideNetwork;
@@ -41,43 +45,37 @@ let submissionPort: number;
 let hosts: HostConfig[];
 
 function writeInventory() {
-  const secret = (a: Address) => `{ password: { file: ${secretFile(a)} } }`;
-  writeFileSync(
-    inventory,
-    `defaults:
-  domain: example.org
-  adminaddr: root@example.org
-  relay: { host: hub }
-hosts:
-  hub:
-    platform: debian
-    roles: [postfix-hub, dovecot]
-    address: 127.0.0.1
-    hub:
-      port: ${th.port}
-      interfaces: [127.0.0.1, "::1", ${outside.host.v4}, "${outside.host.v6}", ${fleetNet.host.v4}, "${fleetNet.host.v6}"]
-      tls: ${th.yaml.tls}
-      submission: { port: ${submissionPort} }
-      mainCf: { ${th.yaml.instance}, relayhost: "[127.0.0.1]:${sink.port}" }
-    dovecot:
-      tls: ${th.yaml.tls}
-    mail:
-      owner: ${th.yaml.owner}
-      base: ${th.yaml.base}
-      domains:
-        example.org:                       # no postmaster: the role adds it (to adminaddr)
-          users: { admin: ${secret("admin@example.org")} }
-          aliases: { root: admin }
-        one.example:
-          users: { bob: ${secret("bob@one.example")}, alice: ${secret("alice@one.example")} }
-          aliases: { postmaster: bob, abuse: postmaster, team: [bob, alice], ext: [bob, someone@outside.test] }
-        two.example:                       # no postmaster either
-          users: { bob: ${secret("bob@two.example")} }
-  sat4: { platform: debian, roles: [nullmailer], address: ${fleetNet.clients.v4[0]}, transport: { type: local } }
-  sat6: { platform: debian, roles: [nullmailer], address: "${fleetNet.clients.v6[0]}", transport: { type: local } }
-`,
-  );
-  hosts = parseInventory(readFileSync(inventory, "utf8"), inventory).hosts;
+  const f = th.fragments;
+  const sat = (address: string) => ({ platform: "debian", roles: ["nullmailer"], address, transport: { type: "local" } });
+  hosts = saveInventory(inventory, {
+    defaults: { domain: "example.org", adminaddr: "root@example.org", relay: { host: "hub" } },
+    hosts: {
+      hub: hubHost({
+        address: "127.0.0.1",
+        hub: {
+          port: th.port,
+          interfaces: ["127.0.0.1", "::1", outside.host.v4, outside.host.v6, fleetNet.host.v4, fleetNet.host.v6],
+          tls: f.tls,
+          submission: { port: submissionPort },
+          mainCf: { ...f.instance, relayhost: `[127.0.0.1]:${sink.port}` },
+        },
+        dovecot: { tls: f.tls },
+        mail: {
+          owner: f.owner,
+          base: f.base,
+          domains: mailDomains(secrets, {
+            // no postmaster: the role adds it (to adminaddr)
+            "example.org": { users: ["admin"], aliases: { root: "admin" } },
+            "one.example": { users: ["bob", "alice"], aliases: { postmaster: "bob", abuse: "postmaster", team: ["bob", "alice"], ext: ["bob", "someone@outside.test"] } },
+            // no postmaster either
+            "two.example": { users: ["bob"] },
+          }),
+        },
+      }),
+      sat4: sat(fleetNet.clients.v4[0]!),
+      sat6: sat(fleetNet.clients.v6[0]!),
+    },
+  });
 }
 
 const hubTarget = () =>
@@ -120,7 +118,7 @@ function submit(user: Address, from: string, to: string, text?: string) {
 const firstRefusal = (r: SwaksResult) => r.replies.find((x) => /^[45]\d\d /.test(x));
 
 beforeAll(async () => {
-  mkdirSync(path.join(work, "secrets"));
+  mkdirSync(secrets);
   for (const [a, pw] of Object.entries(PASSWORDS)) writeFileSync(secretFile(a as Address), `${pw}\n`, { mode: 0o600 });
   outside = await outsideNetwork({ v4: "10.77.0", v6: "fd77:0:0:0" });
   fleetNet = await outsideNetwork({ v4: "10.78.0", v6: "fd78:0:0:0" });

@@ -20,7 +20,7 @@ import { rspamdPlatforms } from "../../roles/rspamd/platforms.ts";
 import { rspamd as rspamdRole } from "../../roles/rspamd/index.ts";
 import { hostContext } from "../../src/engine/desired.ts";
 import { applyHost, planHost } from "../../src/engine/host.ts";
-import { parseInventory, type HostConfig } from "../../src/engine/inventory.ts";
+import type { HostConfig } from "../../src/engine/inventory.ts";
 import { roleResources } from "../../src/engine/roles.ts";
 import { maskingResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
@@ -28,13 +28,16 @@ import { LocalTransport } from "../../src/transports/local.ts";
 import { everyStep } from "../support/cleanup.ts";
 import { maildirMessages } from "../support/dovecot.ts";
 import { testHub, type TestHub } from "../support/hub.ts";
+import { mailDomains, saveInventory } from "../support/inventory.ts";
 import { outsideNetwork, type OutsideNetwork } from "../support/netns.ts";
 import { swaks, type SwaksResult } from "../support/opensmtpd.ts";
-import { freePort, startSmtpSink, waitFor, type SmtpSink } from "../support/postfix.ts";
+import { freePort } from "../support/postfix.ts";
+import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+import { waitFor } from "../support/wait.ts";
 import { RSPAMD_STOCK_CONF, RSPAMD_USER, startRspamd, type Rspamd } from "../support/rspamd.ts";
 
 const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
-const OFFLINE = "[rbl, fuzzy_check, asn, phishing, neural, replies, url_redirector, history_redis, greylist, ratelimit, spf, dkim, dmarc]";
+const OFFLINE = ["rbl", "fuzzy_check", "asn", "phishing", "neural", "replies", "url_redirector", "history_redis", "greylist", "ratelimit", "spf", "dkim", "dmarc"];
 
 const work = mkdtempSync(path.join(os.tmpdir(), "mf-hub-milter-"));
 chmodSync(work, 0o755);
@@ -71,35 +74,29 @@ beforeAll(async () => {
   submissionPort = await freePort();
   sink = await startSmtpSink();
   mkdirSync(path.join(work, "secrets"));
-  writeFileSync(path.join(work, "secrets", "bob"), "bob's pass\n", { mode: 0o600 });
-  writeFileSync(
-    inventory,
-    `defaults: { domain: example.org, adminaddr: bob@one.example }
-hosts:
-  mx:
-    platform: debian
-    roles: [rspamd, postfix-hub, dovecot]
-    address: 127.0.0.1
-    rspamd: { milter: "127.0.0.1:${milterPort}", disable: ${OFFLINE}, dkim: { selector: s2026, ed25519: true } }
-    hub:
-      port: ${th.port}
-      interfaces: [127.0.0.1, ${outside.host.v4}]
-      tls: ${th.yaml.tls}
-      submission: { port: ${submissionPort} }
-      # mail to outside domains leaves through the smarthost (smtp-sink), where it is read
-      mainCf: { ${th.yaml.instance}, relayhost: "[127.0.0.1]:${sink.port}" }
-    dovecot:
-      tls: ${th.yaml.tls}
-    mail:
-      owner: ${th.yaml.owner}
-      base: ${th.yaml.base}
-      domains:
-        one.example:
-          users: { bob: { password: { file: ${path.join(work, "secrets", "bob")} } } }
-          aliases: { postmaster: bob }
-`,
-  );
-  hosts = parseInventory(readFileSync(inventory, "utf8"), inventory).hosts;
+  writeFileSync(path.join(work, "secrets", "bob@one.example"), "bob's pass\n", { mode: 0o600 });
+  const f = th.fragments;
+  hosts = saveInventory(inventory, {
+    defaults: { domain: "example.org", adminaddr: "bob@one.example" },
+    hosts: {
+      mx: {
+        platform: "debian",
+        roles: ["rspamd", "postfix-hub", "dovecot"],
+        address: "127.0.0.1",
+        rspamd: { milter: `127.0.0.1:${milterPort}`, disable: OFFLINE, dkim: { selector: "s2026", ed25519: true } },
+        hub: {
+          port: th.port,
+          interfaces: ["127.0.0.1", outside.host.v4],
+          tls: f.tls,
+          submission: { port: submissionPort },
+          // mail to outside domains leaves through the smarthost (smtp-sink), where it is read
+          mainCf: { ...f.instance, relayhost: `[127.0.0.1]:${sink.port}` },
+        },
+        dovecot: { tls: f.tls },
+        mail: { owner: f.owner, base: f.base, domains: mailDomains(path.join(work, "secrets"), { "one.example": { users: ["bob"], aliases: { postmaster: "bob" } } }) },
+      },
+    },
+  });
   // rspamd's files as its role writes them (into a LOCAL_CONFDIR here), rspamd started from them by the test
   const host = hosts[0]!;
   // the keys where the test's unprivileged rspamd may read them

@@ -22,8 +22,10 @@ import { runKilledAfter } from "../support/kill.ts";
 import { everyStep } from "../support/cleanup.ts";
 import { imapMailbox, maildirMessages } from "../support/dovecot.ts";
 import { testHub, type TestHub } from "../support/hub.ts";
+import { hubHost, mailDomains, saveInventory } from "../support/inventory.ts";
 import { swaks } from "../support/opensmtpd.ts";
-import { postfixTool, waitFor } from "../support/postfix.ts";
+import { postfixTool } from "../support/postfix.ts";
+import { waitFor } from "../support/wait.ts";
 
 const cleanup: string[] = [];
 const mounts: string[] = [];
@@ -161,28 +163,26 @@ describe("the hub's mail store moved with real Postfix and Dovecot: mail before,
   afterAll(() => everyStep([() => th?.close(), () => work && rmSync(work, { recursive: true, force: true })]), 120_000);
 
   const write = (base: string) => {
-    const inventory = path.join(work, "inventory.yaml");
-    const secret = (a: Address) => `{ password: { file: ${path.join(work, a)} } }`;
-    writeFileSync(
-      inventory,
-      `defaults: { domain: example.org, adminaddr: root@example.org }
-hosts:
-  hub:
-    platform: debian
-    roles: [postfix-hub, dovecot]
-    address: 127.0.0.1
-    hub: { port: ${th.port}, interfaces: [127.0.0.1], mainCf: { ${th.yaml.instance} } }
-    dovecot: { tls: ${th.yaml.tls} }
-    mail:
-      owner: ${th.yaml.owner}
-      base: ${base}
-      domains:
-        example.org: { users: { admin: ${secret("admin@example.org")} }, aliases: { root: admin } }
-        one.example: { users: { bob: ${secret("bob@one.example")} } }
-        two.example: { users: { bob: ${secret("bob@two.example")} } }
-`,
-    );
-    hosts = parseInventory(readFileSync(inventory, "utf8"), inventory).hosts;
+    const f = th.fragments;
+    hosts = saveInventory(path.join(work, "inventory.yaml"), {
+      defaults: { domain: "example.org", adminaddr: "root@example.org" },
+      hosts: {
+        hub: hubHost({
+          address: "127.0.0.1",
+          hub: { port: th.port, interfaces: ["127.0.0.1"], mainCf: f.instance },
+          dovecot: { tls: f.tls },
+          mail: {
+            owner: f.owner,
+            base,
+            domains: mailDomains(work, {
+              "example.org": { users: ["admin"], aliases: { root: "admin" } },
+              "one.example": { users: ["bob"] },
+              "two.example": { users: ["bob"] },
+            }),
+          },
+        }),
+      },
+    });
   };
   const target = () => th.target(hosts[0]!, hosts);
   let serial = 0;

@@ -30,11 +30,10 @@ import {
   mainCfLines,
   POSTFIX_LIB,
   postfixInstance,
-  startSmtpSink,
-  waitFor,
   type PostfixInstance,
-  type SmtpSink,
 } from "../support/postfix.ts";
+import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+import { waitFor } from "../support/wait.ts";
 
 const N = 5;
 const NM_CONF = "/etc/nullmailer";

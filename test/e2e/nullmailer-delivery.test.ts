@@ -81,7 +81,7 @@ beforeAll(async () => {
   machine = await takeMachineNullmailer();
   queueBefore = machine.queueBefore;
   syslog = await ensureSyslog(path.join(tmp, "syslog"));
-  sink = await startSmtpSink(path.join(tmp, "sink"));
+  sink = await startSmtpSink({ dir: path.join(tmp, "sink") });
   writeInventory(sink.port, `postmaster@${DOMAIN}`);
 });
 

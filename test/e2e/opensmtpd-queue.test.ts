@@ -31,11 +31,10 @@ import {
   mainCfLines,
   POSTFIX_LIB,
   postfixInstance,
-  startSmtpSink,
-  waitFor,
   type PostfixInstance,
-  type SmtpSink,
 } from "../support/postfix.ts";
+import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+import { waitFor } from "../support/wait.ts";
 
 const OS = opensmtpdPlatforms.debian;
 const host = parseInventory("hosts: { t1: { platform: debian, domain: example.org, roles: [nullmailer], relay: { host: 127.0.0.1 } } }", path.join(REPO, "test/e2e/inline.yaml")).hosts[0]!;

@@ -25,11 +25,10 @@ import {
   POSTFIX_LIB,
   postfixInstance,
   postfixTool,
-  startSmtpSink,
-  waitFor,
   type PostfixInstance,
-  type SmtpSink,
 } from "../support/postfix.ts";
+import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+import { waitFor } from "../support/wait.ts";
 
 const GOOD = "c0rrect horse;battery 'staple'";
 let sink: SmtpSink;

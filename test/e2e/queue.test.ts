@@ -22,7 +22,9 @@ import { everyStep } from "../support/cleanup.ts";
 import { acquireMachineLock } from "../support/machine-lock.ts";
 import { applyHere, SPOOL, takeMachineNullmailer, type MachineNullmailer } from "../support/machine-nullmailer.ts";
 import { startOpenSmtpd } from "../support/opensmtpd.ts";
-import { ensurePostfixAccounts, freePort, instanceData, mainCfLines, POSTFIX_LIB, postfixInstance, postfixTool, startSmtpSink, waitFor } from "../support/postfix.ts";
+import { ensurePostfixAccounts, freePort, instanceData, mainCfLines, POSTFIX_LIB, postfixInstance, postfixTool } from "../support/postfix.ts";
+import { startSmtpSink } from "../support/smtp-sink.ts";
+import { waitFor } from "../support/wait.ts";
 
 const host = parseInventory("hosts: { q1: { platform: debian, domain: example.org, roles: [postfix-satellite], relay: { host: 127.0.0.1 } } }", path.join(REPO, "test/e2e/inline.yaml")).hosts[0]!;
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -72,7 +74,7 @@ describe("mailfleet queue", () => {
     expect((await own()).every((m) => m.queue_name !== "hold")).toBe(true);
     expect((await readHostQueues(t)).queues[0]!.counts.held).toBe(0);
 
-    const sink = await startSmtpSink("127.0.0.1", relay);
+    const sink = await startSmtpSink({ port: relay });
     cleanups.push(() => sink.stop());
     await queueAction(t, "flush");
     await waitFor("3 messages at the relay", () => sink.messages().length >= 3, 60_000);
@@ -110,7 +112,7 @@ describe("mailfleet queue", () => {
     await queueAction(t, "release");
     expect((await smtpd.queue()).some((e) => e.fields[3]!.includes("suspend"))).toBe(false);
 
-    const sink = await startSmtpSink("127.0.0.1", relay);
+    const sink = await startSmtpSink({ port: relay });
     cleanups.push(() => sink.stop());
     await queueAction(t, "flush");
     await waitFor("OpenSMTPD's queue empty", async () => (await smtpd.queue()).length === 0, 60_000).catch(async (e: Error) => {
@@ -177,7 +179,7 @@ describe("mailfleet queue", () => {
       expect(hold.code).toBe(1);
       expect(hold.stdout).toContain("zone1: refused: nullmailer cannot hold its queue (it has no hold); nothing was asked on zone1");
 
-      const sink = await startSmtpSink("127.0.0.1", relay);
+      const sink = await startSmtpSink({ port: relay });
       cleanups.push(() => sink.stop());
       const flush = await mailfleet(["queue", "flush", "-i", inventory]);
       expect(flush.code, flush.stdout + flush.stderr).toBe(0);

@@ -25,10 +25,10 @@ import { roleResources } from "../../src/engine/roles.ts";
 import { revealingResolver } from "../../src/inventory/secrets.ts";
 import { debian } from "../../src/platforms/debian.ts";
 import { imapMailbox, lmtpSend } from "../support/dovecot.ts";
-import { waitFor } from "../support/namespace.ts";
+import { waitFor } from "../support/wait.ts";
 import { startOpenSmtpd, swaks } from "../support/opensmtpd.ts";
 import { freePort } from "../support/ports.ts";
-import { startSmtpSink, type SmtpSink } from "../support/postfix.ts";
+import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
 import { RSPAMD_OFFLINE, scanInventoryParts, startScanPipeline, type ScanInventoryInput, type ScanPipeline } from "../support/scan-pipeline.ts";
 import { smtpSession } from "../support/smtp-client.ts";
 
@@ -113,7 +113,7 @@ const smtpdPid = async () => (await p.smtpd.exec("sh", ["-c", "pgrep -o -x smtpd
 const dovecotPid = () => readFileSync(path.join(p.dovecot.baseDir, "master.pid"), "utf8").trim();
 
 beforeAll(async () => {
-  sink = await startSmtpSink("127.0.0.3");
+  sink = await startSmtpSink({ address: "127.0.0.3" });
   p = await startScanPipeline({ prefix: "mf-scan-", passwords: PASSWORDS, inventory });
   Object.assign(timings, p.timings);
   figures.firstApply = p.firstApply;

@@ -20,9 +20,9 @@ import { templates } from "../../roles/opensmtpd/resources.ts";
 import { opensmtpdPlatforms } from "../../roles/opensmtpd/platforms.ts";
 import { REPO } from "../support/cli.ts";
 import { maildirMessages } from "../support/dovecot.ts";
-import { waitFor } from "../support/namespace.ts";
+import { waitFor } from "../support/wait.ts";
 import { outsideNetwork, type OutsideNetwork } from "../support/netns.ts";
-import { startSmtpSink, type SmtpSink } from "../support/postfix.ts";
+import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
 import { RSPAMD_OFFLINE, scanInventoryParts, startScanPipeline, type ScanInventoryInput, type ScanPipeline } from "../support/scan-pipeline.ts";
 
 const V4 = "10.77.3";
@@ -106,7 +106,7 @@ async function stillUp() {
 beforeAll(async () => {
   net = await outsideNetwork({ v4: V4, v6: V6, clients: 2 });
   try {
-    sink = await startSmtpSink("127.0.0.3");
+    sink = await startSmtpSink({ address: "127.0.0.3" });
     p = await startScanPipeline({ prefix: "mf-exposed-", passwords: PASSWORDS, inventory });
   } catch (e) {
     await sink?.stop();

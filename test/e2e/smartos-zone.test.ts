@@ -1,15 +1,13 @@
 // The smartos platform with root "/" (the code path of a real zone), in a
 // private mount namespace with overlays so this machine is not touched.
 // svcadm, svcs, pkgin, pkg_info and zfs are recording stand-ins
-// (test/fixtures/smartos-zone); everything else is the real engine and sh.
+// (test/fixtures/standin-host); everything else is the real engine and sh.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync } from "node:fs";
-import os from "node:os";
+import { copyFileSync, existsSync, lstatSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { mailfleet, REPO } from "../support/cli.ts";
-
-const FIXTURE = path.join(REPO, "test/fixtures/smartos-zone");
+import { nullmailerStandin } from "../support/standin-host.ts";
 
 /** nullmailer-inject with the behaviour of 2.0 (Debian's source, the 2.1 fix reverted; scripts/test-deps.mjs), and Debian's own 2.2. */
 const UNFIXED = path.join(REPO, ".deps/nullmailer-unfixed/nullmailer-inject");
@@ -17,27 +15,7 @@ const FIXED = "/usr/bin/nullmailer-inject";
 
 /** A zone whose nullmailer package (version `nullmailerVersion`) brings the nullmailer-inject `inject`. */
 function zone(nullmailerVersion: string, installed: string[], settings: string, inject = FIXED) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "mf-zone-"));
-  execFileSync(path.join(FIXTURE, "install-standins.sh"), [dir, nullmailerVersion, ...installed], { env: { ...process.env, NULLMAILER_INJECT: inject } });
-  const inv = path.join(dir, "inventory.yaml");
-  const write = (extra: string) =>
-    writeFileSync(
-      inv,
-      `hosts:
-  zone1:
-    platform: smartos
-    roles: [nullmailer]
-    domain: example.org
-    adminaddr: root@example.org
-    relay: { host: relay.example.org, port: 587, tls: starttls }
-${extra}`,
-    );
-  write(settings);
-  const env = { MAILFLEET_LOCAL_SHELL: `${path.join(FIXTURE, "enter.sh")} ${dir}` };
-  const upper = (p: string) => path.join(dir, "upper", p);
-  const calls = () => readFileSync(upper("var/standin/calls.log"), "utf8").split("\n").filter((l) => l && !/^(svcs|pkg_info|zfs get)/.test(l));
-  const resetCalls = () => writeFileSync(upper("var/standin/calls.log"), "");
-  return { dir, inv, env, upper, calls, resetCalls, write };
+  return nullmailerStandin("smartos", "zone1", settings, { nullmailerVersion, installed, inject });
 }
 
 describe("SmartOS zone (root /, recording stand-ins for svcadm, pkgin, zfs)", () => {
@@ -100,8 +78,6 @@ describe("SmartOS zone (root /, recording stand-ins for svcadm, pkgin, zfs)", ()
 
 describe("injectShim auto in a zone: the binary's behaviour decides, never its version", () => {
   const INJECT = "opt/local/libexec/nullmailer/nullmailer-inject";
-  const inZone = (z: ReturnType<typeof zone>, script: string) =>
-    execFileSync(path.join(FIXTURE, "enter.sh"), [z.dir, "-c", script], { encoding: "latin1" });
   const plan = (z: ReturnType<typeof zone>) => mailfleet(["plan", "-i", z.inv, "--detailed-exitcode"], { env: z.env });
   const apply = async (z: ReturnType<typeof zone>) => {
     const r = await mailfleet(["apply", "-i", z.inv, "--yes"], { env: z.env });
@@ -124,7 +100,7 @@ describe("injectShim auto in a zone: the binary's behaviour decides, never its v
     expect(isWrapper(z)).toBe(true);
     expect(readFileSync(z.upper(`${INJECT}.real`)).equals(readFileSync(UNFIXED))).toBe(true);
     await converged(z);
-    const out = inZone(z, `printf '%s' '${cron}' | /${INJECT} -n -h`);
+    const out = z.run(`printf '%s' '${cron}' | /${INJECT} -n -h`);
     expect(out.split("\n\n")[0]).toContain("Subject: Cron <root@zone1> echo hi");
   });
 

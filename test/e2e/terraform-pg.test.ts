@@ -10,6 +10,7 @@ import { mailfleet } from "../support/cli.ts";
 import { exampleFleet, type ExampleFleet } from "../support/fleet.ts";
 import { startPostgres, type Postgres } from "../support/postgres.ts";
 import { startTerraform, terraform } from "../support/terraform.ts";
+import { waitFor } from "../support/wait.ts";
 
 const SECRET = `relay-${randomBytes(16).toString("hex")}`;
 const SECRET_ENV = "MF_E2E_RELAY_PASSWORD";
@@ -22,14 +23,6 @@ function allFiles(dir: string): string[] {
     const p = path.join(dir, n);
     return statSync(p).isDirectory() ? allFiles(p) : [p];
   });
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe("terraform stack, pg backend", () => {
@@ -75,7 +68,7 @@ describe("terraform stack, pg backend", () => {
 
     // One host at a time, so the first apply holds the lock for several seconds.
     const first = run("first", ["-parallelism=1", "-lock-timeout=0s"]);
-    await until("the first apply to hold the state lock", async () => (await advisoryLocks()) > 0);
+    await waitFor("the first apply to hold the state lock", async () => (await advisoryLocks()) > 0);
     const [failing, waiting] = [run("failing", ["-lock-timeout=0s"]), run("waiting", ["-lock-timeout=300s"])];
     const [a, b, c] = await Promise.all([first, failing, waiting]);
 

@@ -23,13 +23,14 @@
 // LD_LIBRARY_PATH or `doveconf -e` tricks are needed. Dovecot's own users
 // (dovecot, dovenull) are not needed either: nothing is created on the machine.
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { REPO } from "./cli.ts";
-import { daemonLifecycle, firstStart, openNamespace, unprivileged, waitFor, type MountNamespace, type RunAs, type ToolResult } from "./namespace.ts";
+import { firstStart, listens, pidFile, untilReady } from "./daemon.ts";
+import { abandon, namespaceDaemon, openDaemonNamespace, unprivileged, type RunAs, type ToolResult } from "./namespace.ts";
 import { dovecotPlatforms, type DovecotData } from "../../roles/dovecot/platforms.ts";
 import type { Platform } from "../../src/platforms/types.ts";
 import { sh } from "../../src/shell/builder.ts";
@@ -241,20 +242,6 @@ export interface Dovecot {
   close(): Promise<void>;
 }
 
-async function answers(port: number, greeting: boolean, host = "127.0.0.1"): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, host);
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(2000, () => done(false));
-    s.once("error", () => done(false));
-    if (greeting) s.once("data", (d) => done(/^(\* OK|\+OK|220)/.test(String(d))));
-    else s.once("connect", () => done(true));
-  });
-}
-
 /** Starts Dovecot from the caller's config; resolves once every listener answers. */
 export async function startDovecot(opts: DovecotOptions): Promise<Dovecot> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "mf-dovecot-"));
@@ -270,19 +257,9 @@ export async function startDovecot(opts: DovecotOptions): Promise<Dovecot> {
   const config = path.join(dir, "dovecot.conf");
   const overridesFile = path.join(dir, "test-overrides.conf");
   writeFileSync(config, `!include ${opts.config}\n!include ${overridesFile}\n`);
-  let ns: MountNamespace;
-  try {
-    ns = await openNamespace(path.join(dir, "ns"), { packages: [DOVECOT_ROOT] });
-  } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
+  const ns = await openDaemonNamespace(dir, { packages: [DOVECOT_ROOT] });
   const doveconf = (args: string[]) => ns.exec("/usr/bin/doveconf", ["-c", config, ...args], { runAs: u });
-  const fail = async (msg: string): Promise<never> => {
-    await ns.close();
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(msg);
-  };
+  const fail = (msg: string) => abandon(ns, dir, msg);
   // first pass: the caller's config with only the user and path overrides, to learn its services and listeners
   writeFileSync(overridesFile, testOverrides(undefined, dir, new Map()).text);
   const first = await doveconf(["-a"]);
@@ -308,21 +285,23 @@ export async function startDovecot(opts: DovecotOptions): Promise<Dovecot> {
   const log = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
   const portRecord = Object.fromEntries([...listeners.keys()].map((n) => [n, ports.get(n)!]));
 
-  const daemon = daemonLifecycle(
+  // a listener without TLS greets (IMAP, POP3, LMTP); a TLS one only accepts
+  const greeting = (l: DovecotListener) => (l.ssl ? undefined : /^(\* OK|\+OK|220)/);
+  const daemon = namespaceDaemon(
     ns,
     dir,
     () => ns.spawn("/usr/sbin/dovecot", ["-F", "-c", config], { logFile, runAs: u }),
-    async (started) => {
-      await waitFor(
-        `Dovecot listening on ${JSON.stringify(portRecord)}`,
-        async () => {
-          if (started.exitCode !== null || started.signalCode !== null) throw new Error(`Dovecot exited:\n${log()}`);
-          for (const l of listeners.values()) if (!(await answers(ports.get(l.name)!, !l.ssl, opts.addresses?.[0]))) return false;
-          return existsSync(path.join(baseDir, "master.pid"));
+    (started) =>
+      untilReady(started, {
+        name: "Dovecot",
+        what: `Dovecot listening on ${JSON.stringify(portRecord)}`,
+        async ready() {
+          for (const l of listeners.values()) if (!(await listens(ports.get(l.name)!, { host: opts.addresses?.[0], greeting: greeting(l) }))) return false;
+          return pidFile(path.join(baseDir, "master.pid")) !== undefined;
         },
-        20_000,
-      );
-    },
+        timeoutMs: 20_000,
+        log,
+      }),
   );
   const instance: Dovecot = {
     dir,
@@ -342,8 +321,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<Dovecot> {
     stop: daemon.stop,
     restart: daemon.restart,
     async reload() {
-      const pid = daemon.child()?.pid;
-      if (pid) process.kill(pid, "SIGHUP");
+      daemon.reload("SIGHUP");
     },
     running: daemon.running,
     doveadm: (args, o = {}) => ns.exec("/usr/bin/doveadm", ["-c", config, ...args], { runAs: u, input: o.input }),

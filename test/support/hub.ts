@@ -30,6 +30,7 @@ import { LocalTransport } from "../../src/transports/local.ts";
 import { everyStep } from "./cleanup.ts";
 import { serviceBridge } from "./service-bridge.ts";
 import { DOVECOT_USER, dovecotRoleDir, startDovecot, withTestDovecot, type Dovecot } from "./dovecot.ts";
+import { hubFragments, type HubFragments } from "./inventory.ts";
 import { ensurePostfixAccounts, freePort, hubInstanceData, instancePlatform, POSTFIX_LIB, postfixInstance, type PostfixInstance } from "./postfix.ts";
 
 export interface TestHub {
@@ -40,14 +41,14 @@ export interface TestHub {
   data: string;
   dovecotData: DovecotData;
   dovecot?: Dovecot;
-  /** Inventory fragments: the instance's main.cf entries (inside `mainCf: { ... }`), the TLS files, the mail owner, the mail base. */
-  yaml: { instance: string; tls: string; owner: string; base: string };
+  /** Inventory fragments (test/support/inventory.ts): the instance's main.cf entries, the TLS files, the mail owner, the mail base. */
+  fragments: HubFragments;
   /** The hub's roles as a target on this machine (packages and MTA switches left out: Postfix and Dovecot are unpacked, the switch has its own test). */
   target(host: HostConfig, fleet: readonly HostConfig[]): HostTarget;
   /** Plans and applies `t`; the plan as printed (without colours), with `hide` masked. */
   apply(t: HostTarget, hide?: readonly string[]): Promise<{ plan: HostPlan; text: string }>;
-  /** Starts Dovecot from the config the dovecot role wrote (after the first apply). */
-  startDovecot(): Promise<Dovecot>;
+  /** Starts Dovecot from the config the dovecot role wrote (after the first apply); its listeners on `addresses` (default 127.0.0.1). */
+  startDovecot(opts?: { addresses?: string[] }): Promise<Dovecot>;
   /** Postfix's master pid, Dovecot's master pid. */
   pids(): [string, string];
   close(): Promise<void>;
@@ -61,7 +62,6 @@ export async function testHub(name: string, cn: string): Promise<TestHub> {
   const dovecotData = base;
   const postfix = postfixInstance(name);
   const port = await freePort();
-  const u = DOVECOT_USER;
   // an apply that stops Dovecot (a mail store move) and starts it again asks this process to
   const bridge = serviceBridge({ stop: async () => hub.dovecot!.stop(), start: async () => hub.dovecot!.start() });
   const hub: TestHub = {
@@ -69,14 +69,7 @@ export async function testHub(name: string, cn: string): Promise<TestHub> {
     port,
     data,
     dovecotData,
-    yaml: {
-      instance: Object.entries(postfix.settings)
-        .map(([k, v]) => `${k}: "${v}"`)
-        .join(", "),
-      tls: `{ cert: ${data}/tls/cert.pem, key: ${data}/tls/key.pem }`,
-      owner: `{ user: ${u.user}, group: ${u.group}, uid: ${u.uid}, gid: ${u.gid} }`,
-      base: `${data}/vmail`,
-    },
+    fragments: hubFragments(postfix.settings, data, DOVECOT_USER),
     target(host, fleet) {
       const platform = withTestDovecot(instancePlatform(postfix), dovecotData.service, () => hub.dovecot, bridge);
       const secrets = revealingResolver(host.inventoryDir);
@@ -100,8 +93,8 @@ export async function testHub(name: string, cn: string): Promise<TestHub> {
       // as printed, without colours (picocolors turns them on when CI is set)
       return { plan, text: stripVTControlCharacters(formatPlan(plan, [...hide])) };
     },
-    async startDovecot() {
-      hub.dovecot = await startDovecot({ config: dovecotData.config });
+    async startDovecot(opts = {}) {
+      hub.dovecot = await startDovecot({ config: dovecotData.config, ...opts });
       return hub.dovecot;
     },
     pids: () => [readFileSync(path.join(postfix.queue, "pid/master.pid"), "utf8").trim(), readFileSync(path.join(hub.dovecot!.baseDir, "master.pid"), "utf8").trim()],

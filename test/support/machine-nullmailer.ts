@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { mailfleet, type CliResult } from "./cli.ts";
+import { sleep, waitFor } from "./wait.ts";
 
 export const CONF = "/etc/nullmailer";
 export const MAILNAME = "/etc/mailname";
@@ -26,11 +27,7 @@ export async function nullmailerService(verb: "start" | "stop"): Promise<void> {
   };
   const code = ctl(verb);
   if (code !== 0) throw new Error(`nullmailer ${verb} exited ${code}`);
-  const until = Date.now() + 30_000;
-  while (verb === "stop" && ctl(systemd() ? "is-active" : "status") === 0) {
-    if (Date.now() > until) throw new Error("nullmailer still runs 30 s after stop");
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  if (verb === "stop") await waitFor("nullmailer to stop", () => ctl(systemd() ? "is-active" : "status") !== 0, 30_000, 200);
 }
 
 /** Pids of running (not zombie) nullmailer-send processes. */
@@ -112,6 +109,6 @@ export async function applyHere(inventory: string, extra: string[] = []): Promis
   for (;;) {
     const r = await mailfleet(["apply", "-i", inventory, "--yes", ...extra]);
     if (r.code === 0 || !/locked: another apply is running/.test(r.stderr) || Date.now() > until) return r;
-    await new Promise((res) => setTimeout(res, 500));
+    await sleep(500);
   }
 }

@@ -11,6 +11,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
+import { daemonLifecycle, type DaemonLifecycle } from "./daemon.ts";
+import { poll, waitFor } from "./wait.ts";
 
 export interface ToolResult {
   code: number;
@@ -160,20 +162,20 @@ export async function openNamespace(dir: string, opts: NamespaceOptions): Promis
       .filter((p) => /^\d+$/.test(p) && Number(p) !== pid)
       .filter((p) => nsOf(p) === ns)
       .map(Number);
-  const drain = async (ms = 10_000) => {
-    const until = Date.now() + ms;
-    while (processes().length > 0) {
-      if (Date.now() > until) {
-        for (const p of processes()) {
-          try {
-            process.kill(p, "SIGKILL");
-          } catch {
-            // already gone
-          }
-        }
+  const signalAll = (signal: NodeJS.Signals) => {
+    for (const p of processes()) {
+      try {
+        process.kill(p, signal);
+      } catch {
+        // already gone
       }
-      await new Promise((r) => setTimeout(r, 50));
     }
+  };
+  const empty = () => processes().length === 0;
+  const drain = async (ms = 10_000) => {
+    if (await poll(empty, ms, 50)) return;
+    // what is left (or forked since) gets SIGKILL until none is left
+    await waitFor(`the processes left in mount namespace ${dir} to end after SIGKILL`, () => (signalAll("SIGKILL"), empty()), 60_000, 50);
   };
   const enter = (cmd: string, args: string[], runAs?: RunAs, pdeathsig?: boolean) => [
     "-t",
@@ -209,13 +211,7 @@ export async function openNamespace(dir: string, opts: NamespaceOptions): Promis
     processes,
     drain,
     async close() {
-      for (const p of processes()) {
-        try {
-          process.kill(p, "SIGTERM");
-        } catch {
-          // already gone
-        }
-      }
+      signalAll("SIGTERM");
       await drain(5000);
       if (holder.exitCode === null && holder.signalCode === null) {
         const exited = new Promise((r) => holder.once("exit", r));
@@ -226,83 +222,37 @@ export async function openNamespace(dir: string, opts: NamespaceOptions): Promis
   };
 }
 
-/** Sends SIGTERM to a daemon started with `spawn` and waits for it and everything it left inside to end. */
-export async function stopDaemon(child: ChildProcess | undefined, ns: MountNamespace, ms = 15_000): Promise<void> {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-    await exited;
-    clearTimeout(timer);
+/** Opens a namespace for a daemon whose files are in `dir` (at `dir`/ns); when that fails, removes `dir` and rethrows. */
+export async function openDaemonNamespace(dir: string, opts: NamespaceOptions): Promise<MountNamespace> {
+  try {
+    return await openNamespace(path.join(dir, "ns"), opts);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
-  await ns.drain(ms);
 }
 
-/** What every daemon of these modules does the same way: one process at a time in its namespace. */
-export interface DaemonLifecycle {
-  start(): Promise<void>;
-  /** Stops it (SIGTERM, then SIGKILL) and waits for its other processes; its files stay. */
-  stop(): Promise<void>;
-  restart(): Promise<void>;
-  running(): boolean;
-  /** Stops it, ends the namespace and removes `dir`. */
-  close(): Promise<void>;
-  /** The process while it runs. */
-  child(): ChildProcess | undefined;
+/** Gives up on a daemon before its first start: ends its namespace, removes `dir`, throws `msg`. */
+export async function abandon(ns: MountNamespace, dir: string, msg: string): Promise<never> {
+  await ns.close();
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(msg);
 }
 
 /**
- * The lifecycle of a daemon in `ns`: `launch` spawns it, `ready` waits until
- * it answers (and throws when it exited). The process is known before `ready`
- * runs, so a start that times out is still stopped by close().
+ * The lifecycle (daemon.ts) of a daemon in `ns`, one process at a time:
+ * `launch` spawns it, `ready` waits until it answers (untilReady). A stop
+ * waits for every process it left inside too; close() ends the namespace and
+ * removes `dir`.
  */
-export function daemonLifecycle(ns: MountNamespace, dir: string, launch: () => ChildProcess, ready: (child: ChildProcess) => Promise<void>): DaemonLifecycle {
-  let child: ChildProcess | undefined;
-  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
-  const stop = async () => {
-    await stopDaemon(child, ns);
-    child = undefined;
-  };
-  const start = async () => {
-    if (running()) return;
-    child = launch();
-    await ready(child);
-  };
-  return {
-    start,
-    stop,
-    async restart() {
-      await stop();
-      await start();
-    },
-    running,
-    async close() {
-      await stop();
+export function namespaceDaemon(ns: MountNamespace, dir: string, launch: () => ChildProcess, ready: (child: ChildProcess) => Promise<unknown>): DaemonLifecycle {
+  return daemonLifecycle({
+    launch,
+    ready,
+    afterStop: () => ns.drain(15_000),
+    async cleanup() {
       await ns.close();
       rmSync(dir, { recursive: true, force: true });
     },
-    child: () => child,
-  };
-}
-
-/** Starts a new daemon instance; when that fails, closes it and rethrows, with its log when given. */
-export async function firstStart<T extends Pick<DaemonLifecycle, "start" | "close">>(instance: T, log?: () => string): Promise<T> {
-  try {
-    await instance.start();
-  } catch (e) {
-    const text = log?.();
-    await instance.close();
-    throw text === undefined ? e : new Error(`${(e as Error).message}\n${text}`);
-  }
-  return instance;
-}
-
-/** Polls until `check` is true or the time is up; returns the milliseconds it took. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  });
 }

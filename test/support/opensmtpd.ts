@@ -12,13 +12,13 @@
 // smtpd, so the queue and smtpctl persist across stop()/start().
 // /tmp is not overlaid: smtpd reads configs and tables from the caller's temp
 // dirs, and its LMTP client reaches Dovecot's sockets there.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { REPO } from "./cli.ts";
-import { daemonLifecycle, firstStart, freeIds, openNamespace, waitFor, type MountNamespace, type ToolResult } from "./namespace.ts";
+import { firstStart, listens, untilReady } from "./daemon.ts";
+import { abandon, freeIds, namespaceDaemon, openDaemonNamespace, type ToolResult } from "./namespace.ts";
 
 export const OPENSMTPD_ROOT = path.join(REPO, ".deps/opensmtpd");
 
@@ -120,22 +120,6 @@ function parseQueue(text: string): QueueEntry[] {
     });
 }
 
-async function greets(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(2000, () => done(false));
-    s.once("error", () => done(false));
-    s.once("data", (d) => {
-      s.write("QUIT\r\n");
-      done(String(d).startsWith("220"));
-    });
-  });
-}
-
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export async function startOpenSmtpd(opts: OpenSmtpdOptions): Promise<OpenSmtpd> {
@@ -170,24 +154,14 @@ export async function startOpenSmtpd(opts: OpenSmtpdOptions): Promise<OpenSmtpd>
     "chgrp opensmtpq /usr/sbin/smtpctl",
     "chmod 2755 /usr/sbin/smtpctl",
   );
-  let ns: MountNamespace;
-  try {
-    ns = await openNamespace(path.join(dir, "ns"), {
-      packages: [OPENSMTPD_ROOT],
-      writable: ["etc", "usr", "var", "run"],
-      setup: setup.join("\n"),
-    });
-  } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
+  const ns = await openDaemonNamespace(dir, {
+    packages: [OPENSMTPD_ROOT],
+    writable: ["etc", "usr", "var", "run"],
+    setup: setup.join("\n"),
+  });
   const logFile = path.join(dir, "smtpd.log");
   const log = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
-  const fail = async (msg: string): Promise<never> => {
-    await ns.close();
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(msg);
-  };
+  const fail = (msg: string) => abandon(ns, dir, msg);
   for (const [f, text] of Object.entries(opts.files ?? {})) {
     const r = await ns.exec("sh", ["-c", 'mkdir -p "$(dirname "$1")" && cat > "$1"', "sh", f], { input: text });
     if (r.code !== 0) return fail(`cannot write ${f} inside: ${r.stderr}`);
@@ -211,22 +185,22 @@ export async function startOpenSmtpd(opts: OpenSmtpdOptions): Promise<OpenSmtpd>
       .flatMap((l) => [...l.matchAll(/\bport\s+(\d+)/g)].map((m) => Number(m[1])));
 
   const smtpctl = (args: string[]) => ns.exec("/usr/sbin/smtpctl", args);
-  const daemon = daemonLifecycle(
+  const daemon = namespaceDaemon(
     ns,
     dir,
     () => ns.spawn("/usr/sbin/smtpd", ["-d", ...(opts.flags ?? []), "-f", opts.config], { logFile }),
-    async (started) => {
-      await waitFor(
-        `smtpd answering on ${ports.join(", ") || "its control socket"}`,
-        async () => {
-          if (started.exitCode !== null || started.signalCode !== null) throw new Error(`smtpd exited:\n${log()}`);
+    (started) =>
+      untilReady(started, {
+        name: "smtpd",
+        what: `smtpd answering on ${ports.join(", ") || "its control socket"}`,
+        async ready() {
           if ((await smtpctl(["show", "status"])).code !== 0) return false;
-          for (const p of ports) if (!(await greets(p))) return false;
+          for (const p of ports) if (!(await listens(p, { greeting: /^220/, say: "QUIT\r\n" }))) return false;
           return true;
         },
-        20_000,
-      );
-    },
+        timeoutMs: 20_000,
+        log,
+      }),
   );
   const instance: OpenSmtpd = {
     dir,

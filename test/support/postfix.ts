@@ -2,12 +2,12 @@
 // it conflicts with the nullmailer installed on this machine, so the tests run
 // its programs from there, and its daemons as separate instances, each with
 // its own config, queue and data directory (postfix -c DIR), like a
-// postmulti instance. smtp-sink from the same package is the far end.
+// postmulti instance. smtp-sink from the same package is the far end
+// (smtp-sink.ts).
 import { chownSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { execa, type ResultPromise } from "execa";
+import { execa } from "execa";
 import { debian } from "../../src/platforms/debian.ts";
 import type { Platform } from "../../src/platforms/types.ts";
 import type { PostfixHubData } from "../../roles/postfix-hub/platforms.ts";
@@ -216,59 +216,6 @@ export function instanceData(pf: PostfixInstance): PostfixData {
  */
 export function hubInstanceData(pf: PostfixInstance, sockets: PostfixSockets): PostfixHubData {
   return { ...instanceData(pf), queueDirectory: pf.queue, chroot: false, sockets };
-}
-
-export interface SmtpSink {
-  port: number;
-  dumpDir: string;
-  /** Dumped transactions: the envelope (X-Mail-Args, X-Rcpt-Args) and the message. */
-  messages(): string[];
-  stop(): Promise<void>;
-}
-
-/** smtp-sink on `address` (default 127.0.0.1) and a free port (or `port`: a relay that comes back), dumping every transaction into its own file. */
-export async function startSmtpSink(address = "127.0.0.1", port?: number): Promise<SmtpSink> {
-  const dumpDir = mkdtempSync(path.join(os.tmpdir(), "mf-sink-"));
-  chmodSync(dumpDir, 0o777);
-  port ??= await freePort();
-  const proc: ResultPromise = execa(tool("smtp-sink"), ["-u", "nobody", "-d", `${dumpDir}/%M.`, `${address}:${port}`, "100"], {
-    env: postfixEnv,
-    reject: false,
-  });
-  for (let i = 0; i < 50; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, address, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    port,
-    dumpDir,
-    messages: () =>
-      readdirSync(dumpDir)
-        .sort()
-        .map((f) => readFileSync(path.join(dumpDir, f), "utf8")),
-    async stop() {
-      proc.kill();
-      await proc;
-      rmSync(dumpDir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Polls until `check` is true or the time is up; returns the milliseconds it took. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 export { freePort };

@@ -16,7 +16,8 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import os from "node:os";
 import path from "node:path";
 import { REPO } from "./cli.ts";
-import { daemonLifecycle, firstStart, openNamespace, unprivileged, waitFor, type MountNamespace, type RunAs, type ToolResult } from "./namespace.ts";
+import { firstStart, untilReady } from "./daemon.ts";
+import { namespaceDaemon, openDaemonNamespace, openNamespace, unprivileged, type RunAs, type ToolResult } from "./namespace.ts";
 import { freePort } from "./ports.ts";
 
 export const RSPAMD_ROOT = path.join(REPO, ".deps/rspamd");
@@ -157,13 +158,7 @@ export async function startRspamd(opts: RspamdOptions = {}): Promise<Rspamd> {
   const { configFile, vars } = prepare(dir, opts, ports);
   const logFile = path.join(vars.LOGDIR!, "rspamd.log");
   const outFile = path.join(dir, "rspamd.out");
-  let ns: MountNamespace;
-  try {
-    ns = await openNamespace(path.join(dir, "ns"), { packages: [RSPAMD_ROOT] });
-  } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
+  const ns = await openDaemonNamespace(dir, { packages: [RSPAMD_ROOT] });
   const read = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : "");
   const log = () => `${read(outFile)}${read(logFile)}`;
   const url = `http://127.0.0.1:${ports.normal}`;
@@ -178,7 +173,7 @@ export async function startRspamd(opts: RspamdOptions = {}): Promise<Rspamd> {
   const timings: Rspamd["timings"] = { ping: 0, hyperscan: undefined };
   let logStart = 0;
   let t0 = 0;
-  const daemon = daemonLifecycle(
+  const daemon = namespaceDaemon(
     ns,
     dir,
     () => {
@@ -187,28 +182,23 @@ export async function startRspamd(opts: RspamdOptions = {}): Promise<Rspamd> {
       return ns.spawn("/usr/bin/rspamd", ["-f", "-c", configFile, ...varArgs(vars)], { logFile: outFile, runAs: u });
     },
     async (started) => {
-      const alive = () => {
-        if (started.exitCode !== null || started.signalCode !== null) throw new Error(`rspamd exited:\n${log()}`);
-      };
-      await waitFor(
-        "rspamd's normal and controller workers",
-        async () => {
-          alive();
-          return (await ping(ports.normal)) && (await ping(ports.controller));
-        },
-        120_000,
-      );
+      await untilReady(started, {
+        name: "rspamd",
+        what: "rspamd's normal and controller workers",
+        ready: async () => (await ping(ports.normal)) && (await ping(ports.controller)),
+        timeoutMs: 120_000,
+        log,
+      });
       timings.ping = Date.now() - t0;
       timings.hyperscan = undefined;
       if (opts.waitForHyperscan ?? true) {
-        await waitFor(
-          "rspamd's hyperscan databases",
-          () => {
-            alive();
-            return /full hyperscan database of \d+ regexps has been loaded/.test(read(logFile).slice(logStart));
-          },
-          180_000,
-        );
+        await untilReady(started, {
+          name: "rspamd",
+          what: "rspamd's hyperscan databases",
+          ready: () => /full hyperscan database of \d+ regexps has been loaded/.test(read(logFile).slice(logStart)),
+          timeoutMs: 180_000,
+          log,
+        });
         timings.hyperscan = Date.now() - t0;
       }
     },

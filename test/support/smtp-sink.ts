@@ -1,19 +1,28 @@
-// A real SMTP server for the tests: Postfix's smtp-sink (unpacked under
-// .deps/postfix), on 127.0.0.1 and a port picked at run time, writing every
-// transaction it receives to its own file.
+// A real SMTP server for the tests, the far end of every relay they send
+// through: Postfix's smtp-sink (unpacked under .deps/postfix), on 127.0.0.1
+// (or the address given) and a port picked at run time, writing every
+// transaction it receives to its own file: the envelope (X-Mail-Args,
+// X-Rcpt-Args, ...) and the message.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { POSTFIX_ROOT } from "./cli.ts";
+import { alive, listens, stopProcess } from "./daemon.ts";
 import { freePort } from "./ports.ts";
+import { poll } from "./wait.ts";
 
 export interface SmtpSink {
   port: number;
+  /** Where the transactions are dumped. */
   dir: string;
   /** Names of the dump files, one per transaction, oldest first. */
   files(): string[];
   read(file: string): Buffer;
+  /** The dumps as text, oldest first. */
+  messages(): string[];
+  /** Stops smtp-sink; removes its directory when it made it. */
   stop(): Promise<void>;
 }
 
@@ -70,54 +79,55 @@ export async function sendSmtp(port: number, from: string, to: string, data: str
   }
 }
 
-async function listening(port: number, child: ChildProcess, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until && child.exitCode === null) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, "127.0.0.1");
-      s.once("data", (d) => {
-        s.end("QUIT\r\n");
-        resolve(d.toString().startsWith("220"));
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
+/** Whether smtp-sink greets on `address`:`port` within `ms`; false when it exited first. */
+async function listening(address: string, port: number, child: ChildProcess, ms: number): Promise<boolean> {
+  let up = false;
+  await poll(async () => (up = await listens(port, { host: address, greeting: /^220/, say: "QUIT\r\n" })) || !alive(child), ms, 50);
+  return up && alive(child);
 }
 
-/** Starts smtp-sink in `dir` (made world-writable: as root it runs as nobody). */
-export async function startSmtpSink(dir: string): Promise<SmtpSink> {
+/**
+ * Starts smtp-sink on `address` (default 127.0.0.1), dumping into `dir`
+ * (default a temp dir of its own, removed by stop()), made world-writable:
+ * as root it runs as nobody.
+ */
+export async function startSmtpSink(opts: { dir?: string; address?: string; port?: number } = {}): Promise<SmtpSink> {
+  const address = opts.address ?? "127.0.0.1";
+  const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), "mf-sink-"));
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o1777);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+    // a given port is a relay that comes back where the MTA under test keeps trying
+    const port = opts.port ?? (await freePort());
     const child = spawn(
       path.join(POSTFIX_ROOT, "usr/sbin/smtp-sink"),
-      ["-u", "nobody", "-d", `${dir}/%Y%m%d%H%M%S.`, `127.0.0.1:${port}`, "10"],
+      ["-u", "nobody", "-d", `${dir}/%Y%m%d%H%M%S.`, `${address}:${port}`, "100"],
       { env: { LD_LIBRARY_PATH: path.join(POSTFIX_ROOT, "usr/lib/postfix") }, stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";
     child.stderr!.on("data", (d) => (stderr += String(d)));
-    if (await listening(port, child, 5000)) {
+    if (await listening(address, port, child, 30_000)) {
       // the readiness probes above were connections, not transactions: nothing is dumped for them
+      const files = () => readdirSync(dir).sort();
       return {
         port,
         dir,
-        files: () => readdirSync(dir).sort(),
+        files,
         read: (f) => readFileSync(path.join(dir, f)),
-        stop: () =>
-          new Promise((resolve) => {
-            if (child.exitCode !== null) return resolve();
-            child.once("exit", () => resolve());
-            child.kill("SIGTERM");
-          }),
+        messages: () => files().map((f) => readFileSync(path.join(dir, f), "utf8")),
+        async stop() {
+          await stopProcess(child);
+          if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+        },
       };
     }
-    child.kill("SIGKILL");
+    await stopProcess(child, 0);
+    if (opts.port) throw new Error(`smtp-sink did not start on port ${opts.port}: ${stderr}`);
     // another process may have taken the port between the probe and the bind: try another
-    if (attempt === 4) throw new Error(`smtp-sink did not start: ${stderr}`);
+    if (attempt === 4) {
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+      throw new Error(`smtp-sink did not start: ${stderr}`);
+    }
   }
   throw new Error("unreachable");
 }

@@ -7,7 +7,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
+import { alive, stopProcess } from "./daemon.ts";
 import { freePort } from "./ports.ts";
+import { poll } from "./wait.ts";
 
 export interface SshdOptions {
   /** Environment of every session (sshd's SetEnv), e.g. PATH with the stand-ins. */
@@ -60,16 +62,15 @@ function countIn(log: string): SessionCounts {
   };
 }
 
+/** Whether sshd says it listens on every port; false when it exited, could not bind one, or said neither within 30 s. */
 async function waitForListening(logFile: string, child: ChildProcess, ports: number[]): Promise<boolean> {
-  const until = Date.now() + 10_000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) return false;
+  let listening = false;
+  await poll(() => {
     const log = existsSync(logFile) ? readFileSync(logFile, "utf8") : "";
-    if (/Bind to port .* failed|Cannot bind any address/.test(log)) return false;
-    if (ports.every((p) => log.includes(`Server listening on 127.0.0.1 port ${p}.`))) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
+    listening = ports.every((p) => log.includes(`Server listening on 127.0.0.1 port ${p}.`));
+    return listening || !alive(child) || /Bind to port .* failed|Cannot bind any address/.test(log);
+  }, 30_000, 50);
+  return listening && alive(child);
 }
 
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
@@ -118,7 +119,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     rmSync(logFile, { force: true });
     const child = spawn(SSHD, ["-D", "-f", path.join(dir, "sshd_config"), "-E", logFile], { stdio: "ignore" });
     if (!(await waitForListening(logFile, child, ports))) {
-      child.kill("SIGTERM");
+      await stopProcess(child);
       // Another process took a port between the probe and the bind: try new ones.
       if (attempt < 5) continue;
       const log = existsSync(logFile) ? readFileSync(logFile, "utf8") : "";
@@ -150,11 +151,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
         offset = readLog().length;
       },
       stop: async () => {
-        if (child.exitCode === null) {
-          const exited = new Promise((r) => child.once("exit", r));
-          child.kill("SIGTERM");
-          await exited;
-        }
+        await stopProcess(child);
         rmSync(dir, { recursive: true, force: true });
       },
     };

@@ -3,6 +3,8 @@
 // BusyBox's syslogd, writing to a file of their own, for as long as they need it.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
+import { alive, stopProcess } from "./daemon.ts";
+import { poll } from "./wait.ts";
 
 export interface Syslog {
   /** The file this syslogd writes to, or null when the machine's own syslog is used. */
@@ -16,25 +18,16 @@ export async function ensureSyslog(file: string): Promise<Syslog> {
   if (loggerWorks()) return { file: null, stop: async () => {} };
   rmSync("/dev/log", { force: true }); // a socket nobody listens on
   const child = spawn("busybox", ["syslogd", "-n", "-O", file], { stdio: "ignore" });
-  const until = Date.now() + 5000;
-  while (!(existsSync("/dev/log") && loggerWorks())) {
-    if (Date.now() > until || child.exitCode !== null) {
-      child.kill("SIGKILL");
-      throw new Error("busybox syslogd did not provide /dev/log");
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  const up = await poll(() => !alive(child) || (existsSync("/dev/log") && loggerWorks()), 30_000, 50);
+  if (!up || !alive(child)) {
+    child.kill("SIGKILL");
+    throw new Error("busybox syslogd did not provide /dev/log");
   }
   return {
     file,
-    stop: () =>
-      new Promise((resolve) => {
-        const done = () => {
-          rmSync("/dev/log", { force: true });
-          resolve();
-        };
-        if (child.exitCode !== null) return done();
-        child.once("exit", done);
-        child.kill("SIGTERM");
-      }),
+    async stop() {
+      await stopProcess(child);
+      rmSync("/dev/log", { force: true });
+    },
   };
 }
