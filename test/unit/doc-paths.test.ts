@@ -9,6 +9,8 @@ const DOCS = ["README.md", ...readdirSync(path.join(REPO, "docs")).filter((f) =>
 const TOP = "(?:examples|docs|src|roles|templates|test|bench|schema|scripts|stacks|bin|\\.ci)";
 /** Roles docs/adding-a-role.md walks through adding: they do not exist until a reader writes them. */
 const HYPOTHETICAL = ["roles/foo/", "roles/opendkim/", "templates/opendkim/"];
+/** What a run makes (the demo's sandbox trees): not there in a fresh clone. */
+const GENERATED = ["examples/sandbox/"];
 
 /** Relative links (against the document's folder) and project paths in the text (against the repository). */
 function namedPaths(doc: string): string[] {
@@ -16,7 +18,7 @@ function namedPaths(doc: string): string[] {
   const out = new Set<string>();
   for (const m of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) if (!/^[a-z]+:/.test(m[1]!)) out.add(path.join(path.dirname(doc), m[1]!));
   for (const m of text.matchAll(new RegExp(`(?<![\\w./-])(${TOP}/[\\w.*<>/-]*[\\w/*])`, "g"))) out.add(m[1]!);
-  return [...out].filter((p) => !p.includes("<") && !HYPOTHETICAL.some((h) => p.startsWith(h)));
+  return [...out].filter((p) => !p.includes("<") && ![...HYPOTHETICAL, ...GENERATED].some((h) => p.startsWith(h)));
 }
 
 const segment = (glob: string) => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
