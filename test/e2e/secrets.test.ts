@@ -46,8 +46,8 @@ describe("secret sources are bounded", () => {
     ["a directory", () => "{ file: /tmp }", /secret file \/tmp is a directory/],
     ["a file over 64 KiB", (d) => (writeFileSync(path.join(d, "pw"), "x".repeat(SECRET_MAX_BYTES + 1)), "{ file: pw }"), /secret (from )?file \S+\/pw is larger than 64 KiB/],
     ["a file that is not UTF-8", (d) => (writeFileSync(path.join(d, "pw"), Buffer.from([0x70, 0xe9, 0x0a])), "{ file: pw }"), /secret from file \S+\/pw is not UTF-8 text/],
-    ["a command that sleeps", () => `{ command: "sleep 300; echo pw" }`, /secret command "sleep 300; echo pw" did not finish within 2 s \(--secret-timeout\); it was stopped/],
-    ["a command that leaves a child behind", () => `{ command: "sleep 301 & sleep 302; echo pw" }`, /did not finish within 2 s/],
+    ["a command that sleeps", () => `{ command: "sleep 317; echo pw" }`, /secret command "sleep 317; echo pw" did not finish within 2 s \(--secret-timeout\); it was stopped/],
+    ["a command that leaves a child behind", () => `{ command: "sleep 318 & sleep 319; echo pw" }`, /did not finish within 2 s/],
     ["a command that floods", () => `{ command: "yes" }`, /secret command "yes" printed more than 64 KiB; it was stopped/],
   ];
 
@@ -57,12 +57,12 @@ describe("secret sources are bounded", () => {
     writeFileSync(inv, readFileSync(inv, "utf8").replace("{ env: UNUSED }", make(dir)));
     const started = Date.now();
     const r = await mailfleet(["apply", "-i", inv, "--yes", "--secret-timeout", "2"]);
-    // in seconds, not after the sleeps (300 s): a bound ten times and more what the run takes on a loaded machine
+    // in seconds, not after the sleeps (317 s and more): a bound ten times and more what the run takes on a loaded machine
     expect(Date.now() - started).toBeLessThan(120_000);
     expect(r.code).toBe(1);
     for (const host of ["zone1", "pi"]) expect(r.stdout + r.stderr).toMatch(new RegExp(`${host}: (error: )?.*${message.source}`));
     expect(existsSync(path.join(dir, "sandbox"))).toBe(false);
-    expect(execFileSync("sh", ["-c", "pgrep -f 'sleep 30[012]' || true"], { encoding: "utf8" })).toBe("");
+    expect(execFileSync("sh", ["-c", "pgrep -f 'sleep 31[789]' || true"], { encoding: "utf8" })).toBe("");
   }, 180_000);
 });
 
