@@ -87,6 +87,19 @@ function withCommon(cmd: Command, fleet = true): Command {
   return cmd;
 }
 
+/** Up to this many hosts are named on validate's line; more are counted by group. */
+const NAMED_HOSTS = 10;
+
+function validSummary(file: string, hosts: readonly HostConfig[], list: boolean): string {
+  const n = (k: number, what: string) => `${k.toLocaleString("en-US")} ${what}${k === 1 ? "" : "s"}`;
+  if (list) return [`inventory ${file} is valid: ${n(hosts.length, "host")}`, ...hosts.map((h) => h.name)].join("\n");
+  if (hosts.length <= NAMED_HOSTS) return `inventory ${file} is valid: ${n(hosts.length, "host")} (${hosts.map((h) => h.name).join(", ")})`;
+  const groups = new Map<string, number>();
+  for (const h of hosts) groups.set(h.group ?? "(no group)", (groups.get(h.group ?? "(no group)") ?? 0) + 1);
+  const named = [...groups].map(([g, k]) => `${g} ${k.toLocaleString("en-US")}`).join(", ");
+  return `inventory ${file} is valid: ${n(hosts.length, "host")} in ${n(groups.size, "group")} (${named}); --hosts lists them`;
+}
+
 function fleetSummary(outcomes: HostOutcome<HostPlan>[]): string {
   const withChanges = outcomes.filter((o) => o.value && o.value.changes.length > 0);
   const failed = outcomes.filter((o) => !o.ok);
@@ -226,13 +239,15 @@ export function buildProgram(setCode: (n: number) => void): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  withCommon(program.command("validate").description("check the inventory and every host's desired state"), false).action(async (opts: CommonOptions) => {
-    const { inventory, hosts } = await load(opts);
-    const [{ desiredState }, { maskingResolver }] = await Promise.all([import("../engine/desired.ts"), import("../inventory/secrets.ts")]);
-    for (const h of hosts) desiredState(h, maskingResolver, inventory.hosts);
-    if (opts.json) out(JSON.stringify({ format_version: 1, valid: true, hosts: hosts.map((h) => h.name), warnings: inventory.warnings }));
-    else out(`inventory ${opts.inventory} is valid: ${hosts.length} host${hosts.length === 1 ? "" : "s"} (${hosts.map((h) => h.name).join(", ")})`);
-  });
+  withCommon(program.command("validate").description("check the inventory and every host's desired state"), false)
+    .option("--hosts", "list every host, one per line (a fleet of more than 10 is summarised by group)")
+    .action(async (opts: CommonOptions & { hosts?: boolean }) => {
+      const { inventory, hosts } = await load(opts);
+      const [{ desiredState }, { maskingResolver }] = await Promise.all([import("../engine/desired.ts"), import("../inventory/secrets.ts")]);
+      for (const h of hosts) desiredState(h, maskingResolver, inventory.hosts);
+      if (opts.json) out(JSON.stringify({ format_version: 1, valid: true, hosts: hosts.map((h) => h.name), warnings: inventory.warnings }));
+      else out(validSummary(opts.inventory, hosts, opts.hosts === true));
+    });
 
   withCommon(program.command("render").description("print every file mailfleet would write (secrets masked)"), false).action(async (opts: CommonOptions) => {
     const { inventory, hosts } = await load(opts);
