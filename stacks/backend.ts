@@ -65,7 +65,11 @@ export interface BackendSettings {
  * for the local backend are taken from the current directory and written
  * relative to the stack directory, as Terraform runs there.
  */
-export function backendSettings(type: string, config: Record<string, string>, ctx: { stackName: string; stackDir: string; inventoryDir: string }): BackendSettings {
+export function backendSettings(
+  type: string,
+  config: Record<string, string>,
+  ctx: { stackName: string; stackDir: string; inventoryDir: string; /** One stack of several (synth --split-by): its part's name. */ part?: string },
+): BackendSettings {
   if (!(BACKEND_TYPES as readonly string[]).includes(type)) {
     throw new StackError(`--backend ${type} is not supported; use one of ${BACKEND_TYPES.join(", ")}`);
   }
@@ -82,6 +86,12 @@ export function backendSettings(type: string, config: Record<string, string>, ct
       throw new StackError(`--backend-config ${key} is not a setting of the ${t} backend; allowed: ${rules.known.join(", ")}`);
     }
   }
+  if (ctx.part !== undefined) {
+    const own = { local: "path", pg: undefined, s3: "key" }[t];
+    if (own && config[own] !== undefined) {
+      throw new StackError(`--backend-config ${own} names one state, and --split-by writes several stacks, each with its own state; leave ${own} out (each stack gets ${t === "local" ? "terraform.<stack>.tfstate beside the inventory" : "mailfleet/<stack>.tfstate"})`);
+    }
+  }
   const rel = (p: string) => path.relative(ctx.stackDir, path.resolve(p)).split(path.sep).join("/") || ".";
   switch (t) {
     case "local": {
@@ -89,8 +99,13 @@ export function backendSettings(type: string, config: Record<string, string>, ct
       const state = config.path ? rel(config.path) : rel(path.join(ctx.inventoryDir, `terraform.${ctx.stackName}.tfstate`));
       return { type: t, attributes: { ...config, path: state, ...(config.workspace_dir ? { workspace_dir: rel(config.workspace_dir) } : {}) } };
     }
-    case "pg":
-      return { type: t, attributes: { ...config } };
+    case "pg": {
+      if (ctx.part === undefined) return { type: t, attributes: { ...config } };
+      // One schema per stack: the pg backend keys a state by workspace name within its schema, so stacks sharing one would share the state.
+      const schema = `${config.schema_name ?? "terraform_remote_state"}_${ctx.part.toLowerCase().replace(/[^a-z0-9_]/g, "_")}`;
+      if (schema.length > 63) throw new StackError(`the pg schema ${schema} of stack ${ctx.stackName} is longer than PostgreSQL's 63 characters; use a shorter schema_name or part name`);
+      return { type: t, attributes: { ...config, schema_name: schema } };
+    }
     case "s3":
       if (!config.bucket) throw new StackError("--backend s3 needs --backend-config bucket=NAME (and region=, unless AWS_REGION is set)");
       // S3's own lock file (Terraform >= 1.10): without a lock, two applies could write the state at once.

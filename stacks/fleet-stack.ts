@@ -1,6 +1,6 @@
-// One Terraform stack for the fleet: one resource per host, replaced when the
-// hash of that host's desired state changes; its local-exec runs
-// `mailfleet apply --limit <host>`, which reads secrets itself at apply time.
+// One Terraform stack for the fleet (or for one part of it): one resource per
+// host, replaced when its trigger changes; its local-exec runs mailfleet for
+// that host, which reads secrets itself at apply time.
 import { DataResource, nullProvider, TerraformStack, type App, type TerraformResource } from "./cdktf.ts";
 import { FleetBackend, type BackendSettings } from "./backend.ts";
 
@@ -11,8 +11,14 @@ export interface HostResource {
   host: string;
   /** Terraform resource name (see terraformName). */
   name: string;
-  /** sha256 of the host's desired state, secrets masked. */
-  desired: string;
+  /** What replaces the resource when it changes: the host's name, its desired-state hash and, from a reviewed plan, the hash of its planned changes. */
+  triggers: Record<string, string>;
+  /**
+   * A host the reviewed plan has nothing for: Terraform keeps it as it is
+   * whatever its trigger says (lifecycle.ignore_changes), so `terraform plan`
+   * lists exactly the hosts with changes.
+   */
+  unchanged: boolean;
   command: string;
 }
 
@@ -24,6 +30,8 @@ export interface FleetStackProps {
 
 const PROVISIONER_WORKING_DIR = "${path.module}";
 
+const keep = (h: HostResource, attribute: string) => (h.unchanged ? { ignoreChanges: [attribute] } : undefined);
+
 export class FleetStack extends TerraformStack {
   readonly resources: TerraformResource[] = [];
 
@@ -32,14 +40,17 @@ export class FleetStack extends TerraformStack {
     new FleetBackend(this, props.backend);
     // Terraform checks its own version once; cdktf would check it once per resource (slow for big fleets).
     this.addOverride("terraform.required_version", props.resource === "terraform_data" ? ">= 1.4" : ">= 1.0");
-    const triggers = (h: HostResource) => ({ host: h.host, desired: h.desired });
     const provisioners = (h: HostResource) => [{ type: "local-exec" as const, command: h.command, workingDir: PROVISIONER_WORKING_DIR }];
     if (props.resource === "null_resource") {
       const { NullProvider, Resource } = nullProvider();
       new NullProvider(this, "null");
-      for (const h of props.hosts) this.add(new Resource(this, h.name, { triggers: triggers(h), provisioners: provisioners(h) }), h);
+      for (const h of props.hosts) {
+        this.add(new Resource(this, h.name, { triggers: h.triggers, provisioners: provisioners(h), lifecycle: keep(h, "triggers") }), h);
+      }
     } else {
-      for (const h of props.hosts) this.add(new DataResource(this, h.name, { triggersReplace: triggers(h), provisioners: provisioners(h) }), h);
+      for (const h of props.hosts) {
+        this.add(new DataResource(this, h.name, { triggersReplace: h.triggers, provisioners: provisioners(h), lifecycle: keep(h, "triggers_replace") }), h);
+      }
     }
   }
 

@@ -46,3 +46,14 @@ export function applyCommand(i: ApplyCommandInput): string {
   const exec = i.exec ?? `node ${shq(relativePath(i.stackDir, MAILFLEET_BIN))}`;
   return `${exec} apply -i ${shq(relativePath(i.stackDir, i.inventoryFile))} --limit ${shq(i.host)} --yes`;
 }
+
+export interface ApplyPlanCommandInput extends ApplyCommandInput {
+  /** The reviewed plan the stack carries. */
+  planFile: string;
+}
+
+/** `mailfleet apply PLAN --host NAME`: that host's part of the reviewed plan, exactly, or "stale plan". */
+export function applyPlanCommand(i: ApplyPlanCommandInput): string {
+  const exec = i.exec ?? `node ${shq(relativePath(i.stackDir, MAILFLEET_BIN))}`;
+  return `${exec} apply ${shq(relativePath(i.stackDir, i.planFile))} -i ${shq(relativePath(i.stackDir, i.inventoryFile))} --host ${shq(i.host)}`;
+}

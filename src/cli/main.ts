@@ -203,7 +203,7 @@ async function applyAndReport(
 }
 
 /** `mailfleet apply FILE`: the saved plan, exactly, on the hosts it names, without asking (as terraform apply FILE). */
-async function applySavedPlan(file: string, opts: CommonOptions, inventoryGiven: boolean, setCode: (n: number) => void): Promise<void> {
+async function applySavedPlan(file: string, opts: CommonOptions & { host: string[] }, inventoryGiven: boolean, setCode: (n: number) => void): Promise<void> {
   const [planFile, { loadInventory, formatProblem }, run, { fleetProgress }, report, path, version] = await Promise.all([
     import("./plan-file.ts"),
     import("./inventory.ts"),
@@ -214,7 +214,12 @@ async function applySavedPlan(file: string, opts: CommonOptions, inventoryGiven:
     import("../engine/version.ts"),
   ]);
   const doc = planFile.readPlanFile(file);
-  if (opts.limit.length) throw new planFile.PlanFileError(`--limit does not narrow a saved plan: ${file} applies the hosts it was made for (${doc.selection.hosts.join(", ")}); plan again with --limit`);
+  if (opts.limit.length) {
+    throw new planFile.PlanFileError(`--limit does not narrow a saved plan: ${file} applies the hosts it was made for (${doc.selection.hosts.join(", ")}); plan again with --limit, or apply one host's part with --host NAME`);
+  }
+  const hostsGiven = opts.host.flatMap((h) => h.split(",")).map((h) => h.trim()).filter(Boolean);
+  const strangers = hostsGiven.filter((h) => !doc.selection.hosts.includes(h));
+  if (strangers.length) throw new planFile.PlanFileError(`--host ${strangers.join(", ")}: not in the plan ${file} (its hosts: ${doc.selection.hosts.join(", ")})`);
   const inventoryFile = inventoryGiven ? opts.inventory : doc.inventory.file;
   let inventory: Inventory;
   try {
@@ -226,10 +231,66 @@ async function applySavedPlan(file: string, opts: CommonOptions, inventoryGiven:
   showWarnings(inventory, formatProblem);
   planFile.checkOrigin(doc, file, inventoryFile, inventory, { version: version.MAILFLEET_VERSION, build: version.MAILFLEET_BUILD });
   await run.withTransports(async (transports) => {
-    const plan = run.savedPlanRun(doc, file, inventory.hosts, { secretsCwd: path.dirname(inventory.file), secretTimeoutMs: opts.secretTimeout * 1000, timeoutMs: timeoutMs(opts) }, transports);
-    if (!opts.json) out(report.savedPlanHeader(doc, file));
+    const part = hostsGiven.length ? { ...doc, hosts: doc.hosts.filter((h) => hostsGiven.includes(h.host)) } : doc;
+    const plan = run.savedPlanRun(part, file, inventory.hosts, { secretsCwd: path.dirname(inventory.file), secretTimeoutMs: opts.secretTimeout * 1000, timeoutMs: timeoutMs(opts) }, transports);
+    if (!opts.json) out(report.savedPlanHeader(part, file));
     await applyAndReport({ run, report, fleetProgress }, plan, opts, async () => "yes", setCode);
   });
+}
+
+/** `synth --plan FILE`: the stack applies the reviewed plan; its hosts are the plan's, from the inventory it was made from. */
+async function synthFromPlan(file: string, opts: CommonOptions & SynthCommandOptions, inventoryGiven: boolean): Promise<void> {
+  const [planFile, { loadInventory, formatProblem }, { runSynth, synthSummary }, version] = await Promise.all([
+    import("./plan-file.ts"),
+    import("./inventory.ts"),
+    import("./synth.ts"),
+    import("../engine/version.ts"),
+  ]);
+  const doc = planFile.readPlanFile(file);
+  if (opts.limit.length) throw new planFile.PlanFileError(`--limit does not narrow a saved plan: the stack takes the hosts ${file} was made for (${doc.selection.hosts.join(", ")}); plan again with --limit`);
+  const inventoryFile = inventoryGiven ? opts.inventory : doc.inventory.file;
+  let inventory: Inventory;
+  try {
+    inventory = loadInventory(inventoryFile, { untrusted: opts.untrusted });
+  } catch (e) {
+    withHint(e, `the plan ${file} was made from ${doc.inventory.file}, a path relative to the directory \`mailfleet plan\` ran in; run synth there or pass -i with the inventory's path`);
+  }
+  showWarnings(inventory, formatProblem);
+  planFile.checkOrigin(doc, file, inventoryFile, inventory, { version: version.MAILFLEET_VERSION, build: version.MAILFLEET_BUILD });
+  const hosts = doc.selection.hosts.map((name) => inventory.hosts.find((h) => h.name === name)!);
+  const result = await runSynth(inventory, hosts, opts, doc);
+  out(opts.json ? JSON.stringify(result, null, 2) : synthSummary(result));
+}
+
+/** `synth --refresh`: the plan of the selected hosts, made now; undefined (exit 1, the failures shown) when a host could not be planned. */
+async function refreshedPlan(opts: CommonOptions, setCode: (n: number) => void) {
+  const { run, report, plan, inventory } = await fleetModules(opts);
+  const { outcomes, secrets } = await run.withTransports(plan);
+  const revealed = secrets.revealed();
+  const failures = outcomes.filter((o) => !o.ok);
+  if (failures.length) {
+    err(report.failureSummary(failures, revealed));
+    err(`mailfleet: nothing was synthesized: ${failures.length} host${failures.length === 1 ? "" : "s"} failed to plan`);
+    setCode(1);
+    return undefined;
+  }
+  const { planDocument } = await import("./plan-file.ts");
+  return planDocument(await planFileInput(opts, inventory, outcomes, run, revealed));
+}
+
+/** What a saved plan is made of: the plans of every selected host (none failed), and where they came from. */
+async function planFileInput(opts: CommonOptions, inventory: Inventory, outcomes: readonly { value?: HostPlan }[], run: RunModule, revealed: readonly string[]) {
+  const version = await import("../engine/version.ts");
+  const plans = outcomes.map((o) => o.value!);
+  return {
+    version: { version: version.MAILFLEET_VERSION, build: version.MAILFLEET_BUILD },
+    inventoryFile: opts.inventory,
+    inventory,
+    limit: opts.limit,
+    plans,
+    desired: run.desiredHashes(inventory.hosts.filter((h) => plans.some((p) => p.host === h.name)), inventory.hosts),
+    secrets: revealed,
+  };
 }
 
 export function buildProgram(setCode: (n: number) => void): Command {
@@ -290,17 +351,8 @@ export function buildProgram(setCode: (n: number) => void): Command {
         return setCode(1);
       }
       if (opts.out) {
-        const [{ writePlanFile }, version] = await Promise.all([import("./plan-file.ts"), import("../engine/version.ts")]);
-        const plans = outcomes.map((o) => o.value!);
-        const saved = writePlanFile(opts.out, {
-          version: { version: version.MAILFLEET_VERSION, build: version.MAILFLEET_BUILD },
-          inventoryFile: opts.inventory,
-          inventory,
-          limit: opts.limit,
-          plans,
-          desired: run.desiredHashes(inventory.hosts.filter((h) => plans.some((p) => p.host === h.name)), inventory.hosts),
-          secrets: revealed,
-        });
+        const { writePlanFile } = await import("./plan-file.ts");
+        const saved = writePlanFile(opts.out, await planFileInput(opts, inventory, outcomes, run, revealed));
         if (!opts.json) out(`Saved the plan to ${opts.out} (${saved.hosts.length} host${saved.hosts.length === 1 ? "" : "s"}); apply exactly this plan with: mailfleet apply ${opts.out}`);
       }
       const changes = outcomes.some((o) => (o.value?.changes.length ?? 0) > 0);
@@ -339,7 +391,9 @@ export function buildProgram(setCode: (n: number) => void): Command {
   withCommon(program.command("apply").description("make every host match the inventory (or apply a saved plan), then verify"))
     .argument("[plan]", "a plan saved by `mailfleet plan --out`: applied as it is, without asking, to hosts unchanged since")
     .option("-y, --yes", "do not ask for confirmation (needed when not on a terminal)")
-    .action(async (planFile: string | undefined, opts: CommonOptions & { yes?: boolean }, cmd: Command) => {
+    .option("--host <names>", "with a plan file: apply only these hosts' part of it (comma-separated, repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .action(async (planFile: string | undefined, opts: CommonOptions & { yes?: boolean; host: string[] }, cmd: Command) => {
+      if (planFile === undefined && opts.host.length) throw new CommanderError(1, "mailfleet.badOption", "--host applies part of a saved plan (mailfleet apply FILE --host NAME); without a plan, use --limit");
       if (planFile !== undefined) return applySavedPlan(planFile, opts, cmd.getOptionValueSource("inventory") === "cli", setCode);
       const modules = await fleetModules(opts);
       const { run, report } = modules;
@@ -370,7 +424,7 @@ export function buildProgram(setCode: (n: number) => void): Command {
       out(opts.json ? JSON.stringify(doc, null, 2) : report.formatSavedPlan(doc, file));
     });
 
-  withCommon(program.command("synth").description("write the Terraform stack (cdktf) for the inventory: one resource per host"), false)
+  withCommon(program.command("synth").description("write the Terraform stack (cdktf) for the inventory: one resource per host"))
     .option("--out <dir>", "output directory (cdktf layout: <dir>/stacks/<stack>/cdk.tf.json)", "cdktf.out")
     .option("--stack <name>", "stack name", "mailfleet")
     .option("--resource <kind>", "terraform_data (built into Terraform >= 1.4) or null_resource (hashicorp/null)", "terraform_data")
@@ -378,10 +432,17 @@ export function buildProgram(setCode: (n: number) => void): Command {
     .option("--backend-config <key=value>", "backend setting, Terraform's name (repeatable); credentials come from the environment", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--exec <command>", "how the stack runs mailfleet (default: node <this bin/mailfleet.js, relative to the stack>)")
     .option("--cdktf-app", "run as cdktf.json's app: write where the cdktf CLI says (CDKTF_OUTDIR)")
-    .action(async (opts: CommonOptions & SynthCommandOptions) => {
+    .option("--plan <file>", "a plan saved by `mailfleet plan --out`: each host's resource applies its part of it, exactly; only hosts with changes are replaced")
+    .option("--refresh", "plan every host now (as --plan with a fresh plan), so drift on a host shows in terraform plan")
+    .option("--split-by <rule>", "one stack per group ('group') or per named part (NAME=PATTERNS, repeatable), each with its own state", (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .action(async (opts: CommonOptions & SynthCommandOptions & { plan?: string; refresh?: boolean }, cmd: Command) => {
+      if (opts.plan !== undefined && opts.refresh) throw new CommanderError(1, "mailfleet.badOption", "--plan and --refresh are two ways to give the stack a plan: choose one");
+      if (opts.plan !== undefined) return synthFromPlan(opts.plan, opts, cmd.getOptionValueSource("inventory") === "cli");
       const { inventory, hosts } = await load(opts);
       const { runSynth, synthSummary } = await import("./synth.ts");
-      const result = await runSynth(inventory, hosts, opts);
+      const plan = opts.refresh ? await refreshedPlan(opts, setCode) : undefined;
+      if (opts.refresh && !plan) return;
+      const result = await runSynth(inventory, hosts, opts, plan);
       out(opts.json ? JSON.stringify(result, null, 2) : synthSummary(result));
     });
 

@@ -25,9 +25,9 @@ export interface PlanFileInput {
   secrets: readonly string[];
 }
 
-/** Writes the plan beside FILE and renames it into place, so a reader never finds half a plan. */
-export function writePlanFile(file: string, i: PlanFileInput): SavedPlan {
-  const doc = savedPlan({
+/** The plan document for what was planned now. */
+export function planDocument(i: PlanFileInput): SavedPlan {
+  return savedPlan({
     version: i.version,
     inventory: { file: recordedPath(i.inventoryFile), bytes: readFileSync(i.inventory.file) },
     limit: i.limit.flatMap((l) => l.split(",")).map((l) => l.trim()).filter(Boolean),
@@ -36,6 +36,11 @@ export function writePlanFile(file: string, i: PlanFileInput): SavedPlan {
     secrets: i.secrets,
     now: new Date(),
   });
+}
+
+/** Writes the plan beside FILE and renames it into place, so a reader never finds half a plan. */
+export function writePlanFile(file: string, i: PlanFileInput): SavedPlan {
+  const doc = planDocument(i);
   const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
     writeFileSync(tmp, serializePlan(doc), { mode: 0o644 });
