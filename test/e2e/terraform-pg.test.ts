@@ -3,10 +3,10 @@
 // stays one consistent document. The connection string (with its password)
 // reaches Terraform only through PG_CONN_STR.
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mailfleet } from "../support/cli.ts";
+import { mailfleet, REPO } from "../support/cli.ts";
 import { exampleFleet, type ExampleFleet } from "../support/fleet.ts";
 import { startPostgres, type Postgres } from "../support/postgres.ts";
 import { startTerraform, terraform } from "../support/terraform.ts";
@@ -112,6 +112,54 @@ describe("terraform stack, pg backend", () => {
     for (const t of transcript) {
       expect(t).not.toContain(SECRET);
       expect(t).not.toContain(pg.password);
+    }
+  });
+
+  it("split stacks: two runners apply their parts at once, each under its own lock and state, and both converge", async () => {
+    const split = exampleFleet({ password: { env: SECRET_ENV }, secret: SECRET, extraHosts: HOSTS.slice(2) });
+    try {
+      const out = path.join(split.dir, "cdktf.out");
+      const r = await mailfleet(["synth", "-i", split.inventory, "--out", out, "--backend", "pg", "--backend-config", "schema_name=mf_split", "--split-by", "front=web1,app1", "--split-by", "back=db1,app2,mx1"], { env: env() });
+      expect(r.code, r.stderr).toBe(0);
+      transcript.push(r.stdout, r.stderr);
+      const manifest = JSON.parse(readFileSync(path.join(out, "manifest.json"), "utf8")) as { stacks: Record<string, unknown> };
+      expect(Object.keys(manifest.stacks).sort()).toEqual(["mailfleet-back", "mailfleet-front"]);
+      const dirOf = (s: string) => path.join(out, "stacks", s);
+      for (const s of ["mailfleet-front", "mailfleet-back"]) expect((await terraform(dirOf(s), ["init", "-input=false"], env(), transcript)).code).toBe(0);
+
+      // A stack's first apply creates its state under Terraform's one creation lock for the database: one after the other.
+      for (const s of ["mailfleet-front", "mailfleet-back"]) {
+        expect((await terraform(dirOf(s), ["apply", "-auto-approve", "-input=false"], env(), transcript)).code).toBe(0);
+      }
+      split.edit((d) => d.setIn(["defaults", "adminaddr"], "ops@example.org"));
+      // Each host's apply waits for the go file (bounded), so the two applies surely hold their locks at the same time.
+      const gate = path.join(split.dir, "gate.sh");
+      const go = path.join(split.dir, "go");
+      writeFileSync(gate, `i=0; while [ ! -e '${go}' ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; exec "$@"\n`);
+      const exec = `sh '${gate}' node '${path.join(REPO, "bin/mailfleet.js")}'`;
+      const again = await mailfleet(["synth", "-i", split.inventory, "--out", out, "--backend", "pg", "--backend-config", "schema_name=mf_split", "--split-by", "front=web1,app1", "--split-by", "back=db1,app2,mx1", "--exec", exec], { env: env() });
+      expect(again.code, again.stderr).toBe(0);
+
+      // Then both at once: each holds its own lock while the other holds its own.
+      const locks = async () => Number(await pg.sql("select count(*) from pg_locks where locktype = 'advisory' and granted"));
+      const apply = (s: string) =>
+        startTerraform(dirOf(s), ["apply", "-auto-approve", "-input=false", "-lock-timeout=0s"], env(), transcript).then((p) => ({ code: p.exitCode ?? 1, stdout: String(p.stdout), stderr: String(p.stderr) }));
+      const both = Promise.all([apply("mailfleet-front"), apply("mailfleet-back")]);
+      await waitFor("both applies to hold their state locks", async () => (await locks()) === 2);
+      writeFileSync(go, "");
+      const [front, back] = await both;
+      expect(front.code, front.stderr).toBe(0);
+      expect(back.code, back.stderr).toBe(0);
+      expect(front.stdout).toContain("Apply complete! Resources: 2 added, 0 changed, 2 destroyed.");
+      expect(back.stdout).toContain("Apply complete! Resources: 3 added, 0 changed, 3 destroyed.");
+      expect(await locks()).toBe(0);
+      const listed = async (schema: string) => (JSON.parse(await pg.sql(`select data from ${schema}.states`)) as { resources: { name: string }[] }).resources.map((x) => x.name).sort();
+      expect(await listed("mf_split_front")).toEqual(["app1", "web1"]);
+      expect(await listed("mf_split_back")).toEqual(["app2", "db1", "mx1"]);
+      for (const h of HOSTS) expect(readFileSync(path.join(split.dir, "sandbox", h, "opt/local/etc/nullmailer/adminaddr"), "utf8")).toBe("ops@example.org\n");
+      for (const s of ["mailfleet-front", "mailfleet-back"]) expect((await terraform(dirOf(s), ["plan", "-detailed-exitcode", "-input=false"], env(), transcript)).code).toBe(0);
+    } finally {
+      rmSync(split.dir, { recursive: true, force: true });
     }
   });
 });
