@@ -173,7 +173,7 @@ ${verdict}
 
 Raw figures: [bench/results.json](../bench/results.json).
 
-${startup}${readMailboxes()}
+${startup}${readMailboxes()}${readTerraform()}
 ## Reading the figures
 
 - The floor is dominated by key exchange and authentication on both ends; on a
@@ -277,6 +277,53 @@ unchanged password is recognised without weakening what the hosts store:
 [docs/hub.md](hub.md), "Unchanged passwords are not hashed again".
 
 Raw figures: [bench/mailboxes-results.json](../bench/mailboxes-results.json).
+`;
+}
+
+/** The Terraform section, from bench/terraform-results.json (bench/terraform.bench.ts), one row per fleet size run. */
+function readTerraform(): string {
+  interface Run {
+    date: string;
+    hosts: number;
+    mailfleetApply: { cpuSeconds: number; wallSeconds: number };
+    terraformApply: { cpuSeconds: number; wallSeconds: number };
+    perHost: { mailfleetApply: number; terraformApply: number };
+    cpuRatio: number;
+    target: number;
+    met: boolean;
+  }
+  let runs: Run[];
+  try {
+    runs = Object.values((JSON.parse(readFileSync(path.join(REPO, "bench/terraform-results.json"), "utf8")) as { bySize: Record<string, Run> }).bySize).sort((a, b) => a.hosts - b.hosts);
+  } catch {
+    return "";
+  }
+  const row = (r: Run) =>
+    `| ${r.hosts.toLocaleString("en-US")} (${r.date.slice(0, 10)}) | ${r.mailfleetApply.cpuSeconds.toFixed(1)} s (${Math.round(r.perHost.mailfleetApply * 1000)} ms/host) | ${r.terraformApply.cpuSeconds.toFixed(1)} s (${Math.round(r.perHost.terraformApply * 1000)} ms/host) | ${r.cpuRatio.toFixed(2)}x | <= ${r.target}x: ${r.met ? "met" : "**missed**"} |`;
+  return `
+## Terraform apply
+
+\`bench/terraform.bench.ts\` (\`npm run bench:terraform\`; \`BENCH_TF_HOSTS=1000\` for
+the big fleet) applies one saved plan to fresh sandbox zones twice in the
+same run: with \`mailfleet apply PLAN\`, and with \`terraform apply\` of the
+stack \`synth --plan\` wrote (\`-parallelism=10\`; each host's local-exec
+runs \`mailfleet apply PLAN --host NAME\`). CPU is user + system time of
+the whole process tree:
+
+| hosts | \`mailfleet apply PLAN\`, CPU | \`terraform apply\`, CPU | ratio | target |
+| --- | ---: | ---: | ---: | --- |
+${runs.map(row).join("\n")}
+
+The difference is one mailfleet process per host: each one starts Node,
+loads the bundle, reads the whole inventory and the whole plan, and builds
+the desired state of its host, where \`mailfleet apply\` does all that once.
+The per-host cost grows with the fleet (the inventory and the plan are read
+whole). What would meet the target: each host's command reading only its
+own part (a per-host plan file, a per-host slice of the inventory with the
+fleet-wide facts computed once at synth), or one mailfleet process serving
+every host's local-exec.
+
+Raw figures: [bench/terraform-results.json](../bench/terraform-results.json).
 `;
 }
 

@@ -8,44 +8,17 @@
 // recorded beside it). Writes bench/synth-results.json; exits 1 when the
 // target is missed.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
+import { zoneFleetInventory } from "./zone-fleet.ts";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const HOSTS = 1000;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TARGET_MS = 2000;
-
-function fleetInventory(dir: string): string {
-  const lines = [
-    "defaults:",
-    "  domain: example.org",
-    "  adminaddr: root@example.org",
-    "  relay:",
-    "    host: smtp.relay.example",
-    "    port: 587",
-    "    tls: starttls",
-    "    auth: { user: relay-user, password: { file: secrets/relay-password } }",
-    "groups:",
-    "  zones:",
-    "    platform: smartos",
-    "    roles: [nullmailer]",
-    "    nullmailer: { persistentSpool: /home/nullmailer-spool, injectShim: auto }",
-    "    hosts:",
-  ];
-  for (let i = 0; i < HOSTS; i++) {
-    const name = `zone${String(i).padStart(4, "0")}`;
-    lines.push(`      ${name}: { transport: { type: local, root: sandbox/${name} } }`);
-  }
-  mkdirSync(path.join(dir, "secrets"));
-  writeFileSync(path.join(dir, "secrets/relay-password"), "bench-secret\n", { mode: 0o600 });
-  const file = path.join(dir, "fleet.yaml");
-  writeFileSync(file, `${lines.join("\n")}\n`);
-  return file;
-}
 
 function timeCli(args: string[]): number {
   const t = performance.now();
@@ -61,7 +34,7 @@ const median = (xs: number[]) => {
 const loadBefore = os.loadavg().map((x) => Number(x.toFixed(2)));
 const dir = mkdtempSync(path.join(os.tmpdir(), "mf-bench-synth-"));
 try {
-  const inventory = fleetInventory(dir);
+  const inventory = zoneFleetInventory(dir, HOSTS);
   const out = path.join(dir, "cdktf.out");
   const samples = { validate: [] as number[], synth: [] as number[], synthNull: [] as number[] };
   timeCli(["validate", "-i", inventory]); // warm the file cache and tsx's transform cache
