@@ -12,7 +12,7 @@
 // run time and moves hs_cache_dir to .deps/rspamd-cache. Compiling the
 // hyperscan databases takes a while on the first start; the cache survives
 // between runs (it is keyed by the regexps, so a changed config just adds files).
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { REPO } from "./cli.ts";
@@ -21,9 +21,36 @@ import { namespaceDaemon, openDaemonNamespace, openNamespace, unprivileged, type
 import { freePort } from "./ports.ts";
 
 export const RSPAMD_ROOT = path.join(REPO, ".deps/rspamd");
-export const RSPAMD_STOCK_CONF = path.join(RSPAMD_ROOT, "etc/rspamd");
-export const RSPAMD_CACHE = path.join(REPO, ".deps/rspamd-cache");
 export const RSPAMD_USER: RunAs = unprivileged();
+
+/** Whether others may pass every directory down to `p` (not so for a checkout inside a 0700 directory, as mktemp -d makes). */
+function othersReach(p: string): boolean {
+  for (let d = path.dirname(p); ; d = path.dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) return false;
+    if (path.dirname(d) === d) return true;
+  }
+}
+
+/**
+ * Where rspamd, running as RSPAMD_USER, reads the stock config and keeps its
+ * hyperscan cache: in the checkout when that user can reach it; otherwise a
+ * copy under /var/tmp, which the isolated test run overlays (so nothing is left).
+ */
+const RSPAMD_SHARED = ((): { conf: string; cache: string } => {
+  const conf = path.join(RSPAMD_ROOT, "etc/rspamd");
+  if (othersReach(conf)) return { conf, cache: path.join(REPO, ".deps/rspamd-cache") };
+  const base = path.join("/var/tmp", `mailfleet-rspamd-${process.getuid?.() ?? 0}`);
+  mkdirSync(base, { recursive: true, mode: 0o755 });
+  chmodSync(base, 0o755);
+  const copy = path.join(base, "etc-rspamd");
+  if (!existsSync(copy)) {
+    cpSync(conf, `${copy}.${process.pid}`, { recursive: true });
+    renameSync(`${copy}.${process.pid}`, copy);
+  }
+  return { conf: copy, cache: path.join(base, "cache") };
+})();
+export const RSPAMD_STOCK_CONF = RSPAMD_SHARED.conf;
+export const RSPAMD_CACHE = RSPAMD_SHARED.cache;
 
 const WORKERS = ["normal", "controller", "proxy", "fuzzy"] as const;
 type Worker = (typeof WORKERS)[number];
