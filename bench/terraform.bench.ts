@@ -21,7 +21,8 @@ const MAILFLEET = `'${process.execPath}' '${path.join(REPO, "bin/mailfleet.js")}
 /** Runs `command` under bash in `cwd`; returns wall seconds and the CPU seconds of everything it started. */
 function measure(command: string, cwd: string, env: Record<string, string> = {}): { wall: number; cpu: number } {
   const t = process.hrtime.bigint();
-  const out = execFileSync("bash", ["-c", `${command} >/dev/null 2>&1 || { echo "failed: $?" >&2; exit 1; }; times`], { cwd, env: { ...process.env, ...env }, encoding: "utf8" });
+  const log = path.join(dir, "command.log");
+  const out = execFileSync("bash", ["-c", `${command} >"$LOG" 2>&1 || { echo "failed: $?" >&2; tail -40 "$LOG" >&2; exit 1; }; times`], { cwd, env: { ...process.env, ...env, LOG: log }, encoding: "utf8" });
   const wall = Number(process.hrtime.bigint() - t) / 1e9;
   const children = out.trim().split("\n").at(-1)!.split(/\s+/);
   const secs = (s: string) => {

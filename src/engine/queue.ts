@@ -121,10 +121,20 @@ export interface FleetQueueOptions {
   onStart?(host: string): void;
 }
 
+/** `each` on every selected host that has an MTA role, its queues looked up once; the others are not contacted. */
+function forEachMtaHost<T>(hosts: readonly HostConfig[], opts: FleetQueueOptions, transportOf: (h: HostConfig) => Transport, each: (t: QueueTarget) => Promise<T>): Promise<HostOutcome<T>[]> {
+  const targets = new Map<string, MtaQueue[]>();
+  for (const h of hosts) {
+    const queues = mtaQueuesOf(h);
+    if (queues.length > 0) targets.set(h.name, queues);
+  }
+  const withMta = hosts.filter((h) => targets.has(h.name));
+  return forEachHost(withMta, opts.parallel, (h) => each(queueTarget(h, transportOf(h), targets.get(h.name))), undefined, opts.onStart);
+}
+
 /** Each selected host's queues (hosts without an MTA role are not contacted). */
 export function readFleetQueues(hosts: readonly HostConfig[], opts: FleetQueueOptions, transportOf: (h: HostConfig) => Transport): Promise<HostOutcome<HostQueues>[]> {
-  const withMta = hosts.filter((h) => mtaQueuesOf(h).length > 0);
-  return forEachHost(withMta, opts.parallel, (h) => readHostQueues(queueTarget(h, transportOf(h)), opts.timeoutMs), undefined, opts.onStart);
+  return forEachMtaHost(hosts, opts, transportOf, (t) => readHostQueues(t, opts.timeoutMs));
 }
 
 /** The action on each selected host that has an MTA role. */
@@ -134,6 +144,5 @@ export function fleetQueueAction(
   opts: FleetQueueOptions,
   transportOf: (h: HostConfig) => Transport,
 ): Promise<HostOutcome<QueueActionResult>[]> {
-  const withMta = hosts.filter((h) => mtaQueuesOf(h).length > 0);
-  return forEachHost(withMta, opts.parallel, (h) => queueAction(queueTarget(h, transportOf(h)), action, opts.timeoutMs), undefined, opts.onStart);
+  return forEachMtaHost(hosts, opts, transportOf, (t) => queueAction(t, action, opts.timeoutMs));
 }
